@@ -1,0 +1,1 @@
+"""SMS language and transport."""
