@@ -383,8 +383,11 @@ class ConsoleSender:
             provider_id = f"CONSOLE-{len(self.sent) + 1}"
             self.sent.append(SentMessage(to, body, provider_id, status_callback))
             stream = self.stream if self.stream is not None else sys.stdout
-            lines = [f"── SMS to {to} ({provider_id}, {len(body)} chars) ──", body, "──"]
-            stream.write("\n".join(lines) + "\n")
+            block = f"--- SMS to {to} ({provider_id}, {len(body)} chars) ---\n{body}\n---\n"
+            try:
+                stream.write(block)
+            except UnicodeEncodeError:  # a non-UTF-8 console must not stop the worker
+                stream.write(block.encode("ascii", "backslashreplace").decode("ascii"))
             stream.flush()
         return SendResult(provider_id=provider_id, status="sent")
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from sms.fake_twilio import FakeTwilio
 from sms.transport import (
@@ -17,6 +20,8 @@ from sms.transport import (
     SendError,
     SendResult,
     TwilioSender,
+    _network_error,
+    _parse_retry_after,
     make_sender,
 )
 from sms.twilio_http import rewrite_twilio_url
@@ -332,6 +337,52 @@ def test_timeouts_are_explicit(twilio_sender: TwilioSender) -> None:
         TwilioSender("AC1", "t", from_number=SERVICE_FROM, read_timeout=0)
 
 
+@pytest.mark.parametrize(
+    ("exc", "maybe_sent"),
+    [
+        (requests.ConnectTimeout("connect timed out"), False),
+        (requests.exceptions.SSLError("handshake failed"), False),
+        (requests.exceptions.ProxyError("proxy refused"), False),
+        (
+            requests.ConnectionError(
+                MaxRetryError(None, "/", NewConnectionError(None, "refused"))  # type: ignore[arg-type]
+            ),
+            False,
+        ),
+        (requests.ReadTimeout("read timed out"), True),
+        (requests.ConnectionError(ProtocolError("Connection aborted.")), True),
+        (requests.ConnectionError("something else"), True),
+    ],
+    ids=["connect-timeout", "ssl", "proxy", "refused", "read-timeout", "aborted", "unknown"],
+)
+def test_network_failures_say_whether_the_message_may_exist(
+    exc: requests.RequestException, maybe_sent: bool
+) -> None:
+    error = _network_error(exc)
+    assert error.maybe_sent is maybe_sent
+    assert error.retryable and not error.permanent
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ({"Retry-After": "7"}, 7.0),
+        ({"retry-after": "0.5"}, 0.5),
+        ({"Retry-After": "-3"}, 0.0),
+        ({"Retry-After": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_in_seconds(header: dict[str, str], expected: float | None) -> None:
+    assert _parse_retry_after(header) == expected
+
+
+def test_retry_after_as_an_http_date() -> None:
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    delay = _parse_retry_after({"Retry-After": later})
+    assert delay is not None and 25 <= delay <= 30
+
+
 # -- the error table on its own (status callbacks carry the same codes) -------------------
 
 
@@ -363,7 +414,7 @@ def test_console_sender_prints_a_block_per_message() -> None:
 
     assert (first.provider_id, second.provider_id) == ("CONSOLE-1", "CONSOLE-2")
     text = out.getvalue()
-    assert f"SMS to {TO} (CONSOLE-1" in text
+    assert f"--- SMS to {TO} (CONSOLE-1, 38 chars) ---" in text
     assert "Need received.\nReply CANCEL to cancel.\n" in text
     assert "¿Puedes ayudar? SÍ 4821" in text
     assert [m.body for m in sender.sent] == [
@@ -371,6 +422,13 @@ def test_console_sender_prints_a_block_per_message() -> None:
         "¿Puedes ayudar? SÍ 4821",
     ]
     assert sender.sent[1].status_callback == CALLBACK
+
+
+def test_console_sender_survives_a_non_utf8_console() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="cp1252")
+    ConsoleSender(stream=stream).send(TO, "hola 🙏")
+    assert "hola \\U0001f64f" in raw.getvalue().decode("cp1252")
 
 
 def test_console_sender_defaults_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
