@@ -644,8 +644,9 @@ class FakeTwilio:
 
 
 class _Server(ThreadingHTTPServer):
-    # Handler threads are joined on close; open keep-alive sockets are shut first.
-    daemon_threads = False
+    # close() shuts open keep-alive sockets, then server_close() joins every handler
+    # thread; daemon threads so a fake someone forgot to close never blocks exit.
+    daemon_threads = True
     block_on_close = True
 
     def __init__(self, address: tuple[str, int], handler: type[_Handler], fake: FakeTwilio) -> None:
@@ -699,16 +700,19 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = max(int(self.headers.get("Content-Length") or 0), 0)
+        except ValueError:
+            length = 0
         raw = self.rfile.read(length) if length else b""
-        form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         params = form if method == "POST" else query
 
         if not fake._auth_ok(self.headers.get("Authorization")):
             status, payload = _error(20003)
             payload["detail"] = "Your AccountSid or AuthToken was incorrect."
-            self._reply(status, payload, {"WWW-Authenticate": 'Basic realm="Twilio API"'})
             fake._record(method, parts.path, params, status)
+            self._reply(status, payload, {"WWW-Authenticate": 'Basic realm="Twilio API"'})
             return
         match = _MESSAGES_PATH.match(parts.path)
         if match is None or match["account"] != fake.account_sid:
@@ -739,24 +743,25 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {}
             if action.retry_after is not None:
                 headers["Retry-After"] = f"{action.retry_after:g}"
-            self._reply(status, payload, headers)
             fake._record("POST", path, form, status)
+            self._reply(status, payload, headers)
             return
         if action is not None and not action.after_create:
+            fake._record("POST", path, form, None)
             if action.kind == "delay":
                 fake._stopping.wait(action.seconds)
             self._drop()
-            fake._record("POST", path, form, None)
             return
 
         status, payload = fake._create(account, form)
         if action is not None and action.kind == "drop":
-            self._drop()
             fake._record("POST", path, form, None)
+            self._drop()
             return
+        fake._record("POST", path, form, status)
         if action is not None and action.kind == "delay":
             fake._stopping.wait(action.seconds)
-        self._answer("POST", path, form, (status, payload))
+        self._reply(status, payload)
         if status == 201 and fake.auto_deliver:
             for step in ("sent", "delivered"):
                 with contextlib.suppress(KeyError, OSError):
@@ -766,8 +771,9 @@ class _Handler(BaseHTTPRequestHandler):
         self, method: str, path: str, params: dict[str, str], result: tuple[int, dict[str, Any]]
     ) -> None:
         status, payload = result
-        self._reply(status, payload)
+        # recorded before answering, so a client that has its answer sees the record
         self.server.fake._record(method, path, params, status)
+        self._reply(status, payload)
 
     def _reply(
         self, status: int, payload: dict[str, Any], headers: Mapping[str, str] | None = None

@@ -44,7 +44,8 @@ def public_url(
     when set. Otherwise the ``X-Forwarded-*`` values are used only when
     ``trusted_proxies`` > 0, taking the entry that many hops from the right — the one
     written by the outermost proxy we trust, as Werkzeug's ``ProxyFix`` does — and
-    falling back to ``scheme`` and ``host`` as the app saw them.
+    falling back to ``scheme`` and ``host`` as the app saw them. (When Werkzeug's
+    ``ProxyFix`` has already rewritten scheme and host, pass ``trusted_proxies=0``.)
 
     ``path`` is the decoded request path (``request.path``), relative to ``base_url``;
     it is re-encoded. ``query_string`` is the *raw* query string
