@@ -230,6 +230,7 @@ class Keywords:
         self.languages: tuple[str, ...] = tuple(sorted(tables))
         self._tables = {kind: _Table(kind) for kind in _KINDS}
         self._words: dict[str, set[Phrase]] = {name: set() for name in _WORD_LISTS}
+        self._word_languages: dict[tuple[str, Phrase], set[str]] = {}
         self._word_index: dict[str, _PhraseIndex] = {name: _PhraseIndex() for name in _WORD_LISTS}
         for language, table in sorted(tables.items()):
             self._add_language(language, table)
@@ -307,6 +308,7 @@ class Keywords:
             if name not in _WORD_LISTS:
                 raise KeywordsError(f"{where}: unknown word list words.{name}")
             for phrase in _phrases(phrases, f"{where}: words.{name}"):
+                self._word_languages.setdefault((name, phrase), set()).add(language)
                 if phrase not in self._words[name]:
                     self._words[name].add(phrase)
                     self._word_index[name].add(phrase, phrase)
@@ -322,6 +324,9 @@ class Keywords:
     def word_at(self, name: str, keys: Sequence[str], i: int) -> Phrase | None:
         found = self._word_index[name].longest_at(keys, i)
         return None if found is None else found[0]
+
+    def word_languages(self, name: str, phrase: Phrase) -> frozenset[str]:
+        return frozenset(self._word_languages.get((name, phrase), ()))
 
     def has_word(self, name: str, phrase: Phrase) -> bool:
         return phrase in self._words[name]
@@ -341,21 +346,25 @@ class Keywords:
                     return self._tables[kind].entries[squeezed]
         if len(word) < 3 or not word.isalpha():
             return None
-        close = {
-            kind: [
-                entry
-                for entry in self._typo_targets[kind]
-                if entry.phrase[0][0] == word[0] and within_one_edit(word, entry.phrase[0])
-            ]
-            for kind in ("alone", "lead")
-        }
-        if len({e.intent for entries in close.values() for e in entries}) != 1:
+        # Each keyword word within one edit, read as its exact match would be.
+        meanings: dict[str, _Entry] = {}
+        for kind in (*kinds, "alone", "lead"):
+            for entry in self._typo_targets[kind]:
+                target = entry.phrase[0]
+                fresh = target not in meanings and target[0] == word[0]
+                if fresh and within_one_edit(word, target):
+                    meanings[target] = entry
+        if len({e.intent for e in meanings.values()}) != 1:
             return None
-        meant = [e for kind in kinds for e in close[kind]]
+        meant = [e for kind in kinds for e in self._typo_targets[kind] if e in meanings.values()]
         if not meant:
             return None
-        languages = frozenset().union(*(e.languages for e in meant))
+        languages = frozenset().union(*(e.languages for e in meanings.values()))
         return _Entry(meant[0].intent, meant[0].phrase, languages)
+
+    def is_command_word(self, word: str) -> bool:
+        """A one-word keyword of some intent ("voluntaria", "listo")."""
+        return any((word,) in table.entries for table in self._tables.values())
 
 
 def _phrases(value: object, where: str) -> list[Phrase]:
@@ -438,14 +447,33 @@ class _Reader:
             for j, i in enumerate(self.content)
         ]
         self.used: set[int] = set(self.noise)
+        # Tokens of the command keyword: used, but may still name a category ("i can drive").
+        self.keyword_tokens: set[int] = set()
 
     def _keyword_here(self, i: int, length: int) -> bool:
-        """A filler that is also the start of a longer keyword ("sorry no") is not noise."""
+        """A filler that starts a longer keyword ("sorry no") is not noise.
+
+        An "alone" keyword counts only when it runs to the end of the message.
+        """
         for kind in _KINDS:
             entry = self.kw.longest(kind, self.keys, i)
-            if entry is not None and len(entry.phrase) > length:
+            if entry is None or len(entry.phrase) <= length:
+                continue
+            if kind != "alone" or i + len(entry.phrase) == len(self.keys):
                 return True
         return False
+
+    def noise_languages(self) -> set[str]:
+        """Languages that the fillers and greetings of the message single out ("gracias")."""
+        votes: set[str] = set()
+        for i in sorted(self.noise):
+            for name in ("fillers", "greetings"):
+                phrase = self.kw.word_at(name, self.keys, i)
+                if phrase is not None:
+                    languages = self.kw.word_languages(name, phrase)
+                    if len(languages) == 1:
+                        votes |= languages
+        return votes
 
     def use(self, content_positions: Iterable[int]) -> None:
         self.used.update(self.content[j] for j in content_positions)
@@ -524,9 +552,15 @@ def parse(
         found = _need_overridden(reader, found)
 
     reader.use(range(found.start, found.end))
+    reader.keyword_tokens = {reader.content[j] for j in range(found.start, found.end)}
     language = None
-    if found.entry is not None and len(found.entry.languages) == 1:
-        (language,) = found.entry.languages
+    if found.entry is not None:
+        candidates = set(found.entry.languages)
+        if len(candidates) > 1:
+            # "no gracias": the keyword is shared, the politeness is not.
+            candidates &= reader.noise_languages() or candidates
+        if len(candidates) == 1:
+            (language,) = candidates
     command = Command(
         found.intent,
         text,
@@ -746,30 +780,39 @@ def _code_after(reader: _Reader, found: _Found) -> str | None:
 
 
 def _categories(reader: _Reader, cats: _Categories) -> tuple[str, ...]:
+    """Categories named in the message, except negated ones ("not groceries")."""
     found: list[str] = []
     keys = reader.keys
+    content_pos = {i: j for j, i in enumerate(reader.content)}
+
+    def take(i: int, length: int, key: str) -> None:
+        reader.used.update(range(i, i + length))
+        j = content_pos.get(i)
+        if j is None or not reader.negated_before(j):
+            found.append(key)
+
+    def free(k: int) -> bool:
+        return k not in reader.used or k in reader.keyword_tokens
+
     i = 0
     while i < len(keys):
-        if i in reader.used:
+        if not free(i):
             i += 1
             continue
         hit = cats.index.longest_at(keys, i)
-        if hit is not None and not any(k in reader.used for k in range(i, i + len(hit[0]))):
-            phrase, key = hit
-            found.append(str(key))
-            reader.used.update(range(i, i + len(phrase)))
-            i += len(phrase)
+        if hit is not None and all(free(k) for k in range(i, i + len(hit[0]))):
+            take(i, len(hit[0]), str(hit[1]))
+            i += len(hit[0])
             continue
         word = keys[i]
         if len(word) >= 5 and word.isalpha() and word not in reader.kw.known_words:
             close = {
-                k
-                for w, k in cats.typo_words.items()
-                if w[0] == word[0] and within_one_edit(word, w)
+                key
+                for alias, key in cats.typo_words.items()
+                if alias[0] == word[0] and within_one_edit(word, alias)
             }
             if len(close) == 1:
-                found.append(close.pop())
-                reader.used.add(i)
+                take(i, 1, close.pop())
         i += 1
     return tuple(dict.fromkeys(found))
 
@@ -829,7 +872,7 @@ def _location(reader: _Reader, *, loose: bool) -> str | None:
             if reader.kw.has_word("not_place", (keys[k],)):
                 break
             run.append(k)
-        place = _place(reader, run)
+        place = _place(reader, run) if any(keys[k].isalpha() for k in run) else None
         if place:
             return place
     if not loose:
@@ -845,7 +888,9 @@ def _location(reader: _Reader, *, loose: bool) -> str | None:
             runs.append([i])
     for run in runs:
         if len(run) > 4 or any(
-            reader.kw.has_word("not_place", (keys[i],)) or reader.kw.word_at("near", keys, i)
+            reader.kw.has_word("not_place", (keys[i],))
+            or reader.kw.word_at("near", keys, i)
+            or reader.kw.is_command_word(keys[i])
             for i in run
         ):
             continue

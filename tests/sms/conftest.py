@@ -1,13 +1,17 @@
-"""Fixtures for the sms tests: the fake Twilio API on 127.0.0.1 and senders pointed at it."""
+"""Fixtures for the sms tests: the fake Twilio API and senders; keyword tables and catalogues."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sms.catalog import Catalogue
 from sms.fake_twilio import FakeTwilio
+from sms.parse import Keywords
 from sms.transport import TwilioSender
 
 SERVICE_FROM = "+15005550006"  # Twilio's magic "valid sender" number
@@ -52,3 +56,29 @@ def make_twilio_sender(fake_twilio: FakeTwilio) -> Iterator[Callable[..., Twilio
 def twilio_sender(make_twilio_sender: Callable[..., TwilioSender]) -> TwilioSender:
     """The real twilio client, sending from a number, through the fake API."""
     return make_twilio_sender()
+
+
+# The language half: keyword tables, categories and catalogues from config/.
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+def load_categories(config_dir: Path = CONFIG_DIR) -> dict[str, list[str]]:
+    """Category key -> SMS aliases, as the app passes them to sms.parse.parse."""
+    with (config_dir / "categories.toml").open("rb") as f:
+        return {key: list(table.get("aliases", [])) for key, table in tomllib.load(f).items()}
+
+
+@pytest.fixture(scope="session")
+def keywords() -> Keywords:
+    return Keywords.load(CONFIG_DIR)
+
+
+@pytest.fixture(scope="session")
+def categories() -> dict[str, list[str]]:
+    return load_categories()
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return Catalogue.load(CONFIG_DIR)
