@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -28,6 +31,7 @@ from sms.twilio_http import rewrite_twilio_url
 
 SERVICE_FROM = "+15005550006"  # the senders from conftest send from this number
 MESSAGING_SERVICE_SID = "MG" + "1" * 32
+ROOT = Path(__file__).resolve().parents[2]
 TO = "+17185550101"
 CALLBACK = "https://aid.example.org/sms/status?message=42&k=a%2Bb"
 
@@ -499,3 +503,21 @@ def test_make_sender_rejects_bad_settings(
 ) -> None:
     with pytest.raises(error):
         make_sender(backend, **settings)
+
+
+# -- the package surface -----------------------------------------------------------------
+
+
+def test_package_exports_both_halves_and_loads_twilio_only_when_asked() -> None:
+    code = (
+        "import sys, sms\n"
+        "assert 'twilio' not in sys.modules, 'import sms loaded twilio'\n"
+        "assert callable(sms.parse) and callable(sms.normalize)\n"
+        "missing = [n for n in sms.__all__ if getattr(sms, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert 'twilio' in sys.modules\n"
+        "from sms import TwilioSender, SendError, is_valid_signature\n"
+        "from sms.transport import TwilioSender as direct\n"
+        "assert TwilioSender is direct\n"
+    )
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, cwd=ROOT, timeout=60)
