@@ -1,1 +1,72 @@
-"""Mutual aid matching service."""
+"""Mutual aid matching service: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from mutualaid.settings import CONFIG_DIR, load_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults → config file → environment → ``test_config``, then extensions,
+    blueprints and CLI. Raises settings.ConfigError naming a missing or invalid setting."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_settings(overrides=test_config, instance_path=app.instance_path)
+    app.config.update(settings)
+    app.config.update(
+        DEBUG=False,
+        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["PUBLIC_BASE_URL"].startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        CONFIG_DIR=str(CONFIG_DIR),
+    )
+    if settings["DATABASE_URL"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(
+        level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from mutualaid.extensions import csrf, db, migrate
+    from mutualaid.services.catalogues import load_categories
+    from mutualaid.web import i18n, templating
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    with app.app_context():
+        from mutualaid.db import configure_engine
+
+        configure_engine(db.engine)
+
+    app.extensions["categories"] = load_categories(CONFIG_DIR / "categories.toml")
+    i18n.init_app(app)
+    templating.init_app(app)
+
+    from mutualaid.web import health, public
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)
+
+    from mutualaid import cli
+
+    cli.register(app)
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Writers wait for each other instead of failing with "database is locked".
+        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}

@@ -1,0 +1,5 @@
+"""`python -m mutualaid` is the `mutualaid` command."""
+
+from mutualaid.cli import main
+
+main()

@@ -1,0 +1,120 @@
+"""The `mutualaid` command: Flask's CLI for this app, plus our own commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from mutualaid.extensions import db
+from mutualaid.models import Role
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=_create_app, add_version_option=False, load_dotenv=False)
+    cli.main(prog_name="mutualaid")
+
+
+def _create_app() -> Flask:
+    from mutualaid import create_app
+    from mutualaid.settings import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"mutualaid: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(places)
+    app.cli.add_command(worker)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.COORDINATOR.value,
+    show_default=True,
+)
+def create_user(email: str, role: str) -> None:
+    """Create a dashboard account. The password is asked for at a terminal, or read from
+    standard input (first line) when that is not a terminal."""
+    from mutualaid.services.accounts import AccountError, create_account
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        account = create_account(db.session, email, password, Role(role))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created {account.role.value} account {account.email}.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has data.")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the demo city.")
+def seed_demo(if_empty: bool, seed: int) -> None:
+    """Fill the database with a demo network: places, ~60 volunteers, ~40 requests."""
+    from mutualaid.services.demo import database_is_empty, seed_demo_network
+    from mutualaid.services.location import read_places_file
+
+    if if_empty and not database_is_empty(db.session):
+        click.echo("Database already has data; demo not seeded.")
+        return
+    entries = read_places_file(_places_path())
+    summary = seed_demo_network(
+        db.session, entries, categories=current_app.extensions["categories"], seed=seed
+    )
+    db.session.commit()
+    click.echo(
+        f"Demo network seeded: {summary.volunteers} volunteers, {summary.requests} requests."
+    )
+    click.echo(
+        f"Coordinator login: {summary.admin_email}  password: {summary.admin_password}\n"
+        "(shown once; create your own account with `mutualaid create-user`)"
+    )
+
+
+@click.group()
+def places() -> None:
+    """The network's gazetteer of named places."""
+
+
+@places.command("load")
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+def places_load(path: str | None) -> None:
+    """Load places from PATH (default: the PLACES_FILE setting), adding or updating by key."""
+    from mutualaid.services.location import load_places, read_places_file
+
+    try:
+        entries = read_places_file(Path(path) if path else _places_path())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    added, updated = load_places(db.session, entries)
+    db.session.commit()
+    click.echo(f"Places: {added} added, {updated} updated, {len(entries)} in the file.")
+
+
+def _places_path() -> Path:
+    path = Path(current_app.config["PLACES_FILE"])
+    return path if path.is_absolute() else Path(current_app.config["CONFIG_DIR"]) / path
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run every job once and exit.")
+def worker(once: bool) -> None:
+    """Run the background worker: sends the outbox and runs periodic jobs."""
+    from mutualaid.worker import run
+
+    run(current_app._get_current_object(), once=once)  # type: ignore[attr-defined]

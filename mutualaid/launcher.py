@@ -1,0 +1,104 @@
+"""`make run`: prepare the database and start the web server and the worker together.
+
+Honours PORT (default 5000), HOST (default 127.0.0.1), WEB_CONCURRENCY (gunicorn
+workers, default 2), DATABASE_URL and MUTUALAID_DEMO=0 (no demo data), like a
+real deployment on one machine. Without a SECRET_KEY in the environment it generates
+one once into instance/secret_key (mode 0600), so sessions survive restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+INSTANCE = Path("instance")
+
+
+def _secret_key() -> str:
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def prepare() -> None:
+    """Migrate, load the places file, and seed the demo network into an empty database."""
+    from flask_migrate import upgrade
+
+    from mutualaid import create_app
+    from mutualaid.cli import places_load, seed_demo
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        runner = app.test_cli_runner()
+        if app.config["DEMO"]:
+            result = runner.invoke(seed_demo, ["--if-empty"])
+        elif app.config["PLACES_FILE"]:
+            result = runner.invoke(places_load, [])
+        else:
+            return
+        print(result.output, end="")
+        if result.exit_code:
+            raise SystemExit(result.exit_code)
+
+
+def main() -> int:
+    if not (os.environ.get("SECRET_KEY") or os.environ.get("MUTUALAID_SECRET_KEY")):
+        os.environ["MUTUALAID_SECRET_KEY"] = _secret_key()
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "5000")
+    try:
+        prepare()
+    except Exception as exc:  # a ConfigError, an unreachable database …
+        print(f"mutualaid: cannot start: {exc}", file=sys.stderr)
+        return 1
+    bin_dir = Path(sys.executable).parent
+    web = subprocess.Popen(
+        [
+            str(bin_dir / "gunicorn"),
+            "--bind", f"{host}:{port}",
+            "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
+            "--access-logfile", "-",
+            "--access-logformat", '%(t)s "%(m)s %(U)s" %(s)s %(L)ss',  # no query strings
+            "mutualaid.wsgi:app",
+        ]
+    )  # fmt: skip
+    worker = subprocess.Popen([str(bin_dir / "mutualaid"), "worker"])
+    children = [web, worker]
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    url = f"http://{host}:{port}/"
+    for _ in range(100):
+        if web.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(url + "healthz", timeout=1).close()
+            print(f"\n  Mutual aid is running: {url}\n  Press Ctrl+C to stop.\n", flush=True)
+            break
+        except OSError:
+            time.sleep(0.2)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop()
+    codes = [child.wait() for child in children]
+    return max(codes) if any(codes) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""The data model: one module per concept, re-exported here."""
+
+from mutualaid.models.accounts import Account, Role
+from mutualaid.models.audit import AuditEvent
+from mutualaid.models.base import Base, utcnow
+from mutualaid.models.enums import (
+    LIVE_MATCH_STATUSES,
+    Channel,
+    MatchStatus,
+    MessageDirection,
+    MessageStatus,
+    Precision,
+    RequestStatus,
+    Urgency,
+)
+from mutualaid.models.matches import Match, MatchingRun
+from mutualaid.models.messages import Message
+from mutualaid.models.offers import Offer, OfferCategory
+from mutualaid.models.people import Person
+from mutualaid.models.places import Place
+from mutualaid.models.requests import AidRequest
+
+__all__ = [
+    "LIVE_MATCH_STATUSES",
+    "Account",
+    "AidRequest",
+    "AuditEvent",
+    "Base",
+    "Channel",
+    "Match",
+    "MatchStatus",
+    "MatchingRun",
+    "Message",
+    "MessageDirection",
+    "MessageStatus",
+    "Offer",
+    "OfferCategory",
+    "Person",
+    "Place",
+    "Precision",
+    "RequestStatus",
+    "Role",
+    "Urgency",
+    "utcnow",
+]

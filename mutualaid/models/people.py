@@ -1,0 +1,31 @@
+"""People who text or fill forms: requesters and volunteers alike, keyed by phone number."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import String, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mutualaid.models.base import Base, utcnow
+
+
+class Person(Base):
+    """Someone the network talks to. The phone number is the most sensitive field we hold."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # E.164 ("+17185550101"); never shown whole to viewers, never logged.
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str | None] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    opted_out: Mapped[bool] = mapped_column(default=False, server_default=false())
+    opted_out_at: Mapped[dt.datetime | None]
+    # How the consent last changed: "sms:STOP", "twilio:21610", "coordinator:<id>" …
+    consent_source: Mapped[str | None] = mapped_column(String(40))
+    blocked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:  # never the phone number
+        return f"<Person {self.id}>"

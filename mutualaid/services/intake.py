@@ -1,0 +1,187 @@
+"""Intake: a need or an offer arrives (web form, SMS, coordinator) and becomes a record.
+
+The same functions serve every channel, so a request texted in and one typed in a form
+are stored alike.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mutualaid.models import AidRequest, Channel, Offer, Person, Precision, RequestStatus, Urgency
+from mutualaid.services.audit import Actor, record
+from mutualaid.services.location import Location, Resolver
+
+# No 0/O, 1/I/L, 5/S: references are read aloud over the phone.
+REF_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
+REF_LENGTH = 6
+NEEDS_LOCATION = "needs location"
+
+MAX_RADIUS_KM = 50.0
+MAX_CAPACITY = 10
+
+
+class InvalidInput(ValueError):
+    """Input a person must correct; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    phone: str  # E.164, already normalised
+    category: str
+    location_text: str
+    urgency: Urgency = Urgency.NORMAL
+    details: str = ""
+    address: str = ""
+    name: str = ""
+    language: str = "en"
+    channel: Channel = Channel.WEB
+
+
+@dataclass(frozen=True)
+class NewOffer:
+    phone: str  # E.164, already normalised
+    categories: tuple[str, ...]
+    location_text: str
+    radius_km: float = 3.0
+    capacity: int = 1
+    availability: str = ""
+    name: str = ""
+    language: str = "en"
+
+
+def new_ref() -> str:
+    return "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH))
+
+
+def find_or_create_person(
+    session: Session, phone: str, *, name: str = "", language: str = "en"
+) -> Person:
+    """The person with this phone number, created if new (safe against a concurrent twin)."""
+    person = session.scalar(select(Person).where(Person.phone == phone))
+    if person is None:
+        try:
+            with session.begin_nested():
+                person = Person(phone=phone, name=name or None, language=language)
+                session.add(person)
+        except IntegrityError:
+            # Someone created the same person between our SELECT and INSERT.
+            person = session.scalars(select(Person).where(Person.phone == phone)).one()
+    if name and not person.name:
+        person.name = name
+    person.language = language or person.language
+    return person
+
+
+def _apply_location(target: AidRequest | Offer, text: str, found: Location | None) -> None:
+    target.location_text = text
+    if found is None:
+        target.lat = target.lon = target.location_label = None
+        target.location_precision = Precision.NONE
+    else:
+        target.lat, target.lon = found.lat, found.lon
+        target.location_label = found.label
+        target.location_precision = found.precision
+
+
+def create_request(
+    session: Session,
+    new: NewRequest,
+    *,
+    resolver: Resolver,
+    categories: Collection[str],
+    actor: Actor | None = None,
+) -> AidRequest:
+    """Store a new open request. An unresolved location still stores it, flagged
+    "needs location" for a coordinator. Flushes; the caller commits."""
+    if new.category not in categories:
+        raise InvalidInput("category", f"unknown category {new.category!r}")
+    person = find_or_create_person(session, new.phone, name=new.name, language=new.language)
+    found = resolver.resolve_address(new.address) or resolver.resolve(new.location_text)
+    req = AidRequest(
+        ref=_unused_ref(session),
+        requester=person,
+        category=new.category,
+        details=new.details.strip(),
+        urgency=new.urgency,
+        status=RequestStatus.OPEN,
+        channel=new.channel,
+        language=new.language,
+        address=new.address.strip() or None,
+    )
+    _apply_location(req, new.location_text.strip(), found)
+    if found is None:
+        req.flagged, req.flag_reason = True, NEEDS_LOCATION
+    session.add(req)
+    session.flush()
+    record(
+        session,
+        actor or Actor.person(person.id),
+        "request.created",
+        subject_type="aid_requests",
+        subject_id=req.id,
+        to_state=req.status.value,
+        channel=new.channel.value,
+        category=new.category,
+        precision=req.location_precision.value,
+    )
+    return req
+
+
+def _unused_ref(session: Session) -> str:
+    while True:
+        ref = new_ref()
+        if session.scalar(select(AidRequest.id).where(AidRequest.ref == ref)) is None:
+            return ref
+
+
+def save_offer(
+    session: Session,
+    new: NewOffer,
+    *,
+    resolver: Resolver,
+    categories: Collection[str],
+    actor: Actor | None = None,
+) -> Offer:
+    """Create the person's offer, or update it in place if they already have one."""
+    unknown = [c for c in new.categories if c not in categories]
+    if not new.categories or unknown:
+        raise InvalidInput("categories", f"unknown or missing categories {unknown}")
+    if not 0 < new.radius_km <= MAX_RADIUS_KM:
+        raise InvalidInput("radius_km", f"must be between 0 and {MAX_RADIUS_KM:g} km")
+    if not 1 <= new.capacity <= MAX_CAPACITY:
+        raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
+    person = find_or_create_person(session, new.phone, name=new.name, language=new.language)
+    offer = session.scalar(select(Offer).where(Offer.person_id == person.id))
+    created = offer is None
+    if offer is None:
+        offer = Offer(person=person)
+        session.add(offer)
+    offer.categories = list(new.categories)
+    offer.radius_km = new.radius_km
+    offer.capacity = new.capacity
+    offer.availability = new.availability.strip()
+    _apply_location(offer, new.location_text.strip(), resolver.resolve(new.location_text))
+    session.flush()
+    record(
+        session,
+        actor or Actor.person(person.id),
+        "offer.created" if created else "offer.updated",
+        subject_type="offers",
+        subject_id=offer.id,
+        categories=sorted(new.categories),
+        radius_km=new.radius_km,
+        capacity=new.capacity,
+        precision=offer.location_precision.value,
+    )
+    return offer

@@ -1,0 +1,273 @@
+"""From what a person typed to a point: coordinates, US ZIP codes, the network's places, and
+(when enabled) an online geocoder. Offline sources first; nothing here needs the internet
+unless GEOCODER is set."""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import time
+import tomllib
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mutualaid.models import Place, Precision
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    label: str
+    precision: Precision
+    source: str  # "coordinates", "zip", "place", "geocoder"
+
+
+class Geocoder(Protocol):
+    """An online geocoder: a query in, the best point out (or None)."""
+
+    def geocode(self, query: str) -> Location | None: ...
+
+
+_COORDS = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+_ZIP = re.compile(r"(?<![\d-])(\d{5})(?:-\d{4})?(?![\d-])")
+
+
+def parse_coordinates(text: str) -> Location | None:
+    """``"40.68, -73.94"`` → a Location; anything else (or out of range) → None."""
+    m = _COORDS.match(text)
+    if not m:
+        return None
+    lat, lon = float(m.group(1)), float(m.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return Location(lat, lon, f"{lat:.4f}, {lon:.4f}", Precision.EXACT, "coordinates")
+
+
+def lookup_zip(text: str) -> Location | None:
+    """The centroid of the first real US ZIP code in ``text`` (offline, from `zipcodes`)."""
+    import zipcodes  # loads its bundled data on first use
+
+    for candidate in _ZIP.findall(text):
+        found = zipcodes.matching(candidate)
+        if found and found[0].get("lat"):
+            z = found[0]
+            label = f"{z['zip_code']} {z['city'].title()}"
+            return Location(float(z["lat"]), float(z["long"]), label, Precision.POSTCODE, "zip")
+    return None
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, punctuation to spaces, whitespace collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = re.sub(r"[^\w]+", " ", stripped.casefold())
+    return " ".join(words.split())
+
+
+_STREET_WORDS = {
+    "street": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "road": "rd",
+    "boulevard": "blvd",
+    "place": "pl",
+    "parkway": "pkwy",
+    "calle": "st",
+    "avenida": "ave",
+}
+
+
+def _canonical(text: str) -> str:
+    return " ".join(_STREET_WORDS.get(w, w) for w in fold(text).split())
+
+
+@dataclass(frozen=True)
+class PlaceEntry:
+    key: str
+    name: str
+    kind: str
+    lat: float
+    lon: float
+    aliases: tuple[str, ...] = ()
+
+
+class Gazetteer:
+    """The network's own places, found by name or alias as whole words inside free text."""
+
+    def __init__(self, places: Iterable[PlaceEntry]) -> None:
+        self._names: list[tuple[str, PlaceEntry]] = []
+        for place in places:
+            for name in {place.name, place.key.replace("-", " "), *place.aliases}:
+                canonical = _canonical(name)
+                if canonical:
+                    self._names.append((canonical, place))
+        # Longest name first: "east flatbush" wins over "flatbush".
+        self._names.sort(key=lambda item: (-len(item[0]), item[0]))
+
+    def __len__(self) -> int:
+        return len({p.key for _, p in self._names})
+
+    def find(self, text: str) -> Location | None:
+        haystack = f" {_canonical(text)} "
+        for name, place in self._names:
+            if f" {name} " in haystack:
+                precision = Precision.POSTCODE if place.kind == "postcode" else Precision.PLACE
+                return Location(place.lat, place.lon, place.name, precision, "place")
+        return None
+
+    @classmethod
+    def from_session(cls, session: Session) -> Gazetteer:
+        rows = session.scalars(select(Place)).all()
+        return cls(
+            PlaceEntry(p.key, p.name, p.kind, p.lat, p.lon, tuple(p.aliases or ())) for p in rows
+        )
+
+
+def read_places_file(path: Path) -> list[PlaceEntry]:
+    """Read a places file (TOML: one [[place]] table each); errors name the entry."""
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    entries = []
+    for i, raw in enumerate(data.get("place", []), start=1):
+        where = f"{path.name}: place #{i} ({raw.get('key', '?')})"
+        try:
+            entry = PlaceEntry(
+                key=str(raw["key"]),
+                name=str(raw["name"]),
+                kind=str(raw.get("kind", "neighbourhood")),
+                lat=float(raw["lat"]),
+                lon=float(raw["lon"]),
+                aliases=tuple(str(a) for a in raw.get("aliases", [])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: missing or invalid {exc}") from None
+        if not (-90 <= entry.lat <= 90 and -180 <= entry.lon <= 180):
+            raise ValueError(f"{where}: coordinates out of range")
+        if entry.kind not in {"neighbourhood", "landmark", "postcode"}:
+            raise ValueError(f"{where}: kind must be neighbourhood, landmark or postcode")
+        entries.append(entry)
+    return entries
+
+
+def load_places(session: Session, entries: Iterable[PlaceEntry]) -> tuple[int, int]:
+    """Insert or update places by key; returns (added, updated). Flushes, never commits."""
+    existing = {p.key: p for p in session.scalars(select(Place))}
+    added = updated = 0
+    for e in entries:
+        fields: dict[str, Any] = {
+            "name": e.name,
+            "kind": e.kind,
+            "lat": e.lat,
+            "lon": e.lon,
+            "aliases": list(e.aliases),
+        }
+        place = existing.get(e.key)
+        if place is None:
+            session.add(Place(key=e.key, **fields))
+            added += 1
+        elif any(getattr(place, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(place, k, v)
+            updated += 1
+    session.flush()
+    return added, updated
+
+
+class Resolver:
+    """Resolve typed locations: coordinates, then ZIP, then places, then the geocoder."""
+
+    def __init__(self, gazetteer: Gazetteer, geocoder: Geocoder | None = None) -> None:
+        self.gazetteer = gazetteer
+        self.geocoder = geocoder
+
+    def resolve(self, text: str | None) -> Location | None:
+        text = (text or "").strip()
+        if not text:
+            return None
+        return (
+            parse_coordinates(text)
+            or lookup_zip(text)
+            or self.gazetteer.find(text)
+            or (self.geocoder.geocode(text) if self.geocoder else None)
+        )
+
+    def resolve_address(self, address: str | None) -> Location | None:
+        """A street address is worth geocoding only online; offline, its ZIP or place."""
+        address = (address or "").strip()
+        if not address:
+            return None
+        if self.geocoder:
+            found = self.geocoder.geocode(address)
+            if found:
+                return found
+        return lookup_zip(address) or self.gazetteer.find(address)
+
+
+class GeopyGeocoder:
+    """An online geocoder through geopy (Nominatim by default), rate-limited and cached.
+
+    One call per ``min_delay`` seconds per process (Nominatim's policy allows one per
+    second in all); answers, including "not found", are kept in an LRU cache.
+    """
+
+    def __init__(
+        self,
+        geocode: Callable[..., Any],
+        *,
+        min_delay: float = 1.0,
+        cache_size: int = 2048,
+        country_codes: list[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._geocode = geocode
+        self._min_delay = min_delay
+        self._country_codes = country_codes or None
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._last_call = float("-inf")
+        self.geocode = functools.lru_cache(maxsize=cache_size)(self._lookup)  # type: ignore[method-assign]
+
+    def _lookup(self, query: str) -> Location | None:
+        from geopy.exc import GeopyError
+
+        with self._lock:
+            wait = self._last_call + self._min_delay - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+            self._last_call = self._clock()
+        kwargs: dict[str, Any] = {"exactly_one": True, "timeout": 5}
+        if self._country_codes:
+            kwargs["country_codes"] = self._country_codes
+        try:
+            found = self._geocode(query, **kwargs)
+        except GeopyError:
+            # Unreachable or refused: treat as unresolved; a coordinator can fix it.
+            return None
+        if found is None:
+            return None
+        label = str(found.address).split(",")[0][:120]
+        return Location(found.latitude, found.longitude, label, Precision.ADDRESS, "geocoder")
+
+
+def build_geocoder(settings: Mapping[str, Any]) -> Geocoder | None:
+    """The online geocoder the settings ask for, or None (the default: offline only)."""
+    if settings["GEOCODER"] == "none":
+        return None
+    from geopy.geocoders import Nominatim
+
+    nominatim = Nominatim(user_agent=settings["GEOCODER_USER_AGENT"])
+    return GeopyGeocoder(
+        nominatim.geocode,
+        min_delay=settings["GEOCODER_MIN_DELAY_SECONDS"],
+        cache_size=settings["GEOCODER_CACHE_SIZE"],
+        country_codes=settings["GEOCODER_COUNTRY_CODES"],
+    )

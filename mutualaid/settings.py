@@ -1,0 +1,189 @@
+"""Settings: defaults from config/defaults.toml, overridden by a file, the environment, tests."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+ENV_PREFIX = "MUTUALAID_"
+# Environment variables with our prefix that are not settings.
+NOT_SETTINGS = {"CONFIG_FILE", "TEST_DATABASE_URL", "DEMO_PASSWORD_FILE"}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names it."""
+
+
+def load_settings(
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    instance_path: str | Path = "instance",
+    config_dir: Path = CONFIG_DIR,
+) -> dict[str, Any]:
+    """Return the validated settings, highest precedence last.
+
+    Defaults (config/defaults.toml) < the file named by MUTUALAID_CONFIG_FILE
+    < MUTUALAID_* environment variables (and DATABASE_URL, SECRET_KEY) <
+    ``overrides`` (tests).
+    """
+    environ = os.environ if environ is None else environ
+    with open(config_dir / "defaults.toml", "rb") as f:
+        defaults = tomllib.load(f)
+    settings = dict(defaults)
+
+    if config_file := environ.get(ENV_PREFIX + "CONFIG_FILE"):
+        try:
+            with open(config_file, "rb") as f:
+                from_file = tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"MUTUALAID_CONFIG_FILE: cannot read {config_file}: {exc}") from exc
+        for name, value in from_file.items():
+            _check_known(name, defaults, f"{config_file}: {name}")
+            settings[name] = _coerce(name, value, defaults[name], source=config_file)
+
+    for name in ("DATABASE_URL", "SECRET_KEY"):
+        if environ.get(name):
+            settings[name] = environ[name]
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key.removeprefix(ENV_PREFIX)
+        if name in NOT_SETTINGS:
+            continue
+        _check_known(name, defaults, key)
+        settings[name] = _coerce(name, raw, defaults[name], source=key)
+
+    for name, value in (overrides or {}).items():
+        settings[name] = value
+
+    _validate(settings, Path(instance_path))
+    return settings
+
+
+def _check_known(name: str, defaults: Mapping[str, Any], where: str) -> None:
+    if name not in defaults:
+        raise ConfigError(f"{where}: unknown setting {name!r} (see config/defaults.toml)")
+
+
+def _coerce(name: str, value: Any, default: Any, *, source: str) -> Any:
+    """Read ``value`` as the type of ``default`` (environment values are strings)."""
+    where = source if source.startswith(ENV_PREFIX) else f"{source}: {name}"
+    if not isinstance(value, str):
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if type(value) is not type(default):
+            raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+        return value
+    text = value.strip()
+    if isinstance(default, bool):
+        lowered = text.lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+    if isinstance(default, list):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+def _validate(settings: dict[str, Any], instance_path: Path) -> None:
+    """Check every value; normalise the database URL. Raises ConfigError naming the setting."""
+
+    def require(name: str, ok: Callable[[Any], bool], expected: str) -> None:
+        if not ok(settings[name]):
+            raise ConfigError(f"{name}: expected {expected}, got {settings[name]!r}")
+
+    require("ENV", lambda v: v in {"production", "development"}, '"production" or "development"')
+    if not settings["SECRET_KEY"]:
+        if settings["ENV"] != "development":
+            raise ConfigError(
+                "SECRET_KEY: missing. Set MUTUALAID_SECRET_KEY (or SECRET_KEY) to a long random "
+                "string; only ENV=development may run without one."
+            )
+        settings["SECRET_KEY"] = os.urandom(32).hex()
+    elif len(settings["SECRET_KEY"]) < 16:
+        raise ConfigError("SECRET_KEY: too short; use at least 16 random characters")
+
+    settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"], instance_path)
+    require("TIMEZONE", _is_timezone, "an IANA time zone such as America/New_York")
+    require(
+        "PHONE_REGION",
+        lambda v: v in phonenumbers.SUPPORTED_REGIONS,
+        "a two-letter region such as US",
+    )
+    require(
+        "LANGUAGES",
+        lambda v: bool(v) and all((CONFIG_DIR / "web" / f"{lang}.toml").exists() for lang in v),
+        "a non-empty list of languages with a catalogue in config/web/",
+    )
+    require("GEOCODER", lambda v: v in {"none", "nominatim"}, '"none" or "nominatim"')
+    require("GEOCODER_MIN_DELAY_SECONDS", lambda v: v >= 0, "a number >= 0")
+    require("GEOCODER_CACHE_SIZE", lambda v: v >= 0, "a whole number >= 0")
+    require("MAX_KM", lambda v: 0 < v <= 500, "a distance in km between 0 and 500")
+    require("WORKER_POLL_SECONDS", lambda v: 0 < v <= 3600, "seconds between 0 and 3600")
+    require(
+        "LOG_LEVEL",
+        lambda v: v in {"DEBUG", "INFO", "WARNING", "ERROR"},
+        "DEBUG, INFO, WARNING or ERROR",
+    )
+    require("MAX_CONTENT_LENGTH", lambda v: v >= 1024, "at least 1024 bytes")
+    require(
+        "PUBLIC_BASE_URL",
+        lambda v: v == "" or (v.startswith(("http://", "https://")) and not v.endswith("/")),
+        "empty, or an http(s):// address without a trailing slash",
+    )
+    require("TRUSTED_PROXIES", lambda v: 0 <= v <= 5, "a whole number from 0 to 5")
+    places = Path(settings["PLACES_FILE"])
+    if not places.is_absolute():
+        places = CONFIG_DIR / places
+    if settings["PLACES_FILE"] and not places.exists():
+        raise ConfigError(f"PLACES_FILE: no such file {places}")
+
+
+def _is_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def database_url(url: str, instance_path: Path) -> str:
+    """Return a SQLAlchemy URL: the default SQLite file, or ``url`` fixed to a driver we ship."""
+    if not url:
+        return f"sqlite:///{instance_path.resolve() / 'mutualaid.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL: not a database URL") from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"DATABASE_URL: unsupported database {parsed.get_backend_name()!r}; "
+            "use sqlite or postgresql"
+        )
+    return url

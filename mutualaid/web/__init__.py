@@ -1,0 +1,1 @@
+"""Web boundaries: one blueprint per audience."""

@@ -1,0 +1,131 @@
+"""Public pages: ask for help, offer help, and the confirmations. Work without JavaScript."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+
+from mutualaid.extensions import db
+from mutualaid.models import Channel, Urgency
+from mutualaid.services.intake import (
+    InvalidInput,
+    NewOffer,
+    NewRequest,
+    create_request,
+    save_offer,
+)
+from mutualaid.web.forms import OfferForm, RequestForm
+from mutualaid.web.i18n import current_language
+from mutualaid.web.ports import resolver
+
+bp = Blueprint("public", __name__)
+
+
+def _form_options() -> dict:
+    categories = current_app.extensions["categories"]
+    lang = current_language()
+    return {
+        "phone_region": current_app.config["PHONE_REGION"],
+        "categories": [(key, c.label(lang)) for key, c in categories.items()],
+    }
+
+
+@bp.get("/")
+def index():
+    return render_template("public/index.html")
+
+
+def _intake_page(form, template: str, save):
+    """Validate, store through ``save(form) -> confirmation``, commit once, then show the
+    confirmation (303); or show the form again with its errors and what was typed (422)."""
+    if form.validate_on_submit():
+        try:
+            confirmation = save(form)
+        except InvalidInput as exc:
+            getattr(form, exc.field).errors.append("error.invalid")
+        else:
+            db.session.commit()
+            session["last_ref"] = confirmation
+            return redirect(url_for("public.thanks"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template(template, form=form), status
+
+
+@bp.route("/request", methods=["GET", "POST"])
+def request_help():
+    def save(form: RequestForm) -> dict:
+        req = create_request(
+            db.session,
+            NewRequest(
+                phone=form.phone.e164,
+                category=form.category.data,
+                details=form.details.data or "",
+                location_text=form.location_text.data,
+                address=form.address.data or "",
+                urgency=Urgency(form.urgency.data),
+                name=(form.name.data or "").strip(),
+                language=current_language(),
+                channel=Channel.WEB,
+            ),
+            resolver=resolver(db.session),
+            categories=current_app.extensions["categories"],
+        )
+        return {"kind": "request", "ref": req.ref, "located": not req.needs_location}
+
+    return _intake_page(RequestForm(**_form_options()), "public/request.html", save)
+
+
+@bp.route("/volunteer", methods=["GET", "POST"])
+def volunteer():
+    def save(form: OfferForm) -> dict:
+        offer = save_offer(
+            db.session,
+            NewOffer(
+                phone=form.phone.e164,
+                categories=tuple(form.categories.data),
+                location_text=form.location_text.data,
+                radius_km=float(form.radius_km.data),
+                capacity=form.capacity.data,
+                availability=form.availability.data or "",
+                name=(form.name.data or "").strip(),
+                language=current_language(),
+            ),
+            resolver=resolver(db.session),
+            categories=current_app.extensions["categories"],
+        )
+        return {"kind": "offer", "ref": f"V{offer.id}", "located": offer.lat is not None}
+
+    return _intake_page(OfferForm(**_form_options()), "public/volunteer.html", save)
+
+
+@bp.app_errorhandler(CSRFError)
+def form_expired(error: CSRFError):
+    """A public form posted without a valid token (expired session, or a forged post):
+    show the form again with what was typed, and say so. Nothing is stored."""
+    pages = {
+        "public.request_help": (RequestForm, "public/request.html"),
+        "public.volunteer": (OfferForm, "public/volunteer.html"),
+    }
+    if request.endpoint not in pages:
+        return render_template("error.html", message="error.expired_form"), 400
+    form_class, template = pages[request.endpoint]
+    form = form_class(formdata=request.form, **_form_options())
+    form.form_errors.append("error.expired_form")
+    return render_template(template, form=form), 400
+
+
+@bp.get("/thanks")
+def thanks():
+    last = session.get("last_ref")
+    if not last:
+        abort(404)
+    return render_template("public/thanks.html", last=last)

@@ -1,0 +1,136 @@
+"""Fixtures shared by the app's tests: the app on each database, client, runner, session.
+
+Tests that take ``app`` (or anything built on it) run once on SQLite and once on
+PostgreSQL. PostgreSQL comes from MUTUALAID_TEST_DATABASE_URL; without it those runs
+are skipped on a laptop, and fail under CI=true, where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from mutualaid import create_app
+from mutualaid.extensions import db
+
+SECRET = "test-secret-key-not-for-production"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def base_config(database_url: str, **extra: object) -> dict[str, object]:
+    return {
+        "ENV": "production",
+        "SECRET_KEY": SECRET,
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "TESTING": True,
+        **extra,
+    }
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("MUTUALAID_TEST_DATABASE_URL")
+    if not url:
+        if IN_CI:
+            pytest.fail(
+                "CI=true but MUTUALAID_TEST_DATABASE_URL is not set: PostgreSQL tests must run"
+            )
+        return None
+    return url
+
+
+def _upgrade(database_url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    url = postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL not configured (set MUTUALAID_TEST_DATABASE_URL)")
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    except sa.exc.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL unreachable under CI=true: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    finally:
+        engine.dispose()
+    _upgrade(url)
+    return url
+
+
+def _truncate_all(database_url: str) -> None:
+    from mutualaid.models import Base
+
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A freshly migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_migrated")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    """Extra settings for the ``app`` fixture; override in a module or test."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, object]) -> Iterator[Flask]:
+    app = create_app(base_config(database_url, **app_config))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask):
+    return db.session

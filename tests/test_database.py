@@ -1,0 +1,118 @@
+"""What the database itself guarantees, on SQLite and PostgreSQL, and the migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from mutualaid.extensions import db
+from mutualaid.models import (
+    AidRequest,
+    Base,
+    MatchStatus,
+    Message,
+    MessageDirection,
+    MessageStatus,
+)
+from tests import builders
+
+
+def test_models_match_the_migrations(app) -> None:
+    """Autogenerate against the migrated database finds nothing to do."""
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_migrations_are_at_head(app) -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+    with db.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    assert set(current) == set(script.get_heads())
+
+
+@pytest.mark.parametrize("second", [MatchStatus.PROPOSED, MatchStatus.ACCEPTED])
+def test_a_request_has_at_most_one_live_match(session, second: MatchStatus) -> None:
+    req = builders.aid_request(session)
+    builders.match(session, request=req, status=MatchStatus.PROPOSED)
+    session.commit()
+    with pytest.raises(IntegrityError):
+        builders.match(session, request=req, status=second)
+    session.rollback()
+
+
+def test_closed_matches_do_not_count_as_live(session) -> None:
+    req = builders.aid_request(session)
+    for status in (MatchStatus.DECLINED, MatchStatus.EXPIRED, MatchStatus.WITHDRAWN):
+        builders.match(session, request=req, status=status)
+    builders.match(session, request=req, status=MatchStatus.PROPOSED)
+    session.commit()
+
+
+def test_one_inbound_row_per_provider_message_id(session) -> None:
+    def inbound() -> Message:
+        return Message(
+            direction=MessageDirection.INBOUND,
+            phone="+17185550101",
+            body="need groceries",
+            status=MessageStatus.RECEIVED,
+            provider_sid="SM" + "a" * 32,
+        )
+
+    session.add(inbound())
+    session.commit()
+    session.add(inbound())
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+
+
+def test_one_outbound_row_per_intent(session) -> None:
+    for _ in range(2):
+        session.add(
+            Message(
+                direction=MessageDirection.OUTBOUND,
+                phone="+17185550101",
+                status=MessageStatus.QUEUED,
+                dedupe_key="proposal:42",
+            )
+        )
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+
+
+def test_times_come_back_as_aware_utc(session) -> None:
+    req = builders.aid_request(session)
+    session.commit()
+    session.expire_all()
+    loaded = session.get(AidRequest, req.id)
+    assert loaded.created_at.tzinfo is not None
+    assert loaded.created_at.utcoffset() == dt.timedelta(0)
+
+
+def test_naive_datetimes_are_refused(session) -> None:
+    req = builders.aid_request(session)
+    req.closed_at = dt.datetime(2026, 1, 1)  # naive: ambiguous
+    with pytest.raises(Exception, match="naive datetime"):
+        session.flush()
+    session.rollback()
+
+
+def test_an_unknown_status_is_refused_by_the_database(session) -> None:
+    req = builders.aid_request(session)
+    session.commit()
+    with pytest.raises(IntegrityError):
+        session.execute(
+            text("UPDATE aid_requests SET status = 'lost' WHERE id = :id"), {"id": req.id}
+        )
+        session.commit()
+    session.rollback()
