@@ -422,3 +422,30 @@ def test_runs_standalone(tmp_path: Path) -> None:
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=5)
     assert "1 messages created" in output
+
+
+def test_concurrent_senders_each_message_created_once(
+    fake_twilio: FakeTwilio, make_twilio_sender: Callable[..., TwilioSender]
+) -> None:
+    senders = [make_twilio_sender() for _ in range(4)]
+    fake_twilio.fail_next(429, times=3)
+    failures: list[SendError] = []
+
+    def work(index: int, sender: TwilioSender) -> None:
+        for n in range(25):
+            for _attempt in range(5):  # the retries a worker would make
+                try:
+                    sender.send(TO, f"{index}-{n}")
+                    break
+                except SendError as error:
+                    failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(i, s)) for i, s in enumerate(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    bodies = [m["body"] for m in fake_twilio.messages]
+    assert sorted(bodies) == sorted(f"{i}-{n}" for i in range(4) for n in range(25))
+    assert len({m["sid"] for m in fake_twilio.messages}) == 100
+    assert [(f.code, f.retry_after) for f in failures] == [(20429, 1.0)] * 3
