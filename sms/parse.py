@@ -10,10 +10,12 @@ the rules that apply them. In order:
 3. **STOP** — generous, as US rules want, but never by accident. The message
    opts out when (a) it contains a STOP "anywhere" phrase ("stop texting",
    "unsubscribe", "no mas mensajes", "dejen de escribirme") not negated just
-   before, or (b) it starts with a STOP word (exact or one typo) and is short
-   — at most two more words — or everything after is in ``stop_tail``
-   ("stop sending me these messages now"). "stop by the store on 5th and get
-   milk" is not an opt-out: a long sentence that merely starts with "stop".
+   before, or (b) the message, or one sentence of it, starts with a STOP
+   word (exact or one typo) and is short — at most two more words — or
+   everything after is in ``stop_tail``: "STOP", "stop it", "baja por
+   favor", "who is this? STOP". "stop by the store on 5th and get milk" is
+   not an opt-out: a long sentence that merely starts with "stop"; nor is
+   "I told him to stop." (the word inside a sentence).
 4. **Whole-message keyword** ("alone" lists, then "lead" lists matched in
    full): "y", "ok", "listo", "help", "YES 4821" (a proposal code may
    accompany yes / no / done).
@@ -43,8 +45,19 @@ ayudar" is NO. A message starting "no" followed by another keyword ("no
 need …", "no stop") is that negation, not NO; "No, I need food" (a comma) is
 NO. A negated urgent word ("not urgent") does not set ``urgent``.
 
+**Arguments.** Need, offer and free text carry ``categories`` (aliases from
+the ``categories`` argument, longest first, one typo allowed on aliases of
+5+ letters, negated ones dropped), ``radius_km`` (a number with a km or
+mile unit) and ``location_text``: "lat,lon" if given, else a 5-digit ZIP,
+else the words after a place word ("near", "in", "cerca de") up to a word
+that cannot be part of a place ("my", "tomorrow"), else — need and offer
+only — the first stretch of at most four left-over words containing none.
+Yes, no, done, cancel and status carry ``code``: the token right after (or
+before) the keyword, or a 3–6 digit number ending the message.
+
 **Language** is the keyword's language when only one table has it ("si" →
-es, "yes" → en, "no" / "ok" / "info" → None).
+es, "yes" → en); for shared keywords ("no", "ok", "info") the politeness
+words decide when they can ("no gracias" → es), else None.
 
 **Look-alikes.** Bodies are NFKC-normalised and Cyrillic/Greek look-alikes
 read as Latin (``sms.text.fold``), so "ЅТОР" and "ＳＴＯＰ" are STOP.
@@ -441,9 +454,14 @@ class _Reader:
             i += len(phrase)
         self.content = [i for i in range(n) if i not in self.noise]
         self.ckeys = [self.keys[i] for i in self.content]
-        # paused[j]: a comma or sentence break lies between content words j-1 and j.
+        # paused[j] / broken[j]: a comma or sentence break (broken: a sentence
+        # break) lies between content words j-1 and j.
         self.paused = [
             j > 0 and any(self.tokens[k].paused for k in range(self.content[j - 1] + 1, i + 1))
+            for j, i in enumerate(self.content)
+        ]
+        self.broken = [
+            j > 0 and any(self.tokens[k].broken for k in range(self.content[j - 1] + 1, i + 1))
             for j, i in enumerate(self.content)
         ]
         self.used: set[int] = set(self.noise)
@@ -488,6 +506,11 @@ class _Reader:
                     return True
         return False
 
+    def sentences(self) -> list[tuple[int, int]]:
+        """Content positions [start, end) of each sentence."""
+        starts = [j for j in range(len(self.ckeys)) if j == 0 or self.broken[j]]
+        return list(zip(starts, [*starts[1:], len(self.ckeys)], strict=True))
+
     def has_word_anywhere(self, name: str) -> bool:
         return any(self.kw.word_at(name, self.keys, i) for i in range(len(self.keys)))
 
@@ -521,7 +544,12 @@ def parse(
     """
     text = clean(body)
     reader = _Reader(text, keywords)
-    cats = _compile_categories(tuple((k, tuple(v)) for k, v in sorted((categories or {}).items())))
+    cats = _compile_categories(
+        tuple(
+            (key, (aliases,) if isinstance(aliases, str) else tuple(aliases))
+            for key, aliases in sorted((categories or {}).items())
+        )
+    )
     if not reader.content:
         if not reader.tokens and reader.latlon is None and "?" in text:
             return Command(Intent.HELP, text, via="alone", keyword="?")
@@ -609,11 +637,21 @@ def _longest_name(names: Mapping[Phrase, str], keys: Sequence[str], j: int) -> P
 
 
 def _read_stop(reader: _Reader) -> _Found | None:
+    """The STOP rule of the module docstring."""
     keys = reader.ckeys
     for j in range(len(keys)):
         entry = reader.kw.longest("anywhere", keys, j)
         if entry and entry.intent is Intent.STOP and not reader.negated_before(j):
             return _Found(Intent.STOP, entry, "stop-rule", j, j + len(entry.phrase))
+    # A STOP sentence: the whole message, or one sentence of it ("who is this? STOP").
+    for start, end in reader.sentences():
+        found = _stop_sentence(reader, keys[start:end])
+        if found is not None:
+            return replace(found, start=found.start + start, end=found.end + start)
+    return None
+
+
+def _stop_sentence(reader: _Reader, keys: Sequence[str]) -> _Found | None:
     whole = reader.kw.entry("alone", tuple(keys))
     if whole and whole.intent is Intent.STOP:
         return _Found(Intent.STOP, whole, "alone", 0, len(keys))
@@ -764,14 +802,20 @@ def _with_arguments(
 
 
 def _code_after(reader: _Reader, found: _Found) -> str | None:
+    """The proposal code or request reference of an answer.
+
+    Right after the keyword ("YES 4821", "yes code 4821"), right before it
+    ("4821 yes"), or else a number of 3 to 6 digits ending the message
+    ("can't do it today sorry 4821").
+    """
     keys = reader.ckeys
-    candidates = []
     j = found.end
     while j < len(keys) and reader.kw.has_word("code_prefixes", (keys[j],)):
         j += 1
-    candidates.append(j)
-    if found.start > 0:
-        candidates.append(found.start - 1)
+    candidates = [j, found.start - 1]
+    last = len(keys) - 1
+    if last >= found.end and keys[last].isdigit() and 3 <= len(keys[last]) <= 6:
+        candidates.append(last)
     for j in candidates:
         if 0 <= j < len(keys) and _CODE.match(keys[j]):
             reader.use([j])

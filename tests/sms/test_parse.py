@@ -344,7 +344,9 @@ MESSAGES = [
     case("count me in", YES),
     case("Y 4821", YES, code="4821"),
     case("Yes please!! 🙏", YES),
-    case("yeah i got it 4821", YES),
+    case("yeah i got it 4821", YES, code="4821"),
+    case("si claro 4821", YES, code="4821", language="es"),
+    case("yes see you at 3", YES),
     # no
     case("no", NO, language=None),
     case("NO 4821", NO, code="4821"),
@@ -361,6 +363,7 @@ MESSAGES = [
     case("👎", NO),
     case("no puedo ayudar esta vez", NO, language="es"),
     case("no 4821 lo siento", NO, code="4821"),
+    case("I can't do it today sorry 4821", NO, code="4821"),
     # done
     case("done", DONE, language="en"),
     case("DONE 4821", DONE, code="4821"),
@@ -400,6 +403,7 @@ MESSAGES = [
     case("I'm back", RESUME),
     case("reanudar", RESUME, language="es"),
     case("unpause", RESUME),
+    case("I'm available again", RESUME),
     # help
     case("help", HELP, language="en"),
     case("HELP!!", HELP),
@@ -437,6 +441,8 @@ MESSAGES = [
     case("how do i unsubscribe?", STOP),
     case("para", STOP, language="es"),
     case("I don't need help anymore, please stop texting me", STOP),
+    case("who is this? stop", STOP),
+    case("Thanks for the help. Stop.", STOP),
     # ... but not by accident
     case("Stop by the store on 5th and get milk please", TEXT, location_text="5th"),
     case(
@@ -445,6 +451,7 @@ MESSAGES = [
     case("don't stop texting me, this is great", TEXT),
     case("para mi mamá", TEXT),
     case("shop", TEXT),
+    case("I told him to stop. He didn't.", TEXT),
     # start
     case("start", START, language="en"),
     case("START", START),
@@ -474,6 +481,7 @@ MESSAGES = [
     case("On my way!", TEXT),
     case("Can you call me at 718-555-0101?", TEXT, categories=["checkin"]),
     case("lol", TEXT),
+    case("wat", TEXT),
     case("2", TEXT),
     case("Who are you people? I never signed up", TEXT),
     case("مرحبا، أحتاج مساعدة", TEXT),
