@@ -51,7 +51,9 @@ the ``categories`` argument, longest first, one typo allowed on aliases of
 mile unit) and ``location_text``: "lat,lon" if given, else a 5-digit ZIP,
 else the words after a place word ("near", "in", "cerca de") up to a word
 that cannot be part of a place ("my", "tomorrow"), else — need and offer
-only — the first stretch of at most four left-over words containing none.
+only — the first stretch of at most four left-over words containing none
+and looking like a name: capitalised ("Bushwick") or an address ("123 Main
+St"); "comida caliente" leaves "caliente" alone, and the app asks where.
 Yes, no, done, cancel and status carry ``code``: the token right after (or
 before) the keyword, or a 3–6 digit number ending the message.
 
@@ -938,12 +940,26 @@ def _location(reader: _Reader, *, loose: bool) -> str | None:
             for i in run
         ):
             continue
-        if not any(keys[i].isalpha() for i in run):
+        if not any(keys[i].isalpha() for i in run) or not _looks_like_a_name(reader, run):
             continue
         place = _place(reader, run)
         if place:
             return place
     return None
+
+
+def _looks_like_a_name(reader: _Reader, run: list[int]) -> bool:
+    """Capitalised ("Bushwick") or a street address ("123 Main St").
+
+    Without a place word, a lower-case leftover is more often an adjective
+    ("comida caliente") than a place, and asking where is better than
+    guessing. In an all-capitals message capitals say nothing.
+    """
+    tokens = [reader.tokens[i] for i in run]
+    if tokens[0].is_number and len(tokens) > 1 and tokens[1].key.isalpha():
+        return True
+    has_lower = any(ch.islower() for ch in reader.prepared)
+    return has_lower and any(t.raw[0].isupper() for t in tokens if t.key.isalpha())
 
 
 def _place(reader: _Reader, run: list[int]) -> str | None:

@@ -216,6 +216,16 @@ MESSAGES = [
     ),
     case("ayudame con la farmacia porfa", NEED, categories=["pharmacy"], language="es"),
     case("necesito ayuda en casa", NEED, categories=["household"], language="es"),
+    case("necesitamos comida caliente", NEED, categories=["groceries"], language="es"),
+    case("need groceries bushwick", NEED, categories=["groceries"]),
+    case("need groceries Bushwick", NEED, categories=["groceries"], location_text="Bushwick"),
+    case(
+        "need groceries 45 rogers ave",
+        NEED,
+        categories=["groceries"],
+        location_text="45 rogers ave",
+    ),
+    case("NEED GROCERIES BUSHWICK", NEED, categories=["groceries"]),
     # offer
     case(
         "offer rides groceries 11216 5km",
