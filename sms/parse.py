@@ -826,15 +826,22 @@ def _code_after(reader: _Reader, found: _Found) -> str | None:
 
 
 def _categories(reader: _Reader, cats: _Categories) -> tuple[str, ...]:
-    """Categories named in the message, except negated ones ("not groceries")."""
+    """Categories named in the message, except those of a negated need ("don't need X")."""
     found: list[str] = []
     keys = reader.keys
     content_pos = {i: j for j, i in enumerate(reader.content)}
+    # Content positions governed by a negated need or offer, up to the next comma.
+    negated: set[int] = set()
+    for f, is_negated in _matches_anywhere(reader, ("lead", "anywhere")):
+        if is_negated and f.intent in (Intent.NEED, Intent.OFFER):
+            j = f.end
+            while j < len(reader.ckeys) and not reader.paused[j]:
+                negated.add(j)
+                j += 1
 
     def take(i: int, length: int, key: str) -> None:
         reader.used.update(range(i, i + length))
-        j = content_pos.get(i)
-        if j is None or not reader.negated_before(j):
+        if content_pos.get(i) not in negated:
             found.append(key)
 
     def free(k: int) -> bool:
@@ -957,7 +964,8 @@ def _looks_like_a_name(reader: _Reader, run: list[int]) -> bool:
     """
     tokens = [reader.tokens[i] for i in run]
     if tokens[0].is_number and len(tokens) > 1 and tokens[1].key.isalpha():
-        return True
+        # "123 Main St", not "2 the doctor" (txt-speak "to")
+        return not reader.kw.has_word("articles", (tokens[1].key,))
     has_lower = any(ch.islower() for ch in reader.prepared)
     return has_lower and any(t.raw[0].isupper() for t in tokens if t.key.isalpha())
 

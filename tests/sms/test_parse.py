@@ -126,6 +126,15 @@ MESSAGES = [
     case("need food 11216-1234", NEED, categories=["groceries"], location_text="11216"),
     case("I need a check in call, I live alone", NEED, categories=["checkin"]),
     case("i dont need groceries, i need a ride", NEED, categories=["rides"]),
+    case("can you help me? I'm stuck at home with no food", NEED, categories=["groceries"]),
+    case("can u help me w groceries", NEED, categories=["groceries"]),
+    case("i need a ride 2 the doctor tmrw", NEED, categories=["rides"]),
+    case(
+        "Can you help my neighbor? She's 90 and needs groceries, 11216",
+        NEED,
+        categories=["groceries"],
+        location_text="11216",
+    ),
     case("not urgent, need meds 11216", NEED, categories=["pharmacy"], location_text="11216"),
     case(
         "need groceries, address: 45 Rogers Ave, Brooklyn",
