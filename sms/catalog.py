@@ -93,7 +93,9 @@ class Catalogue:
     refused at load time, not when someone texts.
     """
 
-    def __init__(self, templates: Mapping[str, Mapping[str, Template]], fallback: str = "en"):
+    def __init__(
+        self, templates: Mapping[str, Mapping[str, Template]], fallback: str = "en"
+    ) -> None:
         if fallback not in templates:
             raise CatalogueError(f"no {fallback!r} catalogue to fall back on")
         reference = templates[fallback]
