@@ -29,3 +29,23 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_or_ignore(
+    session: Any, model: Any, values: dict[str, Any], conflict_columns: list[str]
+) -> int | None:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the new row's id, or None when a
+    row with the same ``conflict_columns`` exists. Atomic on SQLite and PostgreSQL, so two
+    processes storing the same thing at once store it once."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict_columns)
+        .returning(model.id)
+    )
+    return session.execute(statement).scalar()

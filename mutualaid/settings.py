@@ -154,6 +154,27 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
         "empty, or an http(s):// address without a trailing slash",
     )
     require("TRUSTED_PROXIES", lambda v: 0 <= v <= 5, "a whole number from 0 to 5")
+    require("SMS_BACKEND", lambda v: v in {"console", "twilio", "fake"}, "console, twilio or fake")
+    if settings["SMS_BACKEND"] == "twilio":
+        for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+            if not settings[name]:
+                raise ConfigError(f"{name}: required when SMS_BACKEND is twilio")
+        if bool(settings["TWILIO_FROM"]) == bool(settings["TWILIO_MESSAGING_SERVICE_SID"]):
+            raise ConfigError(
+                "TWILIO_FROM: set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID"
+            )
+    require(
+        "TWILIO_API_BASE_URL",
+        lambda v: v == "" or v.startswith(("http://", "https://")),
+        "empty, or an http(s):// base URL",
+    )
+    require("TWILIO_CONNECT_TIMEOUT", lambda v: 0 < v <= 60, "seconds between 0 and 60")
+    require("TWILIO_READ_TIMEOUT", lambda v: 0 < v <= 120, "seconds between 0 and 120")
+    require("SMS_MAX_BODY", lambda v: 160 <= v <= 10000, "between 160 and 10000 characters")
+    require("CONVERSATION_TTL_MINUTES", lambda v: 1 <= v <= 24 * 60, "minutes from 1 to 1440")
+    require("OUTBOX_MAX_ATTEMPTS", lambda v: 1 <= v <= 50, "a whole number from 1 to 50")
+    require("OUTBOX_RETRY_SECONDS", lambda v: 0 < v <= 3600, "seconds between 0 and 3600")
+    require("OUTBOX_LEASE_SECONDS", lambda v: 5 <= v <= 3600, "seconds between 5 and 3600")
     places = Path(settings["PLACES_FILE"])
     if not places.is_absolute():
         places = CONFIG_DIR / places
