@@ -1,0 +1,66 @@
+"""Command line: ``python -m matching solve`` and ``python -m matching generate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from ._generate import generate_instance
+from ._instance import parse_instance, result_to_dict
+from ._solve import solve
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m matching", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("solve", help="solve an instance file, write the result JSON")
+    s.add_argument("instance", help="instance JSON file ('-' for stdin)")
+    s.add_argument("-o", "--output", help="result file (default: stdout)")
+    g = sub.add_parser("generate", help="write a synthetic instance")
+    g.add_argument("--needs", type=int, required=True)
+    g.add_argument("--volunteers", type=int, required=True)
+    g.add_argument("--city", choices=("metro", "country"), default="metro")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("-o", "--output", help="instance file (default: stdout)")
+    return parser
+
+
+def _write(text: str, path: str | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 invalid input, 2 usage)."""
+    args = _parser().parse_args(argv)
+    if args.command == "generate":
+        if args.needs < 0 or args.volunteers < 0:
+            print("error: --needs and --volunteers must be >= 0", file=sys.stderr)
+            return 2
+        doc = generate_instance(args.needs, args.volunteers, args.city, args.seed)
+        _write(json.dumps(doc, separators=(",", ":")) + "\n", args.output)
+        return 0
+    try:
+        if args.instance == "-":
+            doc = json.load(sys.stdin)
+        else:
+            with open(args.instance, encoding="utf-8") as fh:
+                doc = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"error: cannot read {args.instance}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        needs, volunteers, settings = parse_instance(doc)
+        result = solve(needs, volunteers, settings)
+    except ValueError as exc:
+        print(f"error: invalid instance: {exc}", file=sys.stderr)
+        return 1
+    _write(json.dumps(result_to_dict(result), ensure_ascii=False) + "\n", args.output)
+    return 0
