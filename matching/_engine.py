@@ -20,6 +20,11 @@ _IntArray = NDArray[np.intp]
 _FloatArray = NDArray[np.float64]
 _BoolArray = NDArray[np.bool_]
 
+# Exact ties are broken towards lower indices by nudges below a micrometre.
+_TIE_KM = 1e-9
+# Relative float tolerance of dual prices (values reach big * weight).
+_TOL_BF = 1e-14
+
 # Ball radii of the certificate are rounded up to these steps (km, factor sqrt 2).
 _RADIUS_STEPS = 0.05 * np.sqrt(2.0) ** np.arange(40)
 
@@ -92,6 +97,10 @@ class _Problem:
     @property
     def n_vol(self) -> int:
         return len(self.radius)
+
+    def tie(self, need: _IntArray, vol: _IntArray) -> _FloatArray:
+        """Sub-micrometre cost nudges so exact ties go to the lower indices (ids)."""
+        return _TIE_KM * (vol / max(self.n_vol, 1) + need / max(self.n_need, 1))
 
     def feasible(self, need: _IntArray, vol: _IntArray, km: _FloatArray) -> _BoolArray:
         """Which of these same-category pairs may be matched."""
@@ -365,7 +374,7 @@ def _solve_candidates(
     tail, head = own[arcs], node[q[arcs]]
     weight = c[arcs] - matched_cost[r[arcs]]
     scale = big * float(problem.weight.max()) + 1.0
-    tol = 1e-12 * scale + 1e-12
+    tol = _TOL_BF * scale + 1e-12
     v, duals_ok = _bellman_ford(tail, head, weight, n_col + 1, tol)
     u = matched_cost - v[col_of_row]
     threshold[rows] = u - 1.0
@@ -416,7 +425,7 @@ def _violations(
             need = group[near["j"]]
             checked += len(vol)
             km = chord_to_km(near["v"])
-            bad = km + level[vol] < sol.threshold[need] - tol
+            bad = km + level[vol] + problem.tie(need, vol) < sol.threshold[need] - tol
             bad[bad] = problem.feasible(need[bad], vol[bad], km[bad])
             found_need.append(need[bad])
             found_vol.append(vol[bad])
@@ -531,7 +540,7 @@ def assign(
     worst += float(problem.penalty.max(initial=0.0))
     big = 1.0 + min(problem.n_need, slots) * worst
     scale = big * float(problem.weight.max(initial=1)) + 1.0
-    tol = 1e-10 * scale + 1e-9
+    tol = 4 * _TOL_BF * scale + 1e-10
     t1 = time.perf_counter()
     solve_s = certify_s = 0.0
     proven = False
@@ -540,7 +549,7 @@ def assign(
     while True:
         rounds += 1
         ts = time.perf_counter()
-        cost = km + problem.penalty[vol]
+        cost = km + problem.penalty[vol] + problem.tie(need, vol)
         sol = _solve_candidates(problem, need, vol, cost, big)
         tc = time.perf_counter()
         solve_s += tc - ts

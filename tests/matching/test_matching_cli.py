@@ -1,0 +1,145 @@
+"""`python -m matching solve|generate`: formats, errors naming records, the schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from matching._instance import _NEED_FIELDS, _SETTINGS_FIELDS, _VOL_FIELDS
+from matching.cli import main
+
+EXAMPLE = {
+    "settings": {"max_km": 25},
+    "needs": [
+        {
+            "id": "r1",
+            "lat": 40.68,
+            "lon": -73.94,
+            "category": "groceries",
+            "urgency": "normal",
+            "waited_hours": 0,
+            "exclude": ["v3"],
+            "needs_vetted": False,
+        },
+        {"id": "r2", "lat": 40.70, "lon": -73.90, "category": "pets"},
+    ],
+    "volunteers": [
+        {
+            "id": "v1",
+            "lat": 40.69,
+            "lon": -73.95,
+            "categories": ["groceries", "rides"],
+            "radius_km": 5,
+            "capacity": 1,
+            "vetted": True,
+        }
+    ],
+}
+
+
+def write(tmp_path: Path, doc: object) -> Path:
+    path = tmp_path / "instance.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_solve_writes_the_result_format(tmp_path):
+    out = tmp_path / "result.json"
+    assert main(["solve", str(write(tmp_path, EXAMPLE)), "-o", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result) == {"matches", "unmatched", "stats"}
+    assert result["matches"] == [
+        {
+            "need": "r1",
+            "volunteer": "v1",
+            "km": pytest.approx(1.3952, abs=1e-3),
+            "why": result["matches"][0]["why"],
+        }
+    ]
+    assert result["unmatched"][0]["need"] == "r2"
+    assert result["unmatched"][0]["reason"] == "no_category"
+    stats = result["stats"]
+    assert {"matched", "total_km", "served_weight", "proven_optimal", "seconds"} <= set(stats)
+    assert stats["matched"] == 1 and stats["proven_optimal"] is True
+
+
+def test_solve_to_stdout_as_a_process(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "matching", "solve", str(write(tmp_path, EXAMPLE))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["stats"]["matched"] == 1
+
+
+def bad(doc_change):
+    doc = json.loads(json.dumps(EXAMPLE))
+    doc_change(doc)
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (bad(lambda d: d["needs"][1].pop("lat")), "need #1 (id 'r2'): missing field 'lat'"),
+        (
+            bad(lambda d: d["needs"][0].update(lat=123)),
+            "need #0 (id 'r1'): lat 123 is out of range",
+        ),
+        (bad(lambda d: d["needs"][1].update(id="r1")), "need #1 (id 'r1'): duplicate id"),
+        (
+            bad(lambda d: d["volunteers"][0].update(radius_km=-2)),
+            "volunteer #0 (id 'v1'): radius_km -2",
+        ),
+        (
+            bad(lambda d: d["volunteers"][0].update(capacity=1.5)),
+            "volunteer #0 (id 'v1'): capacity",
+        ),
+        (bad(lambda d: d["needs"][0].update(urgency="now")), "need #0 (id 'r1'): urgency"),
+        (bad(lambda d: d["needs"][0].update(colour="red")), "need #0 (id 'r1'): unknown field"),
+        (bad(lambda d: d["needs"][0].update(lat="40")), "need #0 (id 'r1'): lat must be"),
+        (bad(lambda d: d["settings"].update(max_km=-1)), "settings: max_km"),
+        (bad(lambda d: d.pop("volunteers")), "'volunteers' must be a list"),
+    ],
+)
+def test_invalid_instances_exit_nonzero_naming_the_record(tmp_path, capsys, doc, message):
+    assert main(["solve", str(write(tmp_path, doc))]) == 1
+    err = capsys.readouterr().err
+    assert message in err
+
+
+def test_unreadable_instance(tmp_path, capsys):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    assert main(["solve", str(path)]) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("city", ["metro", "country"])
+def test_generate_then_solve(tmp_path, city):
+    inst = tmp_path / "gen.json"
+    out = tmp_path / "out.json"
+    args = ["generate", "--needs", "60", "--volunteers", "50", "--city", city, "--seed", "2"]
+    assert main([*args, "-o", str(inst)]) == 0
+    doc = json.loads(inst.read_text())
+    assert len(doc["needs"]) == 60 and len(doc["volunteers"]) == 50
+    assert main([*args, "-o", str(tmp_path / "again.json")]) == 0
+    assert (tmp_path / "again.json").read_text() == inst.read_text()
+    assert main(["solve", str(inst), "-o", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert len(result["matches"]) + len(result["unmatched"]) == 60
+
+
+def test_schema_ships_and_matches_the_parser():
+    schema = json.loads(resources.files("matching").joinpath("instance.schema.json").read_text())
+    props = schema["properties"]
+    assert set(props["needs"]["items"]["properties"]) == _NEED_FIELDS
+    assert set(props["volunteers"]["items"]["properties"]) == _VOL_FIELDS
+    assert set(props["settings"]["properties"]) == _SETTINGS_FIELDS
+    assert set(props["needs"]["items"]["required"]) == {"id", "lat", "lon", "category"}
