@@ -10,20 +10,66 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from mutualaid.extensions import db
+from mutualaid.ports import build_sender
+from sms.transport import Sender
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[Flask], int]
 
+# Messages claimed at a time: a batch is sent one by one, each with its own lease.
+OUTBOX_BATCH_SIZE = 50
+
 
 def jobs() -> list[Job]:
     """The jobs the worker runs, in order."""
-    return []
+    return [send_outbox]
+
+
+def send_outbox(app: Flask, sender: Sender | None = None) -> int:
+    """Send one batch of due outbound SMS; the number of messages handled.
+
+    The sender is built once per process from the settings (``sender`` replaces it)."""
+    from mutualaid.services.sending import OutboxSettings, send_due
+
+    if sender is None:
+        sender = app.extensions.get("mutualaid.sms_sender")
+        if sender is None:
+            sender = app.extensions["mutualaid.sms_sender"] = build_sender(app.config)
+    settings = OutboxSettings.from_config(app.config, batch_size=OUTBOX_BATCH_SIZE)
+    report = send_due(transaction, sender, settings)
+    if report.claimed:
+        log.info(
+            "outbox: %d claimed, %d sent, %d already sent, %d to retry, %d unknown, "
+            "%d failed, %d suppressed",
+            report.claimed,
+            report.sent,
+            report.found,
+            report.retrying,
+            report.unknown,
+            report.failed,
+            report.suppressed,
+        )
+    return report.handled
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One unit of work on the app's session: commit at the end, roll back on error."""
+    session = db.session
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def run(app: Flask, *, once: bool = False, stop: threading.Event | None = None) -> None:
