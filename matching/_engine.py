@@ -24,6 +24,8 @@ _BoolArray = NDArray[np.bool_]
 _TIE_KM = 1e-9
 # Relative float tolerance of dual prices (values reach big * weight).
 _TOL_BF = 1e-14
+# Label-correcting passes before a residual graph is declared to hold a negative cycle.
+_MAX_PASSES = 5000
 
 # Ball radii of the certificate are rounded up to these steps (km, factor sqrt 2).
 _RADIUS_STEPS = 0.05 * np.sqrt(2.0) ** np.arange(40)
@@ -115,17 +117,26 @@ class _Problem:
 
 
 class _CategoryIndex:
-    """Per category, a k-d tree of the volunteers with free capacity offering it."""
+    """Per category, k-d trees of the volunteers with free capacity offering it.
+
+    ``members``/``trees`` hold all of them, ``vetted_members``/``vetted_trees``
+    the vetted ones only (for needs that require vetting).
+    """
 
     def __init__(self, problem: _Problem) -> None:
         self.members: list[_IntArray] = []
         self.trees: list[cKDTree | None] = []
+        self.vetted_members: list[_IntArray] = []
+        self.vetted_trees: list[cKDTree | None] = []
         self.reach_km: list[float] = []
         free = problem.capacity > 0
         for c in range(problem.offers.shape[1]):
             members = np.flatnonzero(problem.offers[:, c] & free)
             self.members.append(members)
             self.trees.append(cKDTree(problem.xyz_vol[members]) if len(members) else None)
+            vetted = members[problem.vol_vetted[members]]
+            self.vetted_members.append(vetted)
+            self.vetted_trees.append(cKDTree(problem.xyz_vol[vetted]) if len(vetted) else None)
             reach = float(problem.radius[members].max()) if len(members) else 0.0
             self.reach_km.append(min(problem.max_km, reach))
 
@@ -216,12 +227,19 @@ def _candidates(
         if tree is None or not len(needs):
             continue
         bound = float(km_to_chord(index.reach_km[c])) * (1 + 1e-9) + 1e-12
-        k = min(k_vol, len(members))
-        _, idx = tree.query(problem.xyz_need[needs], k=k, distance_upper_bound=bound)
-        idx = idx.reshape(len(needs), k)
-        hit = idx < len(members)
-        need_parts.append(np.broadcast_to(needs[:, None], idx.shape)[hit])
-        vol_parts.append(members[idx[hit]])
+        strict = problem.need_vetted[needs]
+        for side, pool, pool_tree in (
+            (needs[~strict], members, tree),
+            (needs[strict], index.vetted_members[c], index.vetted_trees[c]),
+        ):
+            if pool_tree is None or not len(side):
+                continue
+            k = min(k_vol, len(pool))
+            _, idx = pool_tree.query(problem.xyz_need[side], k=k, distance_upper_bound=bound)
+            idx = idx.reshape(len(side), k)
+            hit = idx < len(pool)
+            need_parts.append(np.broadcast_to(side[:, None], idx.shape)[hit])
+            vol_parts.append(pool[idx[hit]])
         if k_need > 0:
             kn = min(k_need, len(needs))
             _, idx = cKDTree(problem.xyz_need[needs]).query(
@@ -270,7 +288,7 @@ def _bellman_ford(
     tail, head, weight = tail[order], head[order], weight[order]
     indptr = np.searchsorted(tail, np.arange(n + 1))
     active = np.unique(tail)
-    for _ in range(n + 1):
+    for _ in range(min(n + 1, _MAX_PASSES)):
         if not len(active):
             return dist, True
         starts, ends = indptr[active], indptr[active + 1]
@@ -325,8 +343,97 @@ def _assign_by_component(graph: sp.csr_array, batch_rows: int = 512) -> _IntArra
     return col_of_row
 
 
+def _best_choices(graph: sp.csr_array, n_slot: int, slot_owner: _IntArray) -> _IntArray:
+    """Per row, the volunteer of its cheapest entry when that volunteer has room for
+    every row liking it best; -1 (contested) otherwise."""
+    n_row = graph.shape[0]
+    lengths = np.diff(graph.indptr)
+    best_at = np.minimum.reduceat(graph.data, graph.indptr[:-1])
+    is_best = np.flatnonzero(graph.data == np.repeat(best_at, lengths))
+    row_ids = np.repeat(np.arange(n_row), lengths)[is_best]
+    first = is_best[np.r_[True, row_ids[1:] != row_ids[:-1]]]
+    best_col = graph.indices[first].astype(np.intp)
+    real = best_col < n_slot
+    owner = np.where(real, slot_owner[np.minimum(best_col, n_slot - 1)], -1)
+    room = np.bincount(slot_owner)
+    demand = np.bincount(owner[real], minlength=len(room))
+    ok = real & (demand[np.maximum(owner, 0)] <= room[np.maximum(owner, 0)])
+    return np.where(ok, owner, -1)
+
+
+def _fix_and_solve(
+    graph: sp.csr_array,
+    n_slot: int,
+    slot_owner: _IntArray,
+    guess: _IntArray,
+    free_rows: _BoolArray,
+) -> _IntArray:
+    """Rows not in ``free_rows`` keep ``guess`` (a volunteer, or -1 for unmatched);
+    the free rows are assigned optimally on the columns left."""
+    n_row, n_col = graph.shape
+    col_of_row = np.full(n_row, -1, dtype=np.intp)
+    fixed = np.flatnonzero(~free_rows & (guess >= 0))
+    fixed = fixed[np.lexsort((fixed, guess[fixed]))]
+    own = guess[fixed]
+    rank = np.arange(len(own)) - np.searchsorted(own, own)
+    col_of_row[fixed] = np.searchsorted(slot_owner, own) + rank
+    idle = np.flatnonzero(~free_rows & (guess < 0))
+    col_of_row[idle] = n_slot + idle
+    rest = np.flatnonzero(free_rows)
+    if len(rest):
+        keep = np.ones(n_col, dtype=bool)
+        keep[col_of_row[~free_rows]] = False
+        keep_cols = np.flatnonzero(keep)
+        col_of_row[rest] = keep_cols[_assign_by_component(graph[rest][:, keep_cols])]
+    return col_of_row
+
+
+def _grow(graph: sp.csr_array, n_slot: int, slot_owner: _IntArray, rows: _BoolArray, hops: int):
+    """Rows within ``hops`` row-volunteer-row steps of ``rows`` in the graph."""
+    real = graph.indices < n_slot
+    row_ids = np.repeat(np.arange(graph.shape[0]), np.diff(graph.indptr))[real]
+    vol_ids = slot_owner[graph.indices[real]]
+    n_vol = int(slot_owner[-1]) + 1 if n_slot else 0
+    out = rows.copy()
+    for _ in range(hops):
+        vols = np.zeros(n_vol, dtype=bool)
+        vols[vol_ids[out[row_ids]]] = True
+        out[row_ids[vols[vol_ids]]] = True
+    return out
+
+
+def _column_duals(
+    graph: sp.csr_array, col_of_row: _IntArray, tol: float
+) -> tuple[_FloatArray, bool, _FloatArray]:
+    """Column prices proving ``col_of_row`` optimal, or ok=False when it is not.
+
+    From the residual graph: ``v_q - v_m(r) <= c_rq - c_rm(r)`` for every edge,
+    ``v_q <= 0``, and ``v_q = 0`` for free columns (merged into one root node).
+    """
+    n_row, n_col = graph.shape
+    coo = graph.tocoo()
+    r, q, c = coo.row.astype(np.intp), coo.col.astype(np.intp), coo.data
+    own = col_of_row[r]
+    matched_cost = np.zeros(n_row)
+    is_match = q == own
+    matched_cost[r[is_match]] = c[is_match]
+    used = np.zeros(n_col + 1, dtype=bool)
+    used[col_of_row] = True
+    node = np.where(used[:-1], np.arange(n_col), n_col)
+    arcs = ~is_match
+    tail, head = own[arcs], node[q[arcs]]
+    weight = c[arcs] - matched_cost[r[arcs]]
+    v, ok = _bellman_ford(tail, head, weight, n_col + 1, tol)
+    return v, ok, matched_cost
+
+
 def _solve_candidates(
-    problem: _Problem, need: _IntArray, vol: _IntArray, cost: _FloatArray, big: float
+    problem: _Problem,
+    need: _IntArray,
+    vol: _IntArray,
+    cost: _FloatArray,
+    big: float,
+    previous: tuple[_IntArray, _IntArray] | None = None,
 ) -> _Solution:
     """Optimal assignment on the candidate graph, with its dual prices."""
     n_need, n_vol = problem.n_need, problem.n_vol
@@ -354,28 +461,36 @@ def _solve_candidates(
     n_col = n_slot + n_row
     graph = sp.csr_array((e_cost, (e_row, e_col)), shape=(n_row, n_col))
     graph.sum_duplicates()
-    col_of_row = _assign_by_component(graph)
     slot_owner = np.repeat(np.arange(n_vol), slots)
-    matched = col_of_row < n_slot
-    match[rows[matched]] = slot_owner[col_of_row[matched]]
-
-    # Dual prices of the columns from the residual graph: v_q - v_m(r) <= c_rq - c_rm(r),
-    # v_q <= 0, v_q = 0 for free columns (merged into node n_col).
-    coo = graph.tocoo()
-    r, q, c = coo.row.astype(np.intp), coo.col.astype(np.intp), coo.data
-    own = col_of_row[r]
-    matched_cost = np.zeros(n_row)
-    is_match = q == own
-    matched_cost[r[is_match]] = c[is_match]
-    used = np.zeros(n_col + 1, dtype=bool)
-    used[col_of_row] = True
-    node = np.where(used[:-1], np.arange(n_col), n_col)
-    arcs = ~is_match
-    tail, head = own[arcs], node[q[arcs]]
-    weight = c[arcs] - matched_cost[r[arcs]]
     scale = big * float(problem.weight.max()) + 1.0
     tol = _TOL_BF * scale + 1e-12
-    v, duals_ok = _bellman_ford(tail, head, weight, n_col + 1, tol)
+    # LAPJVsp costs O(rows x columns) here, so first re-solve only a
+    # neighbourhood: around the contested needs (first round: the others keep
+    # their cheapest volunteer), or around the new candidate pairs (later
+    # rounds: the others keep the previous optimum). The duals prove or refute
+    # the result; refuted, the neighbourhood grows, and finally everything is solved.
+    graph = graph.tocsr()
+    if previous is None:
+        guess = _best_choices(graph, n_slot, slot_owner)
+        seeds = guess < 0
+    else:
+        prev_match, new_rows = previous
+        guess = prev_match[rows]
+        seeds = np.isin(rows, new_rows)
+    duals_ok = False
+    for hops in (1, 3):
+        if seeds.sum() > n_row // 2:
+            break
+        free_rows = _grow(graph, n_slot, slot_owner, seeds, hops)
+        col_of_row = _fix_and_solve(graph, n_slot, slot_owner, guess, free_rows)
+        v, duals_ok, matched_cost = _column_duals(graph, col_of_row, tol)
+        if duals_ok:
+            break
+    if not duals_ok:
+        col_of_row = _assign_by_component(graph)
+        v, duals_ok, matched_cost = _column_duals(graph, col_of_row, tol)
+    matched = col_of_row < n_slot
+    match[rows[matched]] = slot_owner[col_of_row[matched]]
     u = matched_cost - v[col_of_row]
     threshold[rows] = u - 1.0
     slot_v = v[:n_slot]
@@ -546,11 +661,12 @@ def assign(
     proven = False
     checked = 0
     rounds = 0
+    previous: tuple[_IntArray, _IntArray] | None = None
     while True:
         rounds += 1
         ts = time.perf_counter()
         cost = km + problem.penalty[vol] + problem.tie(need, vol)
-        sol = _solve_candidates(problem, need, vol, cost, big)
+        sol = _solve_candidates(problem, need, vol, cost, big, previous)
         tc = time.perf_counter()
         solve_s += tc - ts
         bad_need, bad_vol, checked = _violations(problem, index, sol, tol)
@@ -560,6 +676,7 @@ def assign(
             break
         if rounds >= max_rounds:
             break
+        previous = (sol.match, np.unique(bad_need))
         need, vol = _dedupe(
             problem, np.concatenate([need, bad_need]), np.concatenate([vol, bad_vol])
         )
