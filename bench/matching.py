@@ -1,0 +1,224 @@
+"""Benchmark of the matching engine against dense LSA, first-come-first-served and greedy.
+
+Each measurement runs in its own process (so peak memory is its own) on the
+same synthetic instance (same seed). Prints one table row per method and size,
+the engine's advantage over first-come-first-served, and the whole-process
+time of ``python -m matching solve`` on a metro instance.
+
+    python bench/matching.py                                # the default set
+    python bench/matching.py --sizes 1000,10000 --cities metro
+    python bench/matching.py --sizes 1000000 --cities country --methods engine,fcfs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+METHODS = ("engine", "dense", "fcfs", "greedy")
+
+
+def _rss_mb() -> float:
+    """Current resident set size of this process, MB (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _worker(method: str, city: str, n: int, seed: int) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from matching import (
+        dense_assign,
+        first_come_first_served,
+        generate_instance,
+        greedy_cheapest_first,
+        parse_instance,
+        solve,
+        to_arrays,
+    )
+    from matching._engine import _pair_km, _validate
+
+    needs, vols, settings = parse_instance(generate_instance(n, n, city, seed))
+    arr = to_arrays(needs, vols, settings)
+    rss_before = _rss_mb()
+    urgent = np.array([x.urgency == "urgent" for x in arr.needs])
+    row: dict[str, Any] = {"method": method, "city": city, "n": n, "rss_before_mb": rss_before}
+    if method == "engine":
+        result = solve(needs, vols, settings)
+        s = result.stats
+        served = {p.need for p in result.pairs}
+        row |= {
+            "candidate_s": s.candidate_seconds,
+            "solve_s": s.seconds,
+            "served": s.matched,
+            "weight": s.served_weight,
+            "km": s.total_km,
+            "proven": s.proven_optimal,
+            "rounds": s.rounds,
+            "urgent": sum(1 for k, x in enumerate(arr.needs) if urgent[k] and x.id in served),
+        }
+    else:
+        vols_s = arr.volunteers
+        args = (
+            [x.lat for x in arr.needs],
+            [x.lon for x in arr.needs],
+            arr.need_category,
+            arr.need_weight,
+            [v.lat for v in vols_s],
+            [v.lon for v in vols_s],
+            arr.offers,
+            [v.radius_km for v in vols_s],
+            [v.capacity for v in vols_s],
+        )
+        kw = {
+            "need_vetted": [x.needs_vetted for x in arr.needs],
+            "vol_vetted": [v.vetted for v in vols_s],
+            "exclude": arr.exclude,
+            "max_km": settings.max_km,
+        }
+        t0 = time.perf_counter()
+        if method == "dense":
+            need, vol = dense_assign(*args, **kw)
+        elif method == "fcfs":
+            arrival = -np.array([x.waited_hours for x in arr.needs])
+            need, vol = first_come_first_served(*args, arrival=arrival, **kw)
+        else:
+            need, vol = greedy_cheapest_first(*args, **kw)
+        seconds = time.perf_counter() - t0
+        problem = _validate(*args, kw["need_vetted"], kw["vol_vetted"], None, arr.exclude, 25.0)
+        row |= {
+            "candidate_s": float("nan"),
+            "solve_s": seconds,
+            "served": len(need),
+            "weight": int(arr.need_weight[need].sum()),
+            "km": float(_pair_km(problem, need, vol).sum()),
+            "proven": method == "dense",
+            "rounds": 0,
+            "urgent": int(urgent[need].sum()),
+        }
+    row["urgent_total"] = int(urgent.sum())
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+def _run(method: str, city: str, n: int, seed: int, timeout: float) -> dict[str, Any] | None:
+    cmd = [sys.executable, __file__, "--worker", method, city, str(n), str(seed)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"  {method} {city} {n}: timed out after {timeout:.0f} s", flush=True)
+        return None
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["?"]
+        print(f"  {method} {city} {n}: failed ({tail[0]})", flush=True)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cli_seconds(n: int, seed: int) -> tuple[float, bool]:
+    """Whole-process wall time of `python -m matching solve` on an n x n metro."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inst, out = os.path.join(tmp, "inst.json"), os.path.join(tmp, "out.json")
+        gen = [sys.executable, "-m", "matching", "generate", "--needs", str(n)]
+        gen += ["--volunteers", str(n), "--city", "metro", "--seed", str(seed), "-o", inst]
+        subprocess.run(gen, check=True, cwd=ROOT)
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cmd = [sys.executable, "-m", "matching", "solve", inst, "-o", out]
+            subprocess.run(cmd, check=True, cwd=ROOT)
+            best = min(best, time.perf_counter() - t0)
+        with open(out, encoding="utf-8") as fh:
+            proven = json.load(fh)["stats"]["proven_optimal"]
+    return best, proven
+
+
+def _fmt(x: float, digits: int = 2) -> str:
+    return "-" if x != x else f"{x:.{digits}f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="n (= needs = volunteers)")
+    parser.add_argument("--cities", default="metro,country")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--dense-max", type=int, default=10000, help="largest n for dense LSA")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=600.0, help="per measurement, s")
+    parser.add_argument("--cli-n", type=int, default=10000, help="0 skips the CLI timing")
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        method, city, n, seed = args.worker
+        print(json.dumps(_worker(method, city, int(n), int(seed))))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    cities = [c for c in args.cities.split(",") if c]
+    methods = [m for m in args.methods.split(",") if m]
+    header = (
+        f"{'city':8} {'n':>8} {'method':7} {'cand s':>7} {'total s':>8} {'peak MB':>8} "
+        f"{'served':>8} {'weight':>9} {'km':>11} {'urgent':>11} {'optimal':>8}"
+    )
+    print(header)
+    print("-" * len(header), flush=True)
+    rows: list[dict[str, Any]] = []
+    for city in cities:
+        for n in sizes:
+            got: dict[str, dict[str, Any]] = {}
+            for method in methods:
+                if method == "dense" and n > args.dense_max:
+                    continue
+                row = _run(method, city, n, args.seed, args.timeout)
+                if row is None:
+                    continue
+                got[method] = row
+                rows.append(row)
+                print(
+                    f"{city:8} {n:>8} {method:7} {_fmt(row['candidate_s']):>7} "
+                    f"{_fmt(row['solve_s']):>8} {row['peak_mb']:>8.0f} {row['served']:>8} "
+                    f"{row['weight']:>9} {row['km']:>11.1f} "
+                    f"{row['urgent']:>5}/{row['urgent_total']:<5} "
+                    f"{('proven' if row['proven'] else 'no'):>8}",
+                    flush=True,
+                )
+            if "engine" in got and "fcfs" in got:
+                e, f = got["engine"], got["fcfs"]
+                saved = 100 * (1 - (e["km"] / e["served"]) / (f["km"] / f["served"]))
+                print(
+                    f"  engine vs FCFS: {e['served'] - f['served']:+d} needs served, "
+                    f"{e['weight'] - f['weight']:+d} weight, {e['urgent'] - f['urgent']:+d} urgent "
+                    f"served, {f['km'] - e['km']:+.1f} km less in total "
+                    f"({saved:.1f} % less per need served)",
+                    flush=True,
+                )
+            if "engine" in got and "dense" in got:
+                e, d = got["engine"], got["dense"]
+                print(
+                    f"  engine vs dense LSA: weight {e['weight'] - d['weight']:+d}, "
+                    f"km {e['km'] - d['km']:+.6f}, {d['solve_s'] / e['solve_s']:.1f}x faster",
+                    flush=True,
+                )
+    if args.cli_n:
+        seconds, proven = _cli_seconds(args.cli_n, args.seed)
+        print(
+            f"\n`python -m matching solve` on a {args.cli_n} x {args.cli_n} metro, whole process "
+            f"(best of 3): {seconds:.2f} s, proven optimal: {proven}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
