@@ -40,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from mutualaid.extensions import csrf, db, migrate
     from mutualaid.services.catalogues import load_categories
-    from mutualaid.web import i18n, templating
+    from mutualaid.web import i18n, ports, templating
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -53,11 +53,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["categories"] = load_categories(CONFIG_DIR / "categories.toml")
     i18n.init_app(app)
     templating.init_app(app)
+    ports.init_app(app)
 
-    from mutualaid.web import health, public
+    from mutualaid.web import health, public, sms
 
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(sms.bp)
 
     from mutualaid import cli
 

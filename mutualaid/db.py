@@ -34,7 +34,7 @@ def configure_engine(engine: Engine) -> None:
 def insert_or_ignore(
     session: Any, model: Any, values: dict[str, Any], conflict_columns: list[str]
 ) -> int | None:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the new row's id, or None when a
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING pk``: the new row's key, or None when a
     row with the same ``conflict_columns`` exists. Atomic on SQLite and PostgreSQL, so two
     processes storing the same thing at once store it once."""
     dialect = session.get_bind().dialect.name
@@ -46,6 +46,6 @@ def insert_or_ignore(
         insert(model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=conflict_columns)
-        .returning(model.id)
+        .returning(*model.__table__.primary_key.columns)
     )
     return session.execute(statement).scalar()

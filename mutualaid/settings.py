@@ -175,6 +175,31 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     require("OUTBOX_MAX_ATTEMPTS", lambda v: 1 <= v <= 50, "a whole number from 1 to 50")
     require("OUTBOX_RETRY_SECONDS", lambda v: 0 < v <= 3600, "seconds between 0 and 3600")
     require("OUTBOX_LEASE_SECONDS", lambda v: 5 <= v <= 3600, "seconds between 5 and 3600")
+    for name in ("MATCH_INTERVAL_SECONDS", "MATCH_DEBOUNCE_SECONDS"):
+        require(name, lambda v: 1 <= v <= 86400, "whole seconds from 1 to 86400")
+    require("PROPOSAL_TTL_MINUTES", lambda v: 1 <= v <= 7 * 24 * 60, "minutes from 1 to 10080")
+    for name in ("FOLLOWUP_HOURS", "ESCALATE_AFTER_HOURS", "STILL_LOOKING_HOURS"):
+        require(name, lambda v: 1 <= v <= 24 * 30, "hours from 1 to 720")
+    require("ESCALATE_AFTER_REFUSALS", lambda v: 1 <= v <= 100, "a whole number from 1 to 100")
+    require("PAUSE_AFTER_EXPIRIES", lambda v: 0 <= v <= 100, "a whole number from 0 to 100")
+    for name in (
+        "URGENCY_POINTS_NORMAL",
+        "URGENCY_POINTS_SOON",
+        "URGENCY_POINTS_URGENT",
+        "WAIT_POINTS_PER_DAY",
+        "MAX_WAIT_POINTS",
+        "LOAD_PENALTY_KM",
+        "UNRELIABILITY_PENALTY_KM",
+    ):
+        require(name, lambda v: 0 <= v <= 10000, "a number from 0 to 10000")
+    if not (
+        0
+        < settings["URGENCY_POINTS_NORMAL"]
+        <= settings["URGENCY_POINTS_SOON"]
+        <= settings["URGENCY_POINTS_URGENT"]
+    ):
+        raise ConfigError("URGENCY_POINTS_SOON: must grow: 0 < normal <= soon <= urgent")
+    require("LOAD_WINDOW_DAYS", lambda v: 1 <= v <= 365, "days from 1 to 365")
     places = Path(settings["PLACES_FILE"])
     if not places.is_absolute():
         places = CONFIG_DIR / places

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberMatcher
 
@@ -75,6 +77,32 @@ def find_numbers(text: str, region: str | None = "US") -> list[str]:
     for match in PhoneNumberMatcher(text, code):
         found[phonenumbers.format_number(match.number, PhoneNumberFormat.E164)] = None
     return list(found)
+
+
+# Seven or more digits, possibly split by spaces, dots, dashes or brackets: a number
+# the matcher would not call valid (no area code, a typo) is still someone's number.
+_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s.()\-]{0,2}\d){6,}")
+
+
+def find_number_spans(text: str, region: str | None = "US") -> list[tuple[int, int]]:
+    """Where phone numbers (valid ones, and any run of 7+ digits) stand in ``text``, as
+    non-overlapping (start, end) offsets in order: for removing them before a message is
+    shown to someone else.
+
+    >>> text = "I'm at 718-555-0101, or 5550199"
+    >>> [text[a:b] for a, b in find_number_spans(text)]
+    ['718-555-0101', '5550199']
+    """
+    code = _check_region(region)
+    spans = [(m.start, m.end) for m in PhoneNumberMatcher(text, code)]
+    spans += [m.span() for m in _DIGIT_RUN.finditer(text)]
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def mask(number: str, visible: int = 2) -> str:

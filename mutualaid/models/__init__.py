@@ -3,6 +3,7 @@
 from mutualaid.models.accounts import Account, Role
 from mutualaid.models.audit import AuditEvent
 from mutualaid.models.base import Base, utcnow
+from mutualaid.models.conversations import Conversation
 from mutualaid.models.enums import (
     LIVE_MATCH_STATUSES,
     Channel,
@@ -27,6 +28,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Channel",
+    "Conversation",
     "Match",
     "MatchStatus",
     "MatchingRun",

@@ -65,21 +65,23 @@ def new_ref() -> str:
 
 
 def find_or_create_person(
-    session: Session, phone: str, *, name: str = "", language: str = "en"
+    session: Session, phone: str, *, name: str = "", language: str | None = None
 ) -> Person:
-    """The person with this phone number, created if new (safe against a concurrent twin)."""
+    """The person with this phone number, created if new (safe against a concurrent twin).
+    ``language``, when given, is the one they just used (a form's, a keyword's)."""
     person = session.scalar(select(Person).where(Person.phone == phone))
     if person is None:
         try:
             with session.begin_nested():
-                person = Person(phone=phone, name=name or None, language=language)
+                person = Person(phone=phone, name=name or None, language=language or "en")
                 session.add(person)
         except IntegrityError:
             # Someone created the same person between our SELECT and INSERT.
             person = session.scalars(select(Person).where(Person.phone == phone)).one()
     if name and not person.name:
         person.name = name
-    person.language = language or person.language
+    if language:
+        person.language = language
     return person
 
 

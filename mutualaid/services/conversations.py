@@ -1,0 +1,534 @@
+"""SMS conversations: one inbound text in, the right use case called, replies queued.
+
+Keywords (STOP, START, HELP, CANCEL, STATUS …) work from any state. A question we asked
+("what do you need?") waits CONVERSATION_TTL for its answer and is then forgotten, so a
+stale question never captures a later text. Texts from one phone are handled one at a
+time: the person's conversation row is locked for the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mutualaid.db import insert_or_ignore
+from mutualaid.models import (
+    AidRequest,
+    Channel,
+    Conversation,
+    Match,
+    Message,
+    Offer,
+    Person,
+    RequestStatus,
+    Urgency,
+)
+from mutualaid.models.conversations import IDLE
+from mutualaid.services import lifecycle
+from mutualaid.services.audit import Actor, record
+from mutualaid.services.intake import (
+    NewOffer,
+    NewRequest,
+    create_request,
+    find_or_create_person,
+    save_offer,
+)
+from mutualaid.services.notify import SmsContext, say
+from sms.catalog import numbered
+from sms.parse import Command, Intent, parse
+
+# Single words Twilio itself answers (opt-out and opt-in): our own confirmation would be
+# a second one, so it is not sent for these exact bodies.
+TWILIO_HANDLED = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "start", "unstop"}
+# A relay is free text; only a message that is clearly a command is read as one.
+COMMAND_VIA = {"alone", "lead", "typo", "stop-rule", "choice"}
+DEFAULT_RADIUS_KM = 3.0
+
+
+class Turn:
+    """One inbound message being handled: the person, their conversation, their replies."""
+
+    def __init__(self, session: Session, ctx: SmsContext, message: Message, person: Person):
+        self.session, self.ctx, self.message, self.person = session, ctx, message, person
+        self.conv = _locked_conversation(session, person.id)
+        self._replies = 0
+
+    # -- replies --------------------------------------------------------------------------
+
+    def say(self, key: str, **values: Any) -> None:
+        """Queue a reply; its dedupe key ties it to this inbound message, so handling the
+        same message twice never sends twice."""
+        self._replies += 1
+        say(
+            self.session,
+            self.ctx,
+            self.person,
+            key,
+            dedupe_key=f"reply:{self.message.id}:{self._replies}",
+            even_if_opted_out=key == "stopped",
+            **values,
+        )
+
+    def label(self, category: str) -> str:
+        return self.ctx.label(category, self.person.language)
+
+    # -- conversation state ---------------------------------------------------------------
+
+    def ask(self, state: str, **data: Any) -> None:
+        self.conv.state = state
+        self.conv.data = data
+        self.conv.expires_at = self.ctx.now + self.ctx.conversation_ttl
+
+    def forget(self) -> None:
+        self.conv.state, self.conv.data, self.conv.expires_at = IDLE, {}, None
+
+    @property
+    def asking(self) -> str:
+        return self.conv.state if self.conv.active(self.ctx.now) else IDLE
+
+
+def handle_inbound(session: Session, ctx: SmsContext, message: Message) -> None:
+    """Handle one stored inbound message. Flushes; the caller commits."""
+    person = find_or_create_person(session, message.phone)
+    message.person_id = person.id
+    c = Turn(session, ctx, message, person)
+    if person.blocked:
+        return
+    choices = c.conv.data.get("choices") if c.asking != IDLE else None
+    cmd = parse(message.body, keywords=ctx.keywords, categories=ctx.aliases, choices=choices)
+    if cmd.language in ctx.catalogue.languages:
+        person.language = cmd.language
+    if cmd.intent is Intent.STOP:
+        return _stop(c, cmd)
+    if cmd.intent is Intent.START:
+        return _start(c, cmd)
+    if person.opted_out:
+        return  # nothing is sent to them until START
+    HANDLERS.get(cmd.intent, _text)(c, cmd)
+
+
+# -- consent ------------------------------------------------------------------------------
+
+
+def _stop(c: Turn, cmd: Command) -> None:
+    person = c.person
+    if not person.opted_out:
+        person.opted_out, person.opted_out_at = True, c.ctx.now
+        person.consent_source = "sms:STOP"
+        record(
+            c.session,
+            Actor.person(person.id),
+            "person.opted_out",
+            subject_type="people",
+            subject_id=person.id,
+            via="sms",
+        )
+        # Their pending proposals go to someone else.
+        for match in lifecycle.pending_proposals(c.session, person):
+            lifecycle.decline(c.session, c.ctx, match, actor=Actor.person(person.id), tell=False)
+    c.forget()
+    if cmd.text.strip().lower() not in TWILIO_HANDLED:
+        c.say("stopped")
+
+
+def _start(c: Turn, cmd: Command) -> None:
+    person = c.person
+    if person.opted_out:
+        person.opted_out, person.opted_out_at = False, None
+        person.consent_source = "sms:START"
+        record(
+            c.session,
+            Actor.person(person.id),
+            "person.opted_in",
+            subject_type="people",
+            subject_id=person.id,
+            via="sms",
+        )
+    if cmd.text.strip().lower() not in TWILIO_HANDLED:
+        c.say("started")
+
+
+# -- simple commands ----------------------------------------------------------------------
+
+
+def _help(c: Turn, cmd: Command) -> None:
+    c.say("help")
+
+
+def _human(c: Turn, cmd: Command) -> None:
+    c.conv.human_requested_at = c.ctx.now
+    record(
+        c.session,
+        Actor.person(c.person.id),
+        "person.asked_for_human",
+        subject_type="people",
+        subject_id=c.person.id,
+    )
+    c.say("human_ack")
+
+
+def _pause(c: Turn, cmd: Command, paused: bool = True) -> None:
+    offer = c.session.scalar(select(Offer).where(Offer.person_id == c.person.id))
+    if offer is None:
+        c.say("status_none")
+        return
+    if offer.paused != paused:
+        offer.paused = paused
+        record(
+            c.session,
+            Actor.person(c.person.id),
+            "offer.paused" if paused else "offer.resumed",
+            subject_type="offers",
+            subject_id=offer.id,
+        )
+    c.say("paused" if paused else "resumed")
+
+
+def _resume(c: Turn, cmd: Command) -> None:
+    _pause(c, cmd, paused=False)
+
+
+def _latest_request(c: Turn, *states: RequestStatus) -> AidRequest | None:
+    query = select(AidRequest).where(AidRequest.requester_id == c.person.id)
+    if states:
+        query = query.where(AidRequest.status.in_(states))
+    return c.session.scalars(query.order_by(AidRequest.id.desc()).limit(1)).first()
+
+
+def _status(c: Turn, cmd: Command) -> None:
+    said = False
+    req = _latest_request(c)
+    if req is not None:
+        c.say(
+            "status_requester",
+            ref=req.ref,
+            category=c.label(req.category),
+            state=c.ctx.catalogue.render(f"request_state_{req.status.value}", c.person.language),
+        )
+        said = True
+    tasks = lifecycle.accepted_tasks(c.session, c.person)
+    if tasks:
+        c.say(
+            "status_volunteer",
+            tasks="; ".join(
+                f"{m.code} {c.label(m.request.category)} ({m.request.location_label or '?'})"
+                for m in tasks[:3]
+            ),
+        )
+        said = True
+    if not said:
+        c.say("status_none")
+
+
+def _cancel(c: Turn, cmd: Command) -> None:
+    c.forget()
+    req = _latest_request(c, RequestStatus.OPEN, RequestStatus.MATCHED)
+    if req is None:
+        c.say("nothing_to_cancel")
+        return
+    lifecycle.cancel_request(c.session, c.ctx, req, actor=Actor.person(c.person.id))
+    c.say("cancelled_requester", ref=req.ref)
+
+
+# -- answers to proposals and follow-ups ---------------------------------------------------
+
+
+def _pick(c: Turn, cmd: Command, matches: list[Match]) -> Match | None:
+    """The match a YES/NO/DONE is about: by code, or the only one; otherwise ask which."""
+    if cmd.code:
+        return next((m for m in matches if m.code == cmd.code), None)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        codes = [m.code for m in matches]
+        c.say("which_code", codes=", ".join(codes[:5]), code=codes[0])
+    return None
+
+
+def _answer(c: Turn, cmd: Command) -> None:
+    yes = cmd.intent is Intent.YES
+    if c.asking == "followup":
+        return _followup(c, yes)
+    pending = lifecycle.pending_proposals(c.session, c.person)
+    match = _pick(c, cmd, pending)
+    if match is None:
+        if not pending or cmd.code:
+            if cmd.code and _already_answered(c, cmd.code):
+                c.say("proposal_taken", code=cmd.code)
+            else:
+                c.say("nothing_pending")
+        return
+    actor = Actor.person(c.person.id)
+    if yes:
+        outcome = lifecycle.accept(c.session, c.ctx, match, actor=actor)
+    else:
+        outcome = lifecycle.decline(c.session, c.ctx, match, actor=actor)
+    if outcome is lifecycle.Outcome.TOO_LATE:
+        c.say("proposal_taken", code=match.code)
+
+
+def _already_answered(c: Turn, code: str) -> bool:
+    """A code this volunteer was proposed that is no longer waiting (taken, expired …)."""
+    return (
+        c.session.scalar(
+            select(Match.id)
+            .join(Offer, Offer.id == Match.offer_id)
+            .where(Offer.person_id == c.person.id, Match.code == code)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _done(c: Turn, cmd: Command) -> None:
+    tasks = lifecycle.accepted_tasks(c.session, c.person)
+    match = _pick(c, cmd, tasks)
+    if match is None:
+        if not tasks or cmd.code:
+            c.say("nothing_pending")
+        return
+    outcome = lifecycle.complete(c.session, c.ctx, match, actor=Actor.person(c.person.id))
+    if outcome is lifecycle.Outcome.TOO_LATE:
+        c.say("nothing_pending")
+    else:
+        _arm_followup(c.session, c.ctx, match)
+
+
+def _arm_followup(session: Session, ctx: SmsContext, match: Match) -> None:
+    """Make the requester's next YES/NO the answer to "did you get what you needed?"."""
+    conv = _locked_conversation(session, match.request.requester_id)
+    conv.state = "followup"
+    conv.data = {"request_id": match.request_id}
+    conv.expires_at = ctx.now + ctx.followup_after + ctx.followup_window
+
+
+def _followup(c: Turn, yes: bool) -> None:
+    req = c.session.get(AidRequest, c.conv.data.get("request_id"))
+    c.forget()
+    if req is None:
+        c.say("nothing_pending")
+        return
+    record(
+        c.session,
+        Actor.person(c.person.id),
+        "request.followup_answered",
+        subject_type="aid_requests",
+        subject_id=req.id,
+        got_help=yes,
+    )
+    if yes:
+        c.say("followup_thanks")
+        return
+    if req.status is RequestStatus.COMPLETED:
+        from mutualaid.services.transitions import change_request_status
+
+        change_request_status(
+            c.session,
+            req,
+            RequestStatus.OPEN,
+            actor=Actor.person(c.person.id),
+            reason="requester did not get what they needed",
+        )
+        req.flagged, req.flag_reason = True, "requester said they did not get help"
+    c.say("followup_sorry")
+
+
+# -- needs and offers ---------------------------------------------------------------------
+
+
+def _need(c: Turn, cmd: Command) -> None:
+    open_req = _latest_request(c, RequestStatus.OPEN, RequestStatus.MATCHED)
+    if open_req is not None:
+        return _update_need(c, cmd, open_req)
+    data = {
+        "category": cmd.categories[0] if cmd.categories else None,
+        "location_text": cmd.location_text,
+        "details": _details(c, cmd),
+        "urgent": cmd.urgent,
+    }
+    _continue_need(c, data)
+
+
+def _details(c: Turn, cmd: Command) -> str:
+    return lifecycle.strip_numbers(cmd.text, c.ctx.phone_region)[:500]
+
+
+def _update_need(c: Turn, cmd: Command, req: AidRequest) -> None:
+    """A repeat "need …" while a request is open adds to it rather than duplicating it."""
+    addition = _details(c, cmd)
+    if addition and addition not in req.details:
+        req.details = f"{req.details}\n{addition}".strip()[:2000]
+    raised = lifecycle.raise_urgency(req, cmd.urgent)
+    record(
+        c.session,
+        Actor.person(c.person.id),
+        "request.updated",
+        subject_type="aid_requests",
+        subject_id=req.id,
+        via="sms",
+        urgency_raised=raised,
+    )
+    c.forget()
+    c.say("need_updated", ref=req.ref, category=c.label(req.category))
+
+
+def _continue_need(c: Turn, data: dict[str, Any]) -> None:
+    if not data.get("category"):
+        keys = list(c.ctx.categories)
+        c.ask("need_category", **data, choices=keys)
+        c.say("need_ask_category", options=numbered([c.label(k) for k in keys]))
+        return
+    if not data.get("location_text"):
+        c.ask("need_location", **data)
+        c.say("need_ask_location", category=c.label(data["category"]))
+        return
+    c.forget()
+    req = create_request(
+        c.session,
+        NewRequest(
+            phone=c.person.phone or "",
+            category=data["category"],
+            location_text=data["location_text"][:200],
+            urgency=Urgency.URGENT if data.get("urgent") else Urgency.NORMAL,
+            details=data.get("details") or "",
+            language=c.person.language,
+            channel=Channel.SMS,
+        ),
+        resolver=c.ctx.resolver,
+        categories=c.ctx.categories,
+    )
+    if req.needs_location:
+        c.say("need_no_location_stored", ref=req.ref)
+    else:
+        c.say("need_confirmed", category=c.label(req.category), ref=req.ref)
+
+
+def _offer(c: Turn, cmd: Command) -> None:
+    existing = c.session.scalar(select(Offer).where(Offer.person_id == c.person.id))
+    data = {
+        "categories": list(cmd.categories) or (existing.categories if existing else []),
+        "location_text": cmd.location_text or (existing.location_text if existing else None),
+        "radius_km": cmd.radius_km or (existing.radius_km if existing else None),
+    }
+    _continue_offer(c, data)
+
+
+def _continue_offer(c: Turn, data: dict[str, Any]) -> None:
+    if not data.get("categories"):
+        keys = list(c.ctx.categories)
+        c.ask("offer_categories", **data, choices=keys)
+        c.say("offer_ask_categories", options=numbered([c.label(k) for k in keys]))
+        return
+    if not data.get("location_text"):
+        c.ask("offer_location", **data)
+        c.say("offer_ask_location")
+        return
+    c.forget()
+    existing = c.session.scalar(select(Offer).where(Offer.person_id == c.person.id))
+    offer = save_offer(
+        c.session,
+        NewOffer(
+            phone=c.person.phone or "",
+            categories=tuple(data["categories"]),
+            location_text=data["location_text"][:200],
+            radius_km=min(float(data.get("radius_km") or DEFAULT_RADIUS_KM), 50.0),
+            capacity=existing.capacity if existing else 1,
+            availability=existing.availability if existing else "",
+            language=c.person.language,
+        ),
+        resolver=c.ctx.resolver,
+        categories=c.ctx.categories,
+    )
+    c.say(
+        "offer_confirmed",
+        categories=", ".join(c.label(k) for k in offer.categories),
+        radius=f"{offer.radius_km:g}",
+        area=offer.location_label or offer.location_text,
+    )
+
+
+# -- answers to our questions, relays, and the rest ----------------------------------------
+
+
+def _choice(c: Turn, cmd: Command) -> None:
+    state, data = c.asking, dict(c.conv.data)
+    if state == "need_category" and cmd.choice:
+        data["category"] = cmd.choice
+        return _continue_need(c, data)
+    if state == "offer_categories" and cmd.picks:
+        data["categories"] = list(cmd.picks)
+        return _continue_offer(c, data)
+    _text(c, cmd)
+
+
+def _text(c: Turn, cmd: Command) -> None:
+    state, data = c.asking, dict(c.conv.data)
+    text = cmd.text.strip()
+    if state == "need_category":
+        if cmd.categories:
+            data["category"] = cmd.categories[0]
+            return _continue_need(c, data)
+        c.say("choice_invalid", max=str(len(data.get("choices", []))))
+        return
+    if state == "need_location" and text:
+        data["location_text"] = cmd.location_text or text
+        return _continue_need(c, data)
+    if state == "offer_categories":
+        if cmd.categories:
+            data["categories"] = list(cmd.categories)
+            return _continue_offer(c, data)
+        c.say("choice_invalid", max=str(len(data.get("choices", []))))
+        return
+    if state == "offer_location" and text:
+        data["location_text"] = cmd.location_text or text
+        data["radius_km"] = cmd.radius_km or data.get("radius_km")
+        return _continue_offer(c, data)
+    partner = lifecycle.relay_partner(c.session, c.person)
+    if partner is not None and text:
+        match, side = partner
+        lifecycle.relay(c.session, c.ctx, match, side, text, inbound_id=c.message.id)
+        return
+    if cmd.categories and text:
+        # "groceries please, 11216": a need without the keyword.
+        return _need(c, cmd)
+    c.say("unknown")
+
+
+def _relay_or(handler: Callable[[Turn, Command], None]):
+    """During an accepted match, a message that only looks like a command in passing
+    ("yes I'm outside") is relayed rather than obeyed."""
+
+    def handle(c: Turn, cmd: Command) -> None:
+        if cmd.via not in COMMAND_VIA and lifecycle.relay_partner(c.session, c.person):
+            return _text(c, cmd)
+        handler(c, cmd)
+
+    return handle
+
+
+HANDLERS: dict[Intent, Callable[[Turn, Command], None]] = {
+    Intent.HELP: _help,
+    Intent.HUMAN: _human,
+    Intent.PAUSE: _pause,
+    Intent.RESUME: _resume,
+    Intent.STATUS: _status,
+    Intent.CANCEL: _relay_or(_cancel),
+    Intent.YES: _relay_or(_answer),
+    Intent.NO: _relay_or(_answer),
+    Intent.DONE: _relay_or(_done),
+    Intent.NEED: _relay_or(_need),
+    Intent.OFFER: _relay_or(_offer),
+    Intent.CHOICE: _choice,
+    Intent.TEXT: _text,
+}
+
+
+def _locked_conversation(session: Session, person_id: int) -> Conversation:
+    insert_or_ignore(session, Conversation, {"person_id": person_id, "data": {}}, ["person_id"])
+    query = select(Conversation).where(Conversation.person_id == person_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one()

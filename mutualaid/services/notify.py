@@ -1,0 +1,104 @@
+"""Telling people things by SMS: render a catalogue message in their language, queue it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mutualaid.models import Message, Person
+from mutualaid.services.catalogues import Category
+from mutualaid.services.location import Resolver
+from mutualaid.services.outbox import enqueue
+from sms.catalog import Catalogue
+from sms.parse import Keywords
+
+
+@dataclass(frozen=True)
+class SmsContext:
+    """What the SMS use cases need from the outside world, built at the boundary."""
+
+    keywords: Keywords
+    catalogue: Catalogue
+    categories: Mapping[str, Category]
+    resolver: Resolver
+    network_name: str
+    phone_region: str
+    conversation_ttl: dt.timedelta
+    public_base_url: str
+    now: dt.datetime
+    proposal_ttl: dt.timedelta = dt.timedelta(hours=1)
+    # When the requester is asked "did you get what you needed?", and how long after
+    # that their YES or NO is read as the answer.
+    followup_after: dt.timedelta = dt.timedelta(hours=24)
+    followup_window: dt.timedelta = dt.timedelta(days=3)
+
+    @property
+    def aliases(self) -> dict[str, list[str]]:
+        return {key: [key, *c.aliases, *c.labels.values()] for key, c in self.categories.items()}
+
+    def label(self, category: str, language: str) -> str:
+        found = self.categories.get(category)
+        return found.label(language) if found else category
+
+
+def say(
+    session: Session,
+    ctx: SmsContext,
+    person: Person,
+    key: str,
+    *,
+    dedupe_key: str | None = None,
+    request_id: int | None = None,
+    match_id: int | None = None,
+    even_if_opted_out: bool = False,
+    **values: Any,
+) -> Message | None:
+    """Queue catalogue message ``key`` to ``person`` in their language (None if this
+    ``dedupe_key`` was already queued). Never called for a person without a phone."""
+    assert person.phone, "a person we text has a phone number"
+    if "network" in ctx.catalogue.template(key).placeholders:
+        values = {"network": ctx.network_name, **values}
+    body = ctx.catalogue.render(key, person.language, **values)
+    return enqueue(
+        session,
+        phone=person.phone,
+        body=body,
+        person_id=person.id,
+        dedupe_key=dedupe_key,
+        template=key,
+        request_id=request_id,
+        match_id=match_id,
+        even_if_opted_out=even_if_opted_out,
+    )
+
+
+def build_sms_context(
+    config: Mapping[str, Any],
+    session: Session,
+    *,
+    keywords: Keywords,
+    catalogue: Catalogue,
+    categories: Mapping[str, Category],
+    geocoder: Any,
+    now: dt.datetime,
+) -> SmsContext:
+    """The context of one request or job, from the settings and the loaded catalogues."""
+    from mutualaid.services.location import Gazetteer
+
+    return SmsContext(
+        keywords=keywords,
+        catalogue=catalogue,
+        categories=categories,
+        resolver=Resolver(Gazetteer.from_session(session), geocoder),
+        network_name=config["NETWORK_NAME"],
+        phone_region=config["PHONE_REGION"],
+        conversation_ttl=dt.timedelta(minutes=config["CONVERSATION_TTL_MINUTES"]),
+        public_base_url=config["PUBLIC_BASE_URL"],
+        now=now,
+        proposal_ttl=dt.timedelta(minutes=config["PROPOSAL_TTL_MINUTES"]),
+        followup_after=dt.timedelta(hours=config["FOLLOWUP_HOURS"]),
+    )

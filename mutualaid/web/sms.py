@@ -1,0 +1,136 @@
+"""Twilio's webhooks: inbound messages and delivery status callbacks.
+
+Both check Twilio's signature first (403, nothing stored, when it fails) and are the only
+routes exempt from CSRF. An inbound message is stored exactly once per MessageSid by an
+atomic insert, committed before it is handled: a crash while handling leaves it stored
+and marked received, for the worker to handle again; Twilio's retry of the same
+MessageSid changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from mutualaid.db import insert_or_ignore
+from mutualaid.extensions import csrf, db
+from mutualaid.models import Message, MessageDirection, MessageStatus
+from mutualaid.services.conversations import handle_inbound
+from mutualaid.services.transitions import change_message_status
+from mutualaid.web.ports import sms_auth_token, sms_context
+from sms.phones import InvalidPhoneNumber, normalize
+from sms.signature import SIGNATURE_HEADER, is_valid_signature, public_url
+from sms.text import clean
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+def twiml_empty() -> Response:
+    return Response(EMPTY_TWIML, status=200, mimetype="text/xml")
+
+
+def _signature_ok() -> bool:
+    config = current_app.config
+    url = public_url(
+        config["PUBLIC_BASE_URL"] or None,
+        scheme=request.scheme,
+        host=request.host,
+        path=request.path,
+        query_string=request.query_string,
+        forwarded_proto=request.headers.get("X-Forwarded-Proto"),
+        forwarded_host=request.headers.get("X-Forwarded-Host"),
+        forwarded_port=request.headers.get("X-Forwarded-Port"),
+        trusted_proxies=config["TRUSTED_PROXIES"],
+    )
+    return is_valid_signature(
+        sms_auth_token(config), url, request.form, request.headers.get(SIGNATURE_HEADER)
+    )
+
+
+def _sender_phone(raw: str) -> str:
+    try:
+        return normalize(raw, region=current_app.config["PHONE_REGION"])
+    except (InvalidPhoneNumber, ValueError):
+        # A short code or an alphanumeric sender: kept as given, cleaned and bounded.
+        return clean(raw)[:20] or "unknown"
+
+
+@bp.post("/inbound")
+@csrf.exempt
+def inbound() -> Response:
+    if not _signature_ok():
+        abort(403, description="invalid Twilio signature")
+    form = request.form
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    if not sid:
+        abort(400, description="MessageSid is missing")
+    try:
+        media = int(form.get("NumMedia", "0") or 0)
+    except ValueError:
+        media = 0
+    new_id = insert_or_ignore(
+        db.session,
+        Message,
+        {
+            "direction": MessageDirection.INBOUND,
+            "phone": _sender_phone(form.get("From", "")),
+            "body": clean(form.get("Body", ""))[: current_app.config["SMS_MAX_BODY"]],
+            "media_count": max(0, media),
+            "status": MessageStatus.RECEIVED,
+            "provider_sid": clean(sid)[:64],
+        },
+        ["provider_sid"],
+    )
+    db.session.commit()
+    if new_id is None:
+        return twiml_empty()  # a retry or duplicate delivery: already stored
+    process_inbound(new_id)
+    return twiml_empty()
+
+
+def process_inbound(message_id: int) -> bool:
+    """Handle a stored inbound message and mark it processed, in one transaction. On
+    failure it stays received (and stored) for the worker to retry."""
+    try:
+        message = db.session.get(Message, message_id)
+        if message is None or message.status is not MessageStatus.RECEIVED:
+            return False
+        handle_inbound(db.session, sms_context(db.session), message)
+        change_message_status(db.session, message, MessageStatus.PROCESSED)
+        db.session.commit()
+        return True
+    except Exception:
+        db.session.rollback()
+        log.exception("inbound message %s not handled; it stays received for a retry", message_id)
+        return False
+
+
+@bp.post("/status")
+@csrf.exempt
+def status() -> Response:
+    if not _signature_ok():
+        abort(403, description="invalid Twilio signature")
+    from mutualaid.services.outbox import record_delivery_status
+
+    form = request.form
+    try:
+        message_id = int(request.args.get("m", ""))
+    except ValueError:
+        message_id = None
+    try:
+        error_code = int(form.get("ErrorCode") or 0) or None
+    except ValueError:
+        error_code = None
+    record_delivery_status(
+        db.session,
+        message_id=message_id,
+        provider_sid=form.get("MessageSid", ""),
+        status=form.get("MessageStatus", ""),
+        error_code=error_code,
+    )
+    db.session.commit()
+    return twiml_empty()

@@ -1,0 +1,67 @@
+"""Posting SMS to the app exactly as Twilio does: form-encoded and signed."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mutualaid.models import Message, MessageDirection
+from mutualaid.web.ports import sms_auth_token
+from sms.signature import compute_signature
+
+SERVICE_NUMBER = "+15005550006"
+_n = itertools.count()
+
+
+def signed_post(
+    client: FlaskClient,
+    app: Flask,
+    path: str,
+    params: dict[str, str],
+    *,
+    url: str | None = None,
+    headers: dict[str, str] | None = None,
+):
+    """POST ``params`` to ``path`` with the signature Twilio computes over ``url`` (by
+    default the URL the test client calls)."""
+    url = url or f"http://localhost{path}"
+    signature = compute_signature(sms_auth_token(app.config), url, params)
+    return client.post(
+        path, data=params, headers={"X-Twilio-Signature": signature, **(headers or {})}
+    )
+
+
+def text(client: FlaskClient, app: Flask, sender: str, body: str, **extra: str):
+    """A person texts ``body`` to the service; returns the webhook's response."""
+    params = {
+        "MessageSid": extra.pop("MessageSid", f"SM{uuid.uuid4().hex}"),
+        "AccountSid": "AC" + "0" * 32,
+        "From": sender,
+        "To": SERVICE_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        **extra,
+    }
+    return signed_post(client, app, "/sms/inbound", params)
+
+
+def outbox(session: Session, phone: str | None = None) -> list[Message]:
+    query = select(Message).where(Message.direction == MessageDirection.OUTBOUND)
+    if phone:
+        query = query.where(Message.phone == phone)
+    session.expire_all()
+    return list(session.scalars(query.order_by(Message.id)))
+
+
+def replies(session: Session, phone: str) -> list[str]:
+    """Templates of the messages queued to ``phone``, in order."""
+    return [m.template or "" for m in outbox(session, phone)]
+
+
+def last_body(session: Session, phone: str) -> str:
+    return outbox(session, phone)[-1].body
