@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
 from ._engine import _pair_km, _Problem, _validate
@@ -67,6 +66,9 @@ def dense_assign(*args: Any, **kwargs: Any) -> _Pairs:
     >>> dense_assign([0.0, 0.0], [0.0, 0.01], [0, 0], [10, 40], [0.0], [0.005], [[True]], [5.0])
     (array([1]), array([0]))
     """
+    # Imported here: scipy.optimize takes ~0.7 s to import, and only this reference needs it.
+    from scipy.optimize import linear_sum_assignment
+
     p = _problem(args, kwargs)
     n, m = p.n_need, p.n_vol
     empty = np.zeros(0, dtype=np.intp)

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import (
+    connected_components,
+    maximum_bipartite_matching,
+    min_weight_full_bipartite_matching,
+)
 from scipy.spatial import cKDTree
 
 from ._geo import chord_to_km, km_to_chord, unit_vectors
@@ -343,24 +347,6 @@ def _assign_by_component(graph: sp.csr_array, batch_rows: int = 512) -> _IntArra
     return col_of_row
 
 
-def _best_choices(graph: sp.csr_array, n_slot: int, slot_owner: _IntArray) -> _IntArray:
-    """Per row, the volunteer of its cheapest entry when that volunteer has room for
-    every row liking it best; -1 (contested) otherwise."""
-    n_row = graph.shape[0]
-    lengths = np.diff(graph.indptr)
-    best_at = np.minimum.reduceat(graph.data, graph.indptr[:-1])
-    is_best = np.flatnonzero(graph.data == np.repeat(best_at, lengths))
-    row_ids = np.repeat(np.arange(n_row), lengths)[is_best]
-    first = is_best[np.r_[True, row_ids[1:] != row_ids[:-1]]]
-    best_col = graph.indices[first].astype(np.intp)
-    real = best_col < n_slot
-    owner = np.where(real, slot_owner[np.minimum(best_col, n_slot - 1)], -1)
-    room = np.bincount(slot_owner)
-    demand = np.bincount(owner[real], minlength=len(room))
-    ok = real & (demand[np.maximum(owner, 0)] <= room[np.maximum(owner, 0)])
-    return np.where(ok, owner, -1)
-
-
 def _fix_and_solve(
     graph: sp.csr_array,
     n_slot: int,
@@ -464,30 +450,33 @@ def _solve_candidates(
     slot_owner = np.repeat(np.arange(n_vol), slots)
     scale = big * float(problem.weight.max()) + 1.0
     tol = _TOL_BF * scale + 1e-12
-    # LAPJVsp costs O(rows x columns) here, so first re-solve only a
-    # neighbourhood: around the contested needs (first round: the others keep
-    # their cheapest volunteer), or around the new candidate pairs (later
-    # rounds: the others keep the previous optimum). The duals prove or refute
-    # the result; refuted, the neighbourhood grows, and finally everything is solved.
-    graph = graph.tocsr()
-    if previous is None:
-        guess = _best_choices(graph, n_slot, slot_owner)
-        seeds = guess < 0
-    else:
+    # LAPJVsp costs O(rows x columns) here, so later rounds first re-solve only
+    # the neighbourhood of the new candidate pairs, the other rows keeping the
+    # previous optimum. The duals prove or refute the result; refuted, the
+    # neighbourhood grows, and finally the whole graph is solved.
+    duals_ok = False
+    if previous is not None:
         prev_match, new_rows = previous
         guess = prev_match[rows]
         seeds = np.isin(rows, new_rows)
-    duals_ok = False
-    for hops in (1, 3):
-        if seeds.sum() > n_row // 2:
-            break
-        free_rows = _grow(graph, n_slot, slot_owner, seeds, hops)
-        col_of_row = _fix_and_solve(graph, n_slot, slot_owner, guess, free_rows)
-        v, duals_ok, matched_cost = _column_duals(graph, col_of_row, tol)
-        if duals_ok:
-            break
+        for hops in (1, 3):
+            free_rows = _grow(graph, n_slot, slot_owner, seeds, hops)
+            if free_rows.sum() > 0.7 * n_row:
+                break
+            col_of_row = _fix_and_solve(graph, n_slot, slot_owner, guess, free_rows)
+            v, duals_ok, matched_cost = _column_duals(graph, col_of_row, tol)
+            if duals_ok:
+                break
     if not duals_ok:
-        col_of_row = _assign_by_component(graph)
+        # When every row can be matched at once, the weight is maximal with all
+        # rows served, and the slack columns only widen LAPJVsp's work.
+        slots_only = graph[:, :n_slot]
+        if n_slot >= n_row and np.all(
+            maximum_bipartite_matching(slots_only, perm_type="column") >= 0
+        ):
+            col_of_row = _assign_by_component(slots_only)
+        else:
+            col_of_row = _assign_by_component(graph)
         v, duals_ok, matched_cost = _column_duals(graph, col_of_row, tol)
     matched = col_of_row < n_slot
     match[rows[matched]] = slot_owner[col_of_row[matched]]

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from geopy.distance import great_circle
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
@@ -308,6 +307,10 @@ def solve(
     >>> result.stats.served_weight, result.stats.proven_optimal
     (40, True)
     """
+    # Imported here: geopy pulls in its geocoders' HTTP stack (~0.4 s); the
+    # array-level API does not need it.
+    from geopy.distance import great_circle
+
     t0 = time.perf_counter()
     arr = to_arrays(needs, volunteers, settings)
     a = _solve_arrays(arr, settings)
