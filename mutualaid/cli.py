@@ -34,6 +34,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(places)
     app.cli.add_command(worker)
+    app.cli.add_command(match)
 
 
 @click.command("create-user")
@@ -118,3 +119,31 @@ def worker(once: bool) -> None:
     from mutualaid.worker import run
 
     run(current_app._get_current_object(), once=once)  # type: ignore[attr-defined]
+
+
+@click.command("match")
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be proposed and why; change nothing."
+)
+def match(dry_run: bool) -> None:
+    """Run matching now: propose a volunteer for each open request the engine can serve."""
+    from mutualaid.jobs import run_matching
+    from mutualaid.services.matching_runs import describe
+
+    done = run_matching(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        trigger="cli",
+        dry_run=dry_run,
+    )
+    if done is None:
+        raise click.ClickException("another matching run is in progress; try again shortly")
+    run, plan = done
+    for line in describe(plan):
+        click.echo(line)
+    verb = "would propose" if dry_run else "proposed"
+    click.echo(
+        f"{run.requests_considered} open requests, {run.volunteers_considered} free volunteers: "
+        f"{verb} {len(plan.result.pairs) if dry_run else run.proposed}, "
+        f"{run.unmatched} unmatched, {plan.result.stats.total_km:.1f} km in all, "
+        f"solved in {run.solve_seconds:.3f} s" + (" (proven optimal)" if run.proven_optimal else "")
+    )

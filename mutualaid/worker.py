@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -29,8 +30,33 @@ OUTBOX_BATCH_SIZE = 50
 
 
 def jobs() -> list[Job]:
-    """The jobs the worker runs, in order."""
-    return [send_outbox]
+    """The jobs the worker runs, in order: first what people are waiting for."""
+    from mutualaid import jobs as lifecycle
+
+    return [
+        send_outbox,
+        _every(30, lifecycle.retry_stuck_inbound),
+        lifecycle.expire_proposals,
+        lifecycle.match_if_due,
+        _every(60, lifecycle.escalate),
+    ]
+
+
+_last_run: dict[str, float] = {}
+
+
+def _every(seconds: float, job: Job) -> Job:
+    """``job`` at most once per ``seconds`` in this process (a sweep, not a queue)."""
+
+    def throttled(app: Flask) -> int:
+        now = time.monotonic()
+        if now - _last_run.get(job.__name__, float("-inf")) < seconds:
+            return 0
+        _last_run[job.__name__] = now
+        return job(app)
+
+    throttled.__name__ = job.__name__
+    return throttled
 
 
 def send_outbox(app: Flask, sender: Sender | None = None) -> int:

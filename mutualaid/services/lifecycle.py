@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -86,7 +87,8 @@ def propose(
     expires_at: dt.datetime,
     run_id: int | None = None,
     actor: Actor | None = None,
-    link: str | None = None,
+    link_for: Callable[[Match], str] | None = None,
+    notify: bool = True,
 ) -> Match | None:
     """Propose ``offer`` for ``req`` if the request is still open without a live match and
     the volunteer still has free capacity; otherwise None (a stale run's pair). Queues the
@@ -133,6 +135,8 @@ def propose(
         km=km,
         run_id=run_id,
     )
+    if not notify:
+        return match
     lang = person.language
     say(
         session,
@@ -147,7 +151,7 @@ def propose(
         area=req.location_label or "?",
         when=ctx.catalogue.render(f"when_{req.urgency.value}", lang),
         code=match.code,
-        link=link or "-",
+        link=link_for(match) if link_for else "-",
     )
     return match
 
@@ -293,6 +297,64 @@ def cancel_request(session: Session, ctx: SmsContext, req: AidRequest, *, actor:
             code=match.code,
         )
     return Outcome.DONE
+
+
+def assign(
+    session: Session,
+    ctx: SmsContext,
+    req: AidRequest,
+    offer: Offer,
+    *,
+    actor: Actor,
+    km: float | None = None,
+) -> Match | None:
+    """A coordinator assigns ``offer`` to ``req`` by hand: a pending proposal to someone
+    else is withdrawn, and the new match is accepted at once. None when the request is no
+    longer open or its proposal was answered first (the loser of that race)."""
+    try:
+        with session.begin_nested():
+            for match in live_matches(session, request_id=req.id):
+                change_match_status(
+                    session,
+                    match,
+                    M.WITHDRAWN,
+                    actor=actor,
+                    expected=M.PROPOSED,
+                    reason="assigned by a coordinator",
+                )
+            match = propose(
+                session,
+                ctx,
+                req,
+                offer,
+                km=km,
+                why="assigned by a coordinator",
+                expires_at=ctx.now + ctx.proposal_ttl,
+                actor=actor,
+                notify=False,
+            )
+            if match is None:
+                raise StaleState("the request or volunteer changed meanwhile", None)
+    except StaleState:
+        return None
+    for withdrawn in session.scalars(
+        select(Match).where(
+            Match.request_id == req.id, Match.status == M.WITHDRAWN, Match.closed_at >= ctx.now
+        )
+    ):
+        if withdrawn.offer_id != offer.id:
+            say(
+                session,
+                ctx,
+                withdrawn.offer.person,
+                "proposal_taken",
+                dedupe_key=f"withdrawn:{withdrawn.id}",
+                match_id=withdrawn.id,
+                code=withdrawn.code,
+            )
+    if accept(session, ctx, match, actor=actor) is Outcome.TOO_LATE:
+        return None
+    return match
 
 
 def live_matches(

@@ -1,0 +1,291 @@
+"""Background jobs of the match lifecycle, run by the worker (and some by the CLI).
+
+Each job takes the app, does a bounded amount of work in short transactions, commits,
+and returns how much it did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterator
+
+from flask import Flask
+from sqlalchemy import Engine, func, select, text
+
+from mutualaid.extensions import db
+from mutualaid.models import (
+    AidRequest,
+    Match,
+    MatchingRun,
+    MatchStatus,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    Offer,
+    RequestStatus,
+    utcnow,
+)
+from mutualaid.services import lifecycle, matching_runs
+from mutualaid.services.audit import Actor, record
+from mutualaid.services.links import proposal_link
+from mutualaid.services.notify import SmsContext, build_sms_context, say
+
+log = logging.getLogger(__name__)
+
+
+def sms_context(app: Flask, now: dt.datetime | None = None) -> SmsContext:
+    ext = app.extensions
+    if "geocoder" not in ext:
+        from mutualaid.services.location import build_geocoder
+
+        ext["geocoder"] = build_geocoder(app.config)
+    return build_sms_context(
+        app.config,
+        db.session,
+        keywords=ext["sms_keywords"],
+        catalogue=ext["sms_catalogue"],
+        categories=ext["categories"],
+        geocoder=ext["geocoder"],
+        now=now or utcnow(),
+    )
+
+
+@contextlib.contextmanager
+def _run_lock(engine: Engine) -> Iterator[bool]:
+    """Serialise matching runs across processes without holding a transaction open: a
+    session-level advisory lock on a connection of its own (PostgreSQL). On SQLite,
+    BEGIN IMMEDIATE makes every write phase the only writer, and each proposal is a
+    conditional write, so two overlapping runs cannot double-propose."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        got = bool(
+            conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": matching_runs.PG_RUN_LOCK})
+        )
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:k)"), {"k": matching_runs.PG_RUN_LOCK}
+                )
+
+
+def run_matching(
+    app: Flask,
+    *,
+    trigger: str,
+    triggered_by: int | None = None,
+    dry_run: bool = False,
+    only_requests: set[int] | None = None,
+) -> tuple[MatchingRun, matching_runs.Plan] | None:
+    """One matching run; None when another run holds the lock."""
+    settings = matching_runs.RunSettings.from_config(app.config)
+    with _run_lock(db.engine) as got:
+        if not got:
+            return None
+        started_at = utcnow()
+        snapshot = matching_runs.take_snapshot(
+            db.session,
+            categories=app.extensions["categories"],
+            settings=settings,
+            now=started_at,
+            only_requests=only_requests,
+        )
+        db.session.rollback()  # no transaction is held open during the solve
+        plan = matching_runs.solve(snapshot, settings)
+        ctx = sms_context(app)
+        secret, base = app.config["SECRET_KEY"], app.config["PUBLIC_BASE_URL"]
+        run = matching_runs.apply_plan(
+            db.session,
+            ctx,
+            plan,
+            trigger=trigger,
+            triggered_by=triggered_by,
+            dry_run=dry_run,
+            started_at=started_at,
+            link_for=lambda match: proposal_link(base, secret, match),
+        )
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        log.info(
+            "matching run (%s): %d requests, %d volunteers, %d proposed, %d unmatched, %.3f s",
+            trigger,
+            run.requests_considered,
+            run.volunteers_considered,
+            run.proposed,
+            run.unmatched,
+            run.solve_seconds,
+        )
+        return run, plan
+
+
+def match_if_due(app: Flask) -> int:
+    """Run matching every MATCH_INTERVAL_SECONDS, and sooner (debounced) after a request,
+    offer or match changed since the last run."""
+    now = utcnow()
+    last = db.session.scalar(
+        select(func.max(MatchingRun.started_at)).where(MatchingRun.dry_run.is_(False))
+    )
+    if last is not None:
+        age = (now - last).total_seconds()
+        changed = any(
+            db.session.scalar(select(func.max(column))) is not None
+            and db.session.scalar(select(func.max(column))) > last
+            for column in (
+                AidRequest.updated_at,
+                AidRequest.created_at,
+                Offer.updated_at,
+                Match.closed_at,
+            )
+        )
+        due = age >= app.config["MATCH_INTERVAL_SECONDS"] or (
+            changed and age >= app.config["MATCH_DEBOUNCE_SECONDS"]
+        )
+        if not due:
+            db.session.rollback()
+            return 0
+    db.session.rollback()
+    done = run_matching(app, trigger="schedule")
+    return done[0].proposed if done else 0
+
+
+def expire_proposals(app: Flask, *, limit: int = 200) -> int:
+    """Expire proposals past their time; pause volunteers who let several expire in a row."""
+    now = utcnow()
+    ids = list(
+        db.session.scalars(
+            select(Match.id)
+            .where(Match.status == MatchStatus.PROPOSED, Match.expires_at < now)
+            .order_by(Match.expires_at)
+            .limit(limit)
+        )
+    )
+    db.session.rollback()
+    done = 0
+    for match_id in ids:
+        ctx = sms_context(app, now)
+        match = db.session.get(Match, match_id)
+        if match is not None and lifecycle.expire(db.session, ctx, match) is lifecycle.Outcome.DONE:
+            done += 1
+            _pause_if_unresponsive(app, ctx, match.offer)
+        db.session.commit()
+    return done
+
+
+def _pause_if_unresponsive(app: Flask, ctx: SmsContext, offer: Offer) -> None:
+    n = app.config["PAUSE_AFTER_EXPIRIES"]
+    if n == 0 or offer.paused:
+        return
+    latest = list(
+        db.session.scalars(
+            select(Match.status)
+            .where(Match.offer_id == offer.id, Match.status != MatchStatus.PROPOSED)
+            .order_by(Match.id.desc())
+            .limit(n)
+        )
+    )
+    if len(latest) == n and all(s is MatchStatus.EXPIRED for s in latest):
+        offer.paused = True
+        record(
+            db.session,
+            Actor.system(),
+            "offer.paused",
+            subject_type="offers",
+            subject_id=offer.id,
+            reason=f"{n} proposals expired in a row",
+        )
+        say(
+            db.session,
+            ctx,
+            offer.person,
+            "paused_for_expiries",
+            dedupe_key=f"paused_for_expiries:{offer.id}:{ctx.now.date()}",
+            count=str(n),
+        )
+
+
+def escalate(app: Flask, *, limit: int = 500) -> int:
+    """Flag for coordinators the requests open too long or refused too often, and send the
+    waiting requester an honest update at most once per STILL_LOOKING_HOURS."""
+    now = utcnow()
+    config = app.config
+    ctx = sms_context(app, now)
+    open_requests = list(
+        db.session.scalars(
+            select(AidRequest)
+            .where(AidRequest.status == RequestStatus.OPEN)
+            .order_by(AidRequest.id)
+            .limit(limit)
+        )
+    )
+    refusals = dict(
+        db.session.execute(
+            select(Match.request_id, func.count())
+            .where(Match.status.in_(matching_runs.REFUSED))
+            .group_by(Match.request_id)
+        ).all()
+    )
+    done = 0
+    too_long = dt.timedelta(hours=config["ESCALATE_AFTER_HOURS"])
+    interval = dt.timedelta(hours=config["STILL_LOOKING_HOURS"])
+    for req in open_requests:
+        reason = None
+        if refusals.get(req.id, 0) >= config["ESCALATE_AFTER_REFUSALS"]:
+            reason = f"declined or expired {refusals[req.id]} times"
+        elif now - req.created_at >= too_long:
+            reason = f"open for more than {config['ESCALATE_AFTER_HOURS']} hours"
+        if reason and not req.flagged:
+            req.flagged, req.flag_reason = True, reason
+            record(
+                db.session,
+                Actor.system(),
+                "request.flagged",
+                subject_type="aid_requests",
+                subject_id=req.id,
+                reason=reason,
+            )
+            done += 1
+        waited = now - req.created_at
+        if waited >= interval and req.requester.phone:
+            bucket = int(waited / interval)
+            sent = say(
+                db.session,
+                ctx,
+                req.requester,
+                "still_looking",
+                dedupe_key=f"still_looking:{req.id}:{bucket}",
+                request_id=req.id,
+                ref=req.ref,
+                category=ctx.label(req.category, req.requester.language),
+            )
+            done += sent is not None
+    db.session.commit()
+    return done
+
+
+def retry_stuck_inbound(app: Flask, *, older_than: float = 30.0, limit: int = 50) -> int:
+    """Handle inbound messages stored but never processed (a crash mid-handling)."""
+    from mutualaid.web.sms import process_inbound
+
+    cutoff = utcnow() - dt.timedelta(seconds=older_than)
+    ids = list(
+        db.session.scalars(
+            select(Message.id)
+            .where(
+                Message.direction == MessageDirection.INBOUND,
+                Message.status == MessageStatus.RECEIVED,
+                Message.created_at < cutoff,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+    db.session.rollback()
+    with app.test_request_context():
+        return sum(process_inbound(message_id) for message_id in ids)

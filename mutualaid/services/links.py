@@ -1,0 +1,45 @@
+"""Signed links sent by SMS: a volunteer's link to one proposal.
+
+A link is bound to one match and that match's volunteer (and its code): any change to
+the number or the signature makes it unknown (404). It needs no expiry of its own: it
+lives as long as the proposal it points at, which the page checks.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from mutualaid.models import Match
+
+SIGNATURE_CHARS = 16  # 96 bits: short enough for an SMS, far too many to guess
+
+
+def _signature(secret: str, match_id: int, offer_id: int, code: str) -> str:
+    mac = hmac.new(
+        secret.encode(), f"proposal:{match_id}:{offer_id}:{code}".encode(), hashlib.sha256
+    )
+    return base64.urlsafe_b64encode(mac.digest()).decode()[:SIGNATURE_CHARS]
+
+
+def proposal_token(secret: str, match: Match) -> str:
+    return f"{match.id}.{_signature(secret, match.id, match.offer_id, match.code)}"
+
+
+def token_match_id(token: str) -> int | None:
+    """The match a token claims to be for (not yet verified), or None if malformed."""
+    number, _, signature = token.partition(".")
+    if not number.isdigit() or len(signature) != SIGNATURE_CHARS or len(number) > 12:
+        return None
+    return int(number)
+
+
+def token_is_valid(secret: str, token: str, match: Match) -> bool:
+    _, _, signature = token.partition(".")
+    expected = _signature(secret, match.id, match.offer_id, match.code)
+    return hmac.compare_digest(signature, expected)
+
+
+def proposal_link(base_url: str, secret: str, match: Match) -> str:
+    return f"{base_url or 'http://127.0.0.1:5000'}/t/{proposal_token(secret, match)}"

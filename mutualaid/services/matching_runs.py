@@ -1,0 +1,281 @@
+"""Matching runs: a snapshot of open requests and free volunteers, the engine's solve with
+no transaction open, then one conditional proposal per pair.
+
+The three steps are separate functions so the boundary (worker, CLI, dashboard) commits
+between them: reading happens in one short transaction, solving in none, writing in
+another. A pair whose request was assigned, cancelled or proposed meanwhile, or whose
+volunteer filled up or paused, is skipped by ``lifecycle.propose`` — a run never creates
+a stale proposal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+import matching
+from mutualaid.models import (
+    LIVE_MATCH_STATUSES,
+    AidRequest,
+    Match,
+    MatchingRun,
+    MatchStatus,
+    Offer,
+    OfferCategory,
+    Person,
+    RequestStatus,
+)
+from mutualaid.services import lifecycle
+from mutualaid.services.audit import Actor
+from mutualaid.services.catalogues import Category
+from mutualaid.services.notify import SmsContext
+
+# Advisory-lock key that serialises matching runs on PostgreSQL ("MATCHRUN").
+PG_RUN_LOCK = 0x4D41544348
+
+REFUSED = (MatchStatus.DECLINED, MatchStatus.EXPIRED)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    engine: matching.Settings
+    load_window: dt.timedelta
+    load_penalty_km: float
+    unreliability_penalty_km: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> RunSettings:
+        return cls(
+            engine=matching.Settings(
+                max_km=config["MAX_KM"],
+                urgency_points={
+                    "normal": config["URGENCY_POINTS_NORMAL"],
+                    "soon": config["URGENCY_POINTS_SOON"],
+                    "urgent": config["URGENCY_POINTS_URGENT"],
+                },
+                wait_points_per_day=config["WAIT_POINTS_PER_DAY"],
+                max_wait_points=config["MAX_WAIT_POINTS"],
+            ),
+            load_window=dt.timedelta(days=config["LOAD_WINDOW_DAYS"]),
+            load_penalty_km=config["LOAD_PENALTY_KM"],
+            unreliability_penalty_km=config["UNRELIABILITY_PENALTY_KM"],
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a run sees: plain records for the engine, read in one transaction."""
+
+    taken_at: dt.datetime
+    needs: list[matching.Need]
+    volunteers: list[matching.Volunteer]
+    # Open requests the engine cannot consider (no location yet), for the report.
+    unlocated: int = 0
+
+
+@dataclass
+class Plan:
+    snapshot: Snapshot
+    result: matching.Result
+    proposed: list[int] = field(default_factory=list)
+
+
+def take_snapshot(
+    session: Session,
+    *,
+    categories: Mapping[str, Category],
+    settings: RunSettings,
+    now: dt.datetime,
+    only_requests: set[int] | None = None,
+) -> Snapshot:
+    """Open requests without a live match (each with the volunteers it must never be
+    proposed again), and volunteers with free capacity who are neither paused, opted out
+    nor blocked. Read-only."""
+    live = exists().where(
+        and_(Match.request_id == AidRequest.id, Match.status.in_(LIVE_MATCH_STATUSES))
+    )
+    query = select(AidRequest).where(
+        AidRequest.status == RequestStatus.OPEN, ~live, AidRequest.lat.is_not(None)
+    )
+    if only_requests is not None:
+        query = query.where(AidRequest.id.in_(only_requests))
+    requests = list(session.scalars(query.order_by(AidRequest.id)))
+    unlocated = session.scalar(
+        select(func.count())
+        .select_from(AidRequest)
+        .where(AidRequest.status == RequestStatus.OPEN, AidRequest.lat.is_(None))
+    )
+    excluded: dict[int, set[str]] = defaultdict(set)
+    for request_id, offer_id in session.execute(
+        select(Match.request_id, Match.offer_id).where(Match.status.in_(REFUSED))
+    ):
+        excluded[request_id].add(f"v{offer_id}")
+    needs = [
+        matching.Need(
+            id=f"r{r.id}",
+            lat=r.lat,
+            lon=r.lon,
+            category=r.category,
+            urgency=r.urgency.value,
+            waited_hours=max(0.0, (now - r.created_at).total_seconds() / 3600),
+            exclude=tuple(sorted(excluded.get(r.id, ()))),
+            needs_vetted=categories[r.category].needs_vetting
+            if r.category in categories
+            else False,
+        )
+        for r in requests
+    ]
+    return Snapshot(now, needs, _volunteers(session, settings, now), unlocated)
+
+
+def _volunteers(
+    session: Session, settings: RunSettings, now: dt.datetime
+) -> list[matching.Volunteer]:
+    load = dict(
+        session.execute(
+            select(Match.offer_id, func.count())
+            .where(Match.status.in_(LIVE_MATCH_STATUSES))
+            .group_by(Match.offer_id)
+        ).all()
+    )
+    since = now - settings.load_window
+    recent: dict[int, dict[MatchStatus, int]] = defaultdict(lambda: defaultdict(int))
+    for offer_id, status, count in session.execute(
+        select(Match.offer_id, Match.status, func.count())
+        .where(Match.proposed_at >= since)
+        .group_by(Match.offer_id, Match.status)
+    ):
+        recent[offer_id][status] = count
+    categories: dict[int, list[str]] = defaultdict(list)
+    for offer_id, category in session.execute(
+        select(OfferCategory.offer_id, OfferCategory.category)
+    ):
+        categories[offer_id].append(category)
+    rows = session.execute(
+        select(Offer.id, Offer.lat, Offer.lon, Offer.radius_km, Offer.capacity, Offer.vetted)
+        .join(Person, Person.id == Offer.person_id)
+        .where(
+            Offer.paused.is_(False),
+            Offer.lat.is_not(None),
+            Person.opted_out.is_(False),
+            Person.blocked.is_(False),
+        )
+        .order_by(Offer.id)
+    )
+    volunteers = []
+    for offer_id, lat, lon, radius_km, capacity, vetted in rows:
+        free = capacity - load.get(offer_id, 0)
+        if free <= 0 or not categories[offer_id]:
+            continue
+        volunteers.append(
+            matching.Volunteer(
+                id=f"v{offer_id}",
+                lat=lat,
+                lon=lon,
+                categories=tuple(sorted(categories[offer_id])),
+                radius_km=radius_km,
+                capacity=free,
+                vetted=vetted,
+                penalty=fairness_penalty(recent[offer_id], settings),
+            )
+        )
+    return volunteers
+
+
+def fairness_penalty(recent: Mapping[MatchStatus, int], settings: RunSettings) -> float:
+    """Extra km-equivalent cost for a volunteer, so the same few are not asked every time:
+    per task taken in the load window, and per unit of unreliability (the share of their
+    recent proposals they let expire)."""
+    tasks = recent.get(MatchStatus.ACCEPTED, 0) + recent.get(MatchStatus.COMPLETED, 0)
+    answered = tasks + recent.get(MatchStatus.DECLINED, 0) + recent.get(MatchStatus.CANCELLED, 0)
+    expired = recent.get(MatchStatus.EXPIRED, 0)
+    unreliability = expired / (answered + expired) if answered + expired else 0.0
+    return settings.load_penalty_km * tasks + settings.unreliability_penalty_km * unreliability
+
+
+def solve(snapshot: Snapshot, settings: RunSettings) -> Plan:
+    """Run the engine on the snapshot; touches no database."""
+    return Plan(snapshot, matching.solve(snapshot.needs, snapshot.volunteers, settings.engine))
+
+
+def apply_plan(
+    session: Session,
+    ctx: SmsContext,
+    plan: Plan,
+    *,
+    trigger: str,
+    triggered_by: int | None = None,
+    dry_run: bool = False,
+    started_at: dt.datetime,
+    link_for: Any = None,
+) -> MatchingRun:
+    """Record the run and (unless ``dry_run``) propose each pair that is still possible.
+    Flushes; the caller commits."""
+    result = plan.result
+    run = MatchingRun(
+        started_at=started_at,
+        trigger=trigger,
+        triggered_by=triggered_by,
+        dry_run=dry_run,
+        requests_considered=len(plan.snapshot.needs),
+        volunteers_considered=len(plan.snapshot.volunteers),
+        unmatched=len(result.unmatched),
+        solve_seconds=result.stats.seconds,
+        proven_optimal=result.stats.proven_optimal,
+    )
+    session.add(run)
+    session.flush()
+    total_km = 0.0
+    if not dry_run:
+        expires_at = ctx.now + ctx.proposal_ttl
+        actor = Actor.coordinator(triggered_by) if triggered_by else Actor.system()
+        for pair in result.pairs:
+            req = session.get(AidRequest, int(pair.need[1:]))
+            offer = session.get(Offer, int(pair.volunteer[1:]))
+            if req is None or offer is None:
+                continue
+            match = lifecycle.propose(
+                session,
+                ctx,
+                req,
+                offer,
+                km=pair.km,
+                why=pair.why,
+                expires_at=expires_at,
+                run_id=run.id,
+                actor=actor,
+                link_for=link_for,
+            )
+            if match is not None:
+                plan.proposed.append(match.id)
+                total_km += pair.km
+    run.proposed = len(plan.proposed)
+    run.total_km = round(total_km if not dry_run else result.stats.total_km, 3)
+    run.finished_at = ctx.now
+    return run
+
+
+def run_lock(session: Session) -> bool:
+    """Take the run lock for this transaction: PostgreSQL's advisory lock (False if another
+    run holds it); on SQLite BEGIN IMMEDIATE already makes this the only writer."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(PG_RUN_LOCK))))
+
+
+def describe(plan: Plan) -> list[str]:
+    """Lines a coordinator can read: each proposed pair and why, each unmatched request and why."""
+    lines = [f"{p.need} -> {p.volunteer}: {p.km:.2f} km. {p.why}" for p in plan.result.pairs]
+    lines += [f"{u.need} unmatched ({u.reason}): {u.detail}" for u in plan.result.unmatched]
+    return lines
+
+
+def started() -> float:
+    return time.perf_counter()
