@@ -200,6 +200,9 @@ def _explain_unmatched(arr: Arrays, a: Assignment, settings: Settings) -> list[U
     reach = np.minimum(radius, settings.max_km)
     capacity = np.array([v.capacity for v in vols], dtype=np.int64)
     vetted = np.array([v.vetted for v in vols], dtype=bool)
+    by_need = np.argsort(arr.exclude[:, 0], kind="stable")
+    excl_vol = arr.exclude[by_need, 1]
+    excl_at = np.searchsorted(arr.exclude[by_need, 0], np.arange(len(needs) + 1))
     out: list[Unmatched] = []
     for c in np.unique(arr.need_category[todo]):
         cat = arr.categories[c]
@@ -234,7 +237,7 @@ def _explain_unmatched(arr: Arrays, a: Assignment, settings: Settings) -> list[U
                     )
                 )
                 continue
-            excluded = np.isin(cand, arr.exclude[arr.exclude[:, 0] == i, 1])
+            excluded = np.isin(cand, excl_vol[excl_at[i] : excl_at[i + 1]])
             unvetted = ~vetted[cand] if need.needs_vetted else np.zeros(len(cand), dtype=bool)
             full = capacity[cand] == 0
             if np.all(excluded | unvetted | full):
@@ -316,14 +319,15 @@ def solve(
     a = _solve_arrays(arr, settings)
     t1 = time.perf_counter()
     why = _why(arr, a)
+    measure = great_circle().measure  # km, on geopy's 6371.009 km sphere
     pairs = tuple(
         Pair(
             arr.needs[i].id,
             arr.volunteers[j].id,
-            great_circle(
+            measure(
                 (arr.needs[i].lat, arr.needs[i].lon),
                 (arr.volunteers[j].lat, arr.volunteers[j].lon),
-            ).km,
+            ),
             w,
         )
         for i, j, w in zip(a.need.tolist(), a.volunteer.tolist(), why, strict=True)
