@@ -15,8 +15,9 @@ from sqlalchemy.exc import ArgumentError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 ENV_PREFIX = "MUTUALAID_"
-# Environment variables with our prefix that are not settings.
-NOT_SETTINGS = {"CONFIG_FILE", "TEST_DATABASE_URL", "DEMO_PASSWORD_FILE"}
+# Environment variables with our prefix that are not settings (MUTUALAID_TEST_* are the
+# test suite's).
+NOT_SETTINGS = {"CONFIG_FILE"}
 
 
 class ConfigError(ValueError):
@@ -58,7 +59,7 @@ def load_settings(
         if not key.startswith(ENV_PREFIX):
             continue
         name = key.removeprefix(ENV_PREFIX)
-        if name in NOT_SETTINGS:
+        if name in NOT_SETTINGS or name.startswith("TEST_"):
             continue
         _check_known(name, defaults, key)
         settings[name] = _coerce(name, raw, defaults[name], source=key)

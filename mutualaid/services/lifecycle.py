@@ -122,7 +122,9 @@ def propose(
         with session.begin_nested():
             session.add(match)
     except IntegrityError:
-        return None  # the request got a live match meanwhile (the partial unique index)
+        if live_matches(session, request_id=req.id):
+            return None  # the request got a live match meanwhile (the partial unique index)
+        raise
     record(
         session,
         actor or Actor.system(),

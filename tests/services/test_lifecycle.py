@@ -207,7 +207,7 @@ def test_a_dry_run_proposes_nothing(app, session) -> None:
     _offer_at(session, MARCUS, 40.681, -73.950)
     builders.aid_request(session, lat=40.680, lon=-73.950)
     session.commit()
-    run, plan = run_matching(app, trigger="test", dry_run=True)
+    _run, plan = run_matching(app, trigger="test", dry_run=True)
     assert len(plan.result.pairs) == 1
     assert session.scalars(select(Match)).all() == []
 
