@@ -99,7 +99,7 @@ def test_yes_at_the_instant_of_expiry(app, session) -> None:
     for _ in range(TRIALS):
         match_id, request_id = _proposal(session, expired=True)
 
-        def sweep():
+        def sweep(match_id: int = match_id):
             match = db.session.get(Match, match_id)
             return lifecycle.expire(db.session, sms_context(app), match)
 
@@ -134,7 +134,7 @@ def test_coordinator_assignment_against_a_volunteers_yes(app, session, coordinat
         other_id = builders.offer(session).id
         session.commit()
 
-        def assign():
+        def assign(request_id: int = request_id, other_id: int = other_id):
             req = db.session.get(AidRequest, request_id)
             offer = db.session.get(Offer, other_id)
             return lifecycle.assign(
@@ -161,7 +161,7 @@ def test_a_matching_run_against_an_assignment(app, session, coordinator) -> None
         request_id, chosen_id, near_id = req.id, chosen.id, near.id
         session.commit()
 
-        def assign():
+        def assign(request_id: int = request_id, chosen_id: int = chosen_id):
             r = db.session.get(AidRequest, request_id)
             return lifecycle.assign(
                 db.session,
@@ -171,7 +171,7 @@ def test_a_matching_run_against_an_assignment(app, session, coordinator) -> None
                 actor=Actor.coordinator(coordinator),
             )
 
-        def matching_run():
+        def matching_run(request_id: int = request_id):
             return run_matching(app, trigger="test", only_requests={request_id})
 
         assigned, ran = race(app, assign, matching_run)
