@@ -55,12 +55,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     ports.init_app(app)
 
-    from mutualaid.web import health, links, public, sms
+    from mutualaid.web import health, links, public, simulator, sms
 
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(links.bp)
+    app.register_blueprint(simulator.bp)
 
     from mutualaid import cli
 

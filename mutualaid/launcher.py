@@ -1,8 +1,9 @@
 """`make run`: prepare the database and start the web server and the worker together.
 
 Honours PORT (default 5000), HOST (default 127.0.0.1), WEB_CONCURRENCY (gunicorn
-workers, default 2), DATABASE_URL and MUTUALAID_DEMO=0 (no demo data), like a
-real deployment on one machine. Without a SECRET_KEY in the environment it generates
+workers, default 2), DATABASE_URL and MUTUALAID_DEMO=0 (no demo data, production
+mode), like a real deployment on one machine. With demo data it runs in development
+mode unless MUTUALAID_ENV says otherwise, which turns on the SMS simulator (/dev/sms). Without a SECRET_KEY in the environment it generates
 one once into instance/secret_key (mode 0600), so sessions survive restarts.
 """
 
@@ -55,6 +56,9 @@ def prepare() -> None:
 def main() -> int:
     if not (os.environ.get("SECRET_KEY") or os.environ.get("MUTUALAID_SECRET_KEY")):
         os.environ["MUTUALAID_SECRET_KEY"] = _secret_key()
+    if os.environ.get("MUTUALAID_DEMO", "1") != "0":
+        # Trying it out: the SMS simulator at /dev/sms is on. MUTUALAID_DEMO=0 runs production.
+        os.environ.setdefault("MUTUALAID_ENV", "development")
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
     try:

@@ -1,0 +1,66 @@
+"""The SMS simulator (development mode only): type as a phone would, see the replies.
+
+Each text goes through the real inbound webhook, signed exactly as Twilio signs it, so
+what you see is what a phone would get (the outbox shows replies as they are queued and
+sent by the worker)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from mutualaid.extensions import db
+from mutualaid.models import Message
+from mutualaid.web.ports import sms_auth_token
+from sms.phones import InvalidPhoneNumber, normalize
+from sms.signature import SIGNATURE_HEADER, compute_signature
+
+bp = Blueprint("simulator", __name__, url_prefix="/dev")
+
+
+@bp.before_request
+def development_only() -> None:
+    if current_app.config["ENV"] != "development":
+        abort(404)
+
+
+@bp.get("/sms")
+def page():
+    phone = request.args.get("phone", "+17185550100")
+    try:
+        phone = normalize(phone, region=current_app.config["PHONE_REGION"])
+    except InvalidPhoneNumber:
+        abort(400, description="not a phone number")
+    messages = list(
+        db.session.scalars(
+            select(Message).where(or_(Message.phone == phone)).order_by(Message.id.desc()).limit(50)
+        )
+    )
+    return render_template("dev/sms.html", phone=phone, messages=reversed(messages))
+
+
+@bp.post("/sms")
+def send():
+    phone, body = request.form.get("phone", ""), request.form.get("body", "")
+    params = {
+        "MessageSid": f"SMdev{uuid.uuid4().hex}",
+        "AccountSid": "ACdevelopment",
+        "From": phone,
+        "To": "+15005550006",
+        "Body": body,
+        "NumMedia": "0",
+    }
+    url = (current_app.config["PUBLIC_BASE_URL"] or "http://localhost") + "/sms/inbound"
+    signature = compute_signature(sms_auth_token(current_app.config), url, params)
+    host = url.split("/")[2]
+    response = current_app.test_client().post(
+        "/sms/inbound",
+        data=params,
+        headers={SIGNATURE_HEADER: signature},
+        base_url=f"{url.split(':')[0]}://{host}",
+    )
+    if response.status_code != 200:
+        abort(502, description=f"the webhook answered {response.status_code}")
+    return redirect(url_for("simulator.page", phone=phone), code=303)
