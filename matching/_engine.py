@@ -493,46 +493,67 @@ def _solve_candidates(
 
 
 def _violations(
-    problem: _Problem, index: _CategoryIndex, sol: _Solution, tol: float
+    problem: _Problem, index: _CategoryIndex, sol: _Solution, tol: float, big: float
 ) -> tuple[_IntArray, _IntArray, int]:
     """Feasible pairs whose reduced cost is negative under the solution's duals.
 
     For need ``i`` and volunteer ``j`` the reduced cost is
-    ``cost_ij + price_j - threshold_i``; only volunteers within
-    ``threshold_i - min(penalty + price)`` km can be negative, so each need looks
-    in a ball of that radius (rounded up to a step) around itself.
+    ``cost_ij + price_j - threshold_i``. It can only be negative when
+    ``price_j < threshold_i`` and the distance is below ``threshold_i -
+    price_j``, so needs are grouped by threshold (whole multiples of ``big``,
+    the value of one priority point, then km steps), and each group looks only
+    at the volunteers priced below its threshold, within a ball of the
+    largest such distance. Work is chunked to bound memory.
     """
     found_need: list[_IntArray] = []
     found_vol: list[_IntArray] = []
     checked = 0
     level = problem.penalty + sol.price
     for c, members in enumerate(index.members):
-        tree = index.trees[c]
         needs = np.flatnonzero(problem.category == c)
-        if tree is None or not len(needs):
+        if index.trees[c] is None or not len(needs):
             continue
-        reach = np.minimum(index.reach_km[c], sol.threshold[needs] - level[members].min())
-        look = reach > 0
-        needs, reach = needs[look], reach[look]
+        theta = sol.threshold[needs]
+        reach = np.minimum(index.reach_km[c], theta - level[members].min())
+        needs, theta, reach = needs[reach > 0], theta[reach > 0], reach[reach > 0]
+        tier = np.floor(theta / big).astype(np.int64)
         step = np.minimum(np.searchsorted(_RADIUS_STEPS, reach), len(_RADIUS_STEPS) - 1)
-        for s in np.unique(step):
-            group = needs[step == s]
-            radius = min(float(_RADIUS_STEPS[s]), index.reach_km[c] * (1 + 1e-9) + 1e-9)
-            near = tree.sparse_distance_matrix(
-                cKDTree(problem.xyz_need[group]),
-                float(km_to_chord(radius)) * (1 + 1e-9) + 1e-12,
-                output_type="ndarray",
-            )
-            if not len(near):
+        key = tier * len(_RADIUS_STEPS) + step
+        for k in np.unique(key):
+            in_key = key == k
+            group, top = needs[in_key], float(theta[in_key].max())
+            pool = members[level[members] < top]
+            if not len(pool):
                 continue
-            vol = members[near["i"]]
-            need = group[near["j"]]
-            checked += len(vol)
-            km = chord_to_km(near["v"])
-            bad = km + level[vol] + problem.tie(need, vol) < sol.threshold[need] - tol
-            bad[bad] = problem.feasible(need[bad], vol[bad], km[bad])
-            found_need.append(need[bad])
-            found_vol.append(vol[bad])
+            whole = index.trees[c]
+            tree = (
+                whole
+                if whole is not None and len(pool) == len(members)
+                else cKDTree(problem.xyz_vol[pool])
+            )
+            radius = min(float(_RADIUS_STEPS[k % len(_RADIUS_STEPS)]), index.reach_km[c])
+            chord = float(km_to_chord(radius)) * (1 + 1e-9) + 1e-12
+            # Chunks of needs sized to keep each pair list near a million.
+            sample = group[:: max(1, len(group) // 16)]
+            per_need = float(
+                np.mean(tree.query_ball_point(problem.xyz_need[sample], chord, return_length=True))
+            )
+            chunk = max(1, int(1_000_000 // max(per_need, 1.0)))
+            for start in range(0, len(group), chunk):
+                part = group[start : start + chunk]
+                near = tree.sparse_distance_matrix(
+                    cKDTree(problem.xyz_need[part]), chord, output_type="ndarray"
+                )
+                if not len(near):
+                    continue
+                vol = pool[near["i"]]
+                need = part[near["j"]]
+                checked += len(vol)
+                km = chord_to_km(near["v"])
+                bad = km + level[vol] + problem.tie(need, vol) < sol.threshold[need] - tol
+                bad[bad] = problem.feasible(need[bad], vol[bad], km[bad])
+                found_need.append(need[bad])
+                found_vol.append(vol[bad])
     if not found_need:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty, checked
@@ -658,7 +679,7 @@ def assign(
         sol = _solve_candidates(problem, need, vol, cost, big, previous)
         tc = time.perf_counter()
         solve_s += tc - ts
-        bad_need, bad_vol, checked = _violations(problem, index, sol, tol)
+        bad_need, bad_vol, checked = _violations(problem, index, sol, tol, big)
         certify_s += time.perf_counter() - tc
         if not len(bad_need):
             proven = sol.duals_ok

@@ -158,7 +158,7 @@ def test_certificate_rejects_a_deliberately_pruned_answer():
     big = 1.0 + 2 * 5.0
     sol = _solve_candidates(problem, need, vol, cost, big)
     assert (sol.match >= 0).sum() == 1
-    bad_need, bad_vol, checked = _violations(problem, index, sol, 1e-9)
+    bad_need, bad_vol, checked = _violations(problem, index, sol, 1e-9, big)
     assert checked > 0
     assert (1, 1) in set(zip(bad_need.tolist(), bad_vol.tolist(), strict=True))
 
