@@ -3,8 +3,9 @@
 Honours PORT (default 5000), HOST (default 127.0.0.1), WEB_CONCURRENCY (gunicorn
 workers, default 2), DATABASE_URL and MUTUALAID_DEMO=0 (no demo data, production
 mode), like a real deployment on one machine. With demo data it runs in development
-mode unless MUTUALAID_ENV says otherwise, which turns on the SMS simulator (/dev/sms). Without a SECRET_KEY in the environment it generates
-one once into instance/secret_key (mode 0600), so sessions survive restarts.
+mode unless MUTUALAID_ENV says otherwise, which turns on the SMS simulator (/dev/sms).
+Without a SECRET_KEY in the environment it generates one once into instance/secret_key
+(mode 0600), so sessions survive restarts.
 """
 
 from __future__ import annotations

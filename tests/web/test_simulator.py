@@ -1,4 +1,4 @@
-"""The development SMS simulator goes through the signed webhook; it does not exist in production."""
+"""The development SMS simulator goes through the signed webhook; production has none."""
 
 from __future__ import annotations
 
