@@ -46,6 +46,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/matching.py
+	MUTUALAID_ENV=development $(VENV)/bin/mutualaid simulate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

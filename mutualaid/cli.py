@@ -35,6 +35,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(places)
     app.cli.add_command(worker)
     app.cli.add_command(match)
+    app.cli.add_command(simulate)
 
 
 @click.command("create-user")
@@ -147,3 +148,50 @@ def match(dry_run: bool) -> None:
         f"{run.unmatched} unmatched, {plan.result.stats.total_km:.1f} km in all, "
         f"solved in {run.solve_seconds:.3f} s" + (" (proven optimal)" if run.proven_optimal else "")
     )
+
+
+@click.command("simulate")
+@click.option("--requests", default=150, show_default=True)
+@click.option("--volunteers", default=60, show_default=True)
+@click.option("--p-yes", default=0.55, show_default=True, help="Chance a volunteer says YES.")
+@click.option(
+    "--p-no", default=0.25, show_default=True, help="Chance of NO; the rest never answer."
+)
+@click.option("--hours", default=24.0, show_default=True, help="Length of the simulated day.")
+@click.option("--seed", default=1, show_default=True)
+def simulate(
+    requests: int, volunteers: int, p_yes: float, p_no: float, hours: float, seed: int
+) -> None:
+    """Simulate one day of the demo city on a throw-away SQLite database (never yours):
+    requests and offers arriving, volunteers answering, the worker's jobs running."""
+    import tempfile
+
+    from flask_migrate import upgrade
+
+    from mutualaid import create_app
+    from mutualaid.simulation import DayPlan, simulate_day
+
+    with tempfile.TemporaryDirectory() as folder:
+        day_app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{folder}/day.db",
+                "LOG_LEVEL": "WARNING",
+                "SECRET_KEY": current_app.config["SECRET_KEY"],
+                "ENV": current_app.config["ENV"],
+            }
+        )
+        with day_app.app_context():
+            upgrade()
+        plan = DayPlan(
+            requests=requests,
+            volunteers=volunteers,
+            p_yes=p_yes,
+            p_no=p_no,
+            hours=hours,
+            late_volunteers=volunteers // 4,
+            seed=seed,
+        )
+        report = simulate_day(day_app, plan, _places_path())
+        with day_app.app_context():
+            db.engine.dispose()
+    click.echo(report.summary())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator
@@ -19,8 +20,18 @@ NAMING_CONVENTION = {
 }
 
 
+_clock: Callable[[], dt.datetime] | None = None
+
+
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """Now, timezone-aware UTC: the app's one clock (a simulation may set another)."""
+    return _clock() if _clock is not None else dt.datetime.now(dt.UTC)
+
+
+def set_clock(clock: Callable[[], dt.datetime] | None) -> None:
+    """Replace the app's clock (simulations of a day; None restores the real one)."""
+    global _clock
+    _clock = clock
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -1,0 +1,258 @@
+"""A synthetic day in the demo city, run through the real services on a virtual clock.
+
+Requests and offers arrive over the day; the worker's jobs run as they would (matching
+every MATCH_INTERVAL_SECONDS, the expiry sweep, escalation); volunteers answer each
+proposal YES or NO after a random delay, or never (it expires); accepted tasks are
+done a few hours later. Prints what a coordinator would want to know about the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import math
+import random
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from mutualaid.extensions import db
+from mutualaid.models import AidRequest, Channel, Match, MatchStatus, RequestStatus, Urgency
+from mutualaid.models import base as clock
+from mutualaid.services import lifecycle
+from mutualaid.services.audit import Actor
+from mutualaid.services.intake import NewOffer, NewRequest, create_request, save_offer
+from mutualaid.services.location import Gazetteer, Resolver, load_places, read_places_file
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    requests: int = 150
+    volunteers: int = 60
+    late_volunteers: int = 15  # offers arriving during the day
+    hours: float = 24.0
+    p_yes: float = 0.55
+    p_no: float = 0.25  # the rest never answer: the proposal expires
+    answer_minutes: float = 12.0  # mean delay of an answer
+    task_hours: float = 3.0  # mean time from YES to DONE
+    seed: int = 1
+
+
+@dataclass
+class DayReport:
+    requests: int
+    served: int
+    completed: int
+    minutes_to_accept: list[float]
+    proposals: int
+    proposals_to_served: int
+    escalated: int
+    runs: int
+    seconds_solving: float
+    lines: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        times = sorted(self.minutes_to_accept)
+        median = statistics.median(times) if times else float("nan")
+        p90 = times[min(len(times) - 1, math.ceil(0.9 * len(times)) - 1)] if times else float("nan")
+        per_served = self.proposals_to_served / self.served if self.served else float("nan")
+        n = self.requests
+        return "\n".join(
+            [
+                f"requests arrived          {n}",
+                f"served (a volunteer said yes) {self.served} ({self.served / n:.0%})",
+                f"completed by end of day   {self.completed}",
+                f"time to acceptance        median {median:.0f} min, 90th percentile {p90:.0f} min",
+                f"proposals per served request {per_served:.2f} ({self.proposals} in all)",
+                f"escalated to coordinators {self.escalated} ({self.escalated / n:.0%})",
+                f"matching runs             {self.runs} ({self.seconds_solving:.2f} s solving)",
+            ]
+        )
+
+
+def simulate_day(app: Flask, plan: DayPlan, places_file: Path) -> DayReport:
+    """Run the day on ``app``'s (empty, migrated) database; returns the figures."""
+    from mutualaid.jobs import escalate, expire_proposals, run_matching, sms_context
+
+    rng = random.Random(plan.seed)
+    start = dt.datetime(2026, 11, 2, 6, 0, tzinfo=dt.UTC)
+    now = [start]
+    clock.set_clock(lambda: now[0])
+    events: list[tuple[dt.datetime, int, str, Callable[[], None]]] = []
+    counter = [0]
+
+    def at(when: dt.datetime, label: str, action: Callable[[], None]) -> None:
+        counter[0] += 1
+        heapq.heappush(events, (when, counter[0], label, action))
+
+    try:
+        with app.app_context():
+            entries = read_places_file(places_file)
+            load_places(db.session, entries)
+            db.session.commit()
+            hoods = [p for p in entries if p.kind == "neighbourhood"][:20]
+            resolver = Resolver(Gazetteer(entries))
+            keys = list(app.extensions["categories"])
+            weights = [5, 3, 4, 2, 1, 2, 2, 1][: len(keys)] + [1] * max(0, len(keys) - 8)
+
+            def point(spread_km: float) -> str:
+                place = rng.choice(hoods)
+                r, a = spread_km * math.sqrt(rng.random()), rng.random() * 2 * math.pi
+                lat = place.lat + r * math.cos(a) / 111.0
+                lon = place.lon + r * math.sin(a) / (111.0 * math.cos(math.radians(place.lat)))
+                return f"{lat:.5f},{lon:.5f}"
+
+            def new_offer(i: int) -> None:
+                offer = save_offer(
+                    db.session,
+                    NewOffer(
+                        phone=f"+1347{5550000 + i:07d}"[:12],
+                        categories=tuple(rng.sample(keys, rng.randint(1, 3))),
+                        location_text=point(1.5),
+                        radius_km=rng.choice([2.0, 3.0, 5.0, 8.0]),
+                        capacity=rng.choice([1, 1, 2, 3]),
+                    ),
+                    resolver=resolver,
+                    categories=keys,
+                )
+                offer.vetted = rng.random() < 0.6
+                db.session.commit()
+
+            def new_request(i: int) -> None:
+                create_request(
+                    db.session,
+                    NewRequest(
+                        phone=f"+1929{5550000 + i:07d}"[:12],
+                        category=rng.choices(keys, weights)[0],
+                        location_text=point(1.0),
+                        urgency=rng.choices(list(Urgency), [6, 3, 1])[0],
+                        channel=Channel.SMS,
+                    ),
+                    resolver=resolver,
+                    categories=keys,
+                )
+                db.session.commit()
+
+            for i in range(plan.volunteers):
+                new_offer(i)
+            day = dt.timedelta(hours=plan.hours)
+            for i in range(plan.late_volunteers):
+                at(start + day * rng.random(), "offer", lambda i=i: new_offer(plan.volunteers + i))
+            for i in range(plan.requests):
+                # More requests in the morning and in the evening.
+                share = rng.choice([rng.gauss(0.17, 0.08), rng.gauss(0.5, 0.12), rng.random()])
+                when = start + day * min(max(share, 0.0), 0.99)
+                at(when, "request", lambda i=i: new_request(i))
+
+            answered: set[int] = set()
+            runs = 0
+            solving = 0.0
+            interval = dt.timedelta(seconds=app.config["MATCH_INTERVAL_SECONDS"])
+            step = dt.timedelta(minutes=1)
+            next_run = start
+            while now[0] < start + day:
+                while events and events[0][0] <= now[0]:
+                    _, _, _, action = heapq.heappop(events)
+                    action()
+                expire_proposals(app)
+                if now[0] >= next_run:
+                    done = run_matching(app, trigger="simulation")
+                    if done:
+                        runs += 1
+                        solving += done[0].solve_seconds
+                        _schedule_answers(app, rng, plan, done[1].proposed, answered, at, now[0])
+                    next_run = now[0] + interval
+                if now[0].minute % 10 == 0:
+                    escalate(app)
+                now[0] += step
+            sms_context(app)  # the catalogue still loads after the day (sanity)
+            return _report(plan, runs, solving)
+    finally:
+        clock.set_clock(None)
+
+
+def _schedule_answers(app, rng, plan, match_ids, answered, at, now) -> None:
+    """Each new proposal: YES or NO after a delay, or no answer (it will expire)."""
+    from mutualaid.jobs import sms_context
+
+    for match_id in match_ids:
+        if match_id in answered:
+            continue
+        answered.add(match_id)
+        roll = rng.random()
+        delay = dt.timedelta(minutes=rng.expovariate(1 / plan.answer_minutes))
+        if roll < plan.p_yes:
+
+            def yes(match_id: int = match_id) -> None:
+                match = db.session.get(Match, match_id)
+                outcome = lifecycle.accept(
+                    db.session, sms_context(app), match, actor=Actor.person(match.offer.person_id)
+                )
+                db.session.commit()
+                if outcome is lifecycle.Outcome.DONE:
+                    hours = rng.expovariate(1 / plan.task_hours)
+                    at(
+                        clock.utcnow() + dt.timedelta(hours=hours),
+                        "done",
+                        lambda: _done(app, match_id),
+                    )
+
+            at(now + delay, "yes", yes)
+        elif roll < plan.p_yes + plan.p_no:
+
+            def no(match_id: int = match_id) -> None:
+                match = db.session.get(Match, match_id)
+                lifecycle.decline(
+                    db.session, sms_context(app), match, actor=Actor.person(match.offer.person_id)
+                )
+                db.session.commit()
+
+            at(now + delay, "no", no)
+
+
+def _done(app: Flask, match_id: int) -> None:
+    from mutualaid.jobs import sms_context
+
+    match = db.session.get(Match, match_id)
+    lifecycle.complete(
+        db.session, sms_context(app), match, actor=Actor.person(match.offer.person_id)
+    )
+    db.session.commit()
+
+
+def _report(plan: DayPlan, runs: int, solving: float) -> DayReport:
+    session = db.session
+    requests = list(session.scalars(select(AidRequest)))
+    served = [
+        r for r in requests if r.matched_at is not None or r.status is RequestStatus.COMPLETED
+    ]
+    accepted_at = dict(
+        session.execute(
+            select(Match.request_id, func.min(Match.answered_at))
+            .where(Match.status.in_([MatchStatus.ACCEPTED, MatchStatus.COMPLETED]))
+            .group_by(Match.request_id)
+        ).all()
+    )
+    minutes = [
+        (accepted_at[r.id] - r.created_at).total_seconds() / 60
+        for r in served
+        if r.id in accepted_at
+    ]
+    proposals = dict(
+        session.execute(select(Match.request_id, func.count()).group_by(Match.request_id)).all()
+    )
+    return DayReport(
+        requests=len(requests),
+        served=len(served),
+        completed=sum(r.status is RequestStatus.COMPLETED for r in requests),
+        minutes_to_accept=minutes,
+        proposals=sum(proposals.values()),
+        proposals_to_served=sum(proposals.get(r.id, 0) for r in served),
+        escalated=sum(r.flagged for r in requests),
+        runs=runs,
+        seconds_solving=solving,
+    )
