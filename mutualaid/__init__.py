@@ -63,6 +63,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(links.bp)
     app.register_blueprint(simulator.bp)
 
+    if settings["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the client address: the SMS signature check reads the forwarded scheme
+        # and host itself, for the same number of hops.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=settings["TRUSTED_PROXIES"],
+            x_proto=0,
+            x_host=0,
+            x_port=0,
+            x_prefix=0,
+        )
+
     from mutualaid import cli
 
     cli.register(app)

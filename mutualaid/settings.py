@@ -201,6 +201,10 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     ):
         raise ConfigError("URGENCY_POINTS_SOON: must grow: 0 < normal <= soon <= urgent")
     require("LOAD_WINDOW_DAYS", lambda v: 1 <= v <= 365, "days from 1 to 365")
+    for name in ("SMS_RATE_LIMIT", "FORM_RATE_LIMIT"):
+        require(name, lambda v: 1 <= v <= 100000, "a whole number from 1 to 100000")
+    for name in ("SMS_RATE_WINDOW_SECONDS", "FORM_RATE_WINDOW_SECONDS"):
+        require(name, lambda v: 1 <= v <= 86400, "whole seconds from 1 to 86400")
     places = Path(settings["PLACES_FILE"])
     if not places.is_absolute():
         places = CONFIG_DIR / places

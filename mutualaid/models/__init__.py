@@ -14,6 +14,7 @@ from mutualaid.models.enums import (
     RequestStatus,
     Urgency,
 )
+from mutualaid.models.limits import RateCounter
 from mutualaid.models.matches import Match, MatchingRun
 from mutualaid.models.messages import Message
 from mutualaid.models.offers import Offer, OfferCategory
@@ -40,6 +41,7 @@ __all__ = [
     "Person",
     "Place",
     "Precision",
+    "RateCounter",
     "RequestStatus",
     "Role",
     "Urgency",

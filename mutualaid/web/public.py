@@ -15,7 +15,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from mutualaid.extensions import db
-from mutualaid.models import Channel, Urgency
+from mutualaid.models import Channel, Urgency, utcnow
 from mutualaid.services.intake import (
     InvalidInput,
     NewOffer,
@@ -23,6 +23,7 @@ from mutualaid.services.intake import (
     create_request,
     save_offer,
 )
+from mutualaid.services.limits import Limit, allowed, limit_key
 from mutualaid.web.forms import OfferForm, RequestForm
 from mutualaid.web.i18n import current_language
 from mutualaid.web.ports import resolver
@@ -46,7 +47,11 @@ def index():
 
 def _intake_page(form, template: str, save):
     """Validate, store through ``save(form) -> confirmation``, commit once, then show the
-    confirmation (303); or show the form again with its errors and what was typed (422)."""
+    confirmation (303); or show the form again with its errors and what was typed (422).
+    Too many posts from one address: 429, nothing stored."""
+    if form.is_submitted() and not _form_rate_ok():
+        form.form_errors.append("error.rate_limited")
+        return render_template(template, form=form), 429
     if form.validate_on_submit():
         try:
             confirmation = save(form)
@@ -58,6 +63,15 @@ def _intake_page(form, template: str, save):
             return redirect(url_for("public.thanks"), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template(template, form=form), status
+
+
+def _form_rate_ok() -> bool:
+    config = current_app.config
+    limit = Limit(config["FORM_RATE_LIMIT"], config["FORM_RATE_WINDOW_SECONDS"])
+    key = limit_key(config["SECRET_KEY"], "form", request.remote_addr or "unknown")
+    ok = allowed(db.session, key, limit, now=utcnow())
+    db.session.commit()  # the count holds even when the form is invalid
+    return ok
 
 
 @bp.route("/request", methods=["GET", "POST"])

@@ -17,6 +17,9 @@ from mutualaid.db import insert_or_ignore
 from mutualaid.extensions import csrf, db
 from mutualaid.models import Message, MessageDirection, MessageStatus
 from mutualaid.services.conversations import handle_inbound
+from mutualaid.services.intake import find_or_create_person
+from mutualaid.services.limits import Limit, allowed, limit_key
+from mutualaid.services.notify import say
 from mutualaid.services.transitions import change_message_status
 from mutualaid.web.ports import sms_auth_token, sms_context
 from sms.phones import InvalidPhoneNumber, normalize
@@ -99,7 +102,9 @@ def process_inbound(message_id: int) -> bool:
         message = db.session.get(Message, message_id)
         if message is None or message.status is not MessageStatus.RECEIVED:
             return False
-        handle_inbound(db.session, sms_context(db.session), message)
+        ctx = sms_context(db.session)
+        if _within_rate_limit(message, ctx):
+            handle_inbound(db.session, ctx, message)
         change_message_status(db.session, message, MessageStatus.PROCESSED)
         db.session.commit()
         return True
@@ -107,6 +112,23 @@ def process_inbound(message_id: int) -> bool:
         db.session.rollback()
         log.exception("inbound message %s not handled; it stays received for a retry", message_id)
         return False
+
+
+def _within_rate_limit(message: Message, ctx) -> bool:
+    """Count this text against its sender's limit. Beyond it the text stays stored but is
+    not acted on, and the sender hears once per window that we will read it later."""
+    config = current_app.config
+    limit = Limit(config["SMS_RATE_LIMIT"], config["SMS_RATE_WINDOW_SECONDS"])
+    key = limit_key(config["SECRET_KEY"], "sms", message.phone)
+    if allowed(db.session, key, limit, now=ctx.now):
+        return True
+    person = find_or_create_person(db.session, message.phone)
+    message.person_id = person.id
+    window = int(ctx.now.timestamp()) // limit.seconds
+    if person.phone and not person.opted_out:
+        say(db.session, ctx, person, "rate_limited", dedupe_key=f"rate_limited:{key}:{window}")
+    log.warning("inbound message %s over its sender's rate limit; stored, not handled", message.id)
+    return False
 
 
 @bp.post("/status")
