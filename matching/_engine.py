@@ -30,6 +30,8 @@ _TIE_KM = 1e-9
 _TOL_BF = 1e-14
 # Label-correcting passes before a residual graph is declared to hold a negative cycle.
 _MAX_PASSES = 5000
+# Violating pairs added per need and proof round.
+_ADD_PER_NEED = 8
 
 # Ball radii of the certificate are rounded up to these steps (km, factor sqrt 2).
 _RADIUS_STEPS = 0.05 * np.sqrt(2.0) ** np.arange(40)
@@ -518,42 +520,49 @@ def _violations(
         needs, theta, reach = needs[reach > 0], theta[reach > 0], reach[reach > 0]
         tier = np.floor(theta / big).astype(np.int64)
         step = np.minimum(np.searchsorted(_RADIUS_STEPS, reach), len(_RADIUS_STEPS) - 1)
-        key = tier * len(_RADIUS_STEPS) + step
-        for k in np.unique(key):
-            in_key = key == k
-            group, top = needs[in_key], float(theta[in_key].max())
+        for t in np.unique(tier):
+            in_tier = tier == t
+            top = float(theta[in_tier].max())
             pool = members[level[members] < top]
             if not len(pool):
                 continue
+            # Below half the members a smaller tree pays for its building.
             whole = index.trees[c]
-            tree = (
-                whole
-                if whole is not None and len(pool) == len(members)
-                else cKDTree(problem.xyz_vol[pool])
-            )
-            radius = min(float(_RADIUS_STEPS[k % len(_RADIUS_STEPS)]), index.reach_km[c])
-            chord = float(km_to_chord(radius)) * (1 + 1e-9) + 1e-12
-            # Chunks of needs sized to keep each pair list near a million.
-            sample = group[:: max(1, len(group) // 16)]
-            per_need = float(
-                np.mean(tree.query_ball_point(problem.xyz_need[sample], chord, return_length=True))
-            )
-            chunk = max(1, int(1_000_000 // max(per_need, 1.0)))
-            for start in range(0, len(group), chunk):
-                part = group[start : start + chunk]
-                near = tree.sparse_distance_matrix(
-                    cKDTree(problem.xyz_need[part]), chord, output_type="ndarray"
-                )
-                if not len(near):
-                    continue
-                vol = pool[near["i"]]
-                need = part[near["j"]]
-                checked += len(vol)
-                km = chord_to_km(near["v"])
-                bad = km + level[vol] + problem.tie(need, vol) < sol.threshold[need] - tol
-                bad[bad] = problem.feasible(need[bad], vol[bad], km[bad])
-                found_need.append(need[bad])
-                found_vol.append(vol[bad])
+            if whole is not None and 2 * len(pool) > len(members):
+                tree, pool = whole, members
+            else:
+                tree = cKDTree(problem.xyz_vol[pool])
+            group_all, step_all = needs[in_tier], step[in_tier]
+            for st_ in np.unique(step_all):
+                group = group_all[step_all == st_]
+                radius = min(float(_RADIUS_STEPS[st_]), index.reach_km[c])
+                chord = float(km_to_chord(radius)) * (1 + 1e-9) + 1e-12
+                # Chunks of needs sized to keep each pair list near a million.
+                sample = problem.xyz_need[group[:: max(1, len(group) // 16)]]
+                per_need = float(np.mean(tree.query_ball_point(sample, chord, return_length=True)))
+                chunk = max(1, int(1_000_000 // max(per_need, 1.0)))
+                for start in range(0, len(group), chunk):
+                    part = group[start : start + chunk]
+                    near = tree.sparse_distance_matrix(
+                        cKDTree(problem.xyz_need[part]), chord, output_type="ndarray"
+                    )
+                    if not len(near):
+                        continue
+                    vol = pool[near["i"]]
+                    need = part[near["j"]]
+                    checked += len(vol)
+                    km = chord_to_km(near["v"])
+                    gap = km + level[vol] + problem.tie(need, vol) - sol.threshold[need]
+                    bad = gap < -tol
+                    bad[bad] = problem.feasible(need[bad], vol[bad], km[bad])
+                    need, vol, gap = need[bad], vol[bad], gap[bad]
+                    # The most negative few per need are enough to move the solve on;
+                    # adding them all can flood the graph where supply is scarce.
+                    order = np.lexsort((vol, gap, need))
+                    need, vol = need[order], vol[order]
+                    rank = np.arange(len(need)) - np.searchsorted(need, need)
+                    found_need.append(need[rank < _ADD_PER_NEED])
+                    found_vol.append(vol[rank < _ADD_PER_NEED])
     if not found_need:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty, checked
@@ -578,7 +587,7 @@ def assign(
     max_km: float = 25.0,
     k_nearest: int = 8,
     k_nearest_needs: int = 4,
-    max_rounds: int = 8,
+    max_rounds: int = 16,
 ) -> Assignment:
     """Optimal priority-then-distance assignment of needs to volunteers (arrays in).
 
@@ -688,7 +697,9 @@ def assign(
             break
         previous = (sol.match, np.unique(bad_need))
         need, vol = _dedupe(
-            problem, np.concatenate([need, bad_need]), np.concatenate([vol, bad_vol])
+            problem,
+            np.concatenate([need, bad_need]),
+            np.concatenate([vol, bad_vol]),
         )
         km = _pair_km(problem, need, vol)
     matched = np.flatnonzero(sol.match >= 0)

@@ -152,7 +152,7 @@ class Settings:
     max_wait_points: int = 60
     k_nearest: int = 8
     k_nearest_needs: int = 4
-    max_rounds: int = 8
+    max_rounds: int = 16
 
     def __post_init__(self) -> None:
         if not (self.max_km > 0 and math.isfinite(self.max_km)):
