@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,14 +32,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     if settings["DATABASE_URL"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(
-        level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from mutualaid import logs
+
+    logs.configure(settings["LOG_LEVEL"])
 
     from mutualaid.extensions import csrf, db, migrate
     from mutualaid.services.catalogues import load_categories
-    from mutualaid.web import i18n, ports, templating
+    from mutualaid.web import i18n, ports, security, templating
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -54,6 +52,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     templating.init_app(app)
     ports.init_app(app)
+    security.init_app(app)
+    logs.init_app(app)
 
     from mutualaid.web import health, links, public, simulator, sms
 
@@ -86,5 +86,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # Writers wait for each other instead of failing with "database is locked".
-        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        return {
+            "connect_args": {"timeout": 15, "check_same_thread": False},
+            "hide_parameters": True,  # no phone number in an error message or log line
+        }
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "hide_parameters": True}

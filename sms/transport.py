@@ -20,6 +20,7 @@ from urllib3.exceptions import (
     NewConnectionError,
 )
 
+from sms.phones import mask
 from sms.twilio_http import RedirectingHttpClient
 
 __all__ = [
@@ -383,7 +384,8 @@ class ConsoleSender:
             provider_id = f"CONSOLE-{len(self.sent) + 1}"
             self.sent.append(SentMessage(to, body, provider_id, status_callback))
             stream = self.stream if self.stream is not None else sys.stdout
-            block = f"--- SMS to {to} ({provider_id}, {len(body)} chars) ---\n{body}\n---\n"
+            # The recipient is masked: console output ends up in logs.
+            block = f"--- SMS to {mask(to)} ({provider_id}, {len(body)} chars) ---\n{body}\n---\n"
             try:
                 stream.write(block)
             except UnicodeEncodeError:  # a non-UTF-8 console must not stop the worker

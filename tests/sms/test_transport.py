@@ -418,7 +418,8 @@ def test_console_sender_prints_a_block_per_message() -> None:
 
     assert (first.provider_id, second.provider_id) == ("CONSOLE-1", "CONSOLE-2")
     text = out.getvalue()
-    assert f"--- SMS to {TO} (CONSOLE-1, 38 chars) ---" in text
+    assert "--- SMS to •••••••••01 (CONSOLE-1, 38 chars) ---" in text
+    assert TO not in text  # console output ends up in logs: the number is masked
     assert "Need received.\nReply CANCEL to cancel.\n" in text
     assert "¿Puedes ayudar? SÍ 4821" in text
     assert [m.body for m in sender.sent] == [
