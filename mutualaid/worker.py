@@ -69,6 +69,8 @@ def send_outbox(app: Flask, sender: Sender | None = None) -> int:
         sender = app.extensions.get("mutualaid.sms_sender")
         if sender is None:
             sender = app.extensions["mutualaid.sms_sender"] = build_sender(app.config)
+            # twilio logs every request at INFO (headers, URL with the account): too much.
+            logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     settings = OutboxSettings.from_config(app.config, batch_size=OUTBOX_BATCH_SIZE)
     report = send_due(transaction, sender, settings)
     if report.claimed:

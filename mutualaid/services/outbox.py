@@ -7,12 +7,18 @@ A transient failure puts it back to ``queued`` with a backoff; a send whose fate
 (read timeout, a worker killed mid-send) stays ``sending`` until its lease expires and is
 then reconciled with the provider before any resend (services.sending). Each function here
 is one transaction's worth of work: it flushes, the caller commits.
+
+``next_attempt_at`` is when a ``queued`` row is due. On a ``sending`` row it is when the
+send attempt in progress started, and NULL while the row is only claimed: a worker that
+dies leaves its claimed-but-untried rows with NULL (plainly unsent), and only a row whose
+attempt had started needs asking the provider about.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,11 +89,13 @@ def enqueue(
 
 class ClaimedBatch(list[Message]):
     """Messages claimed for sending. ``reclaimed_ids`` are the rows taken over from an
-    expired lease: a worker was sending them and may have sent them before it died."""
+    expired lease; ``maybe_sent_ids`` those of them whose send attempt had started, so the
+    provider may have them (a worker died mid-send, or a read timeout)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.reclaimed_ids: set[int] = set()
+        self.maybe_sent_ids: set[int] = set()
 
 
 def claim_batch(
@@ -125,6 +133,7 @@ def claim_batch(
     batch = ClaimedBatch()
     for message in session.scalars(query).all():
         previous = message.status
+        attempt_started = previous is S.SENDING and message.next_attempt_at is not None
         try:
             change_message_status(
                 session,
@@ -133,12 +142,15 @@ def claim_batch(
                 expected=previous,
                 lease_until=lease_until,
                 attempts=message.attempts + 1,
+                next_attempt_at=None,
             )
         except TransitionError:
             continue  # another worker got there first
         batch.append(message)
         if previous is S.SENDING:
             batch.reclaimed_ids.add(message.id)
+            if attempt_started:
+                batch.maybe_sent_ids.add(message.id)
     return batch
 
 
@@ -184,7 +196,9 @@ def start_attempt(
         )
         return S.SUPPRESSED, None
     renewed = now + dt.timedelta(seconds=lease_seconds)
-    change_message_status(session, message, S.SENDING, expected=S.SENDING, lease_until=renewed)
+    change_message_status(
+        session, message, S.SENDING, expected=S.SENDING, lease_until=renewed, next_attempt_at=now
+    )
     return S.SENDING, renewed
 
 
@@ -350,8 +364,18 @@ def retry_delay(
     return max(backoff, retry_after or 0.0)
 
 
+# Twilio's error texts quote the number ("Invalid 'To' Phone Number: +1…"): never store
+# or log it.
+_DIGITS = re.compile(r"(?:\+|\(\s*)?\d[\d ().-]{5,}\d")
+
+
+def without_numbers(text: str) -> str:
+    """``text`` with anything that looks like a phone number replaced by ``[number]``."""
+    return _DIGITS.sub("[number]", text)
+
+
 def _error_text(error: SendError) -> str:
-    text = error.message
+    text = without_numbers(error.message)
     if error.maybe_sent:
         text = f"maybe sent: {text}"
     return text[:300]

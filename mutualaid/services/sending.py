@@ -10,11 +10,13 @@ Per message:
 
 1. ``start_attempt``: still ours? person still reachable (else ``suppressed``)? renew the
    lease so it covers this one send.
-2. A message taken over from an expired lease may already have been sent by the worker
-   that died: when the sender can list the provider's messages (Twilio), look for one to
-   the same number with the same body since it was queued, and record that instead of
-   sending again. The console and fake senders cannot be asked: such a message is treated
-   as unsent and sent again (at most one duplicate per worker death).
+2. A message taken over from an expired lease after its send attempt had started may
+   already be at the provider: when the sender can list the provider's messages (Twilio),
+   look for one to the same number with the same body since it was queued (and not
+   recorded for another row), and record that instead of sending again. The console and
+   fake senders cannot be asked: such a message is treated as unsent and sent again (at
+   most one duplicate per worker death). Rows only claimed when a worker died are sent
+   without asking.
 3. Send; record ``sent``, or the error (services.outbox.record_send_error). After a read
    timeout the message may exist: ask the provider at once; if it is not listed yet the
    row stays ``sending`` and step 2 decides after the lease.
@@ -91,7 +93,7 @@ class Outgoing:
     attempts: int
     created_at: dt.datetime
     lease_until: dt.datetime
-    reclaimed: bool
+    maybe_sent: bool  # taken over after a send attempt had started: ask before resending
 
 
 @dataclass
@@ -136,10 +138,17 @@ def send_due(
                 attempts=m.attempts,
                 created_at=m.created_at,
                 lease_until=m.lease_until or clock(),
-                reclaimed=m.id in batch.reclaimed_ids,
+                maybe_sent=m.id in batch.maybe_sent_ids,
             )
             for m in batch
         ]
+    if claimed:
+        log.info(
+            "outbox: claimed %d (%d after an expired lease, %d of them maybe sent)",
+            len(claimed),
+            len(batch.reclaimed_ids),
+            len(batch.maybe_sent_ids),
+        )
     return send_claimed(transaction, sender, claimed, settings, clock=clock, rng=rng)
 
 
@@ -194,12 +203,12 @@ class _SendLoop:
         if lease is None:
             report.lost += 1
             return
-        if item.reclaimed and self.finder is not None:
+        if item.maybe_sent and self.finder is not None:
             try:
                 found = self.reconcile(item, since=item.created_at - CLOCK_SKEW)
             except SendError as exc:
                 # Cannot tell whether it was sent: leave it to the next lease expiry.
-                log.warning("outbox: message %s: cannot reconcile (%s)", item.id, exc.message)
+                log.warning("outbox: message %s: cannot reconcile (error %s)", item.id, exc.code)
                 report.unknown += 1
                 return
             if found:
@@ -230,6 +239,7 @@ class _SendLoop:
                 session, item.id, provider_sid=result.provider_id, now=self.clock()
             )
         report.sent += 1
+        log.debug("outbox: message %s sent as %s", item.id, result.provider_id)
         if not recorded:
             # A delivery callback recorded it first (fine), or another worker took the row
             # over after our lease expired (it reconciles with the provider before sending).
@@ -277,10 +287,11 @@ class _SendLoop:
             report.lost += 1
         log.log(
             logging.WARNING if status is S.FAILED else logging.INFO,
-            "outbox: message %s attempt %s: %r -> %s",
+            "outbox: message %s attempt %s: error %s%s -> %s",
             item.id,
             item.attempts,
-            error,
+            error.code,
+            " (maybe sent)" if error.maybe_sent else "",
             status.value if status else "taken over",
         )
 

@@ -75,12 +75,31 @@ def test_claim_takes_due_queued_messages_and_expired_leases_only(session) -> Non
     session.commit()
     assert [m.id for m in batch] == [expired.id]
     assert batch.reclaimed_ids == {expired.id}
+    assert batch.maybe_sent_ids == set()  # claimed, never tried: plainly unsent
     assert reload(session, expired).attempts == 2
     assert reload(session, leased).status is S.SENDING
     assert reload(session, future).status is S.QUEUED
     first = reload(session, due)
     assert (first.status, first.attempts) == (S.SENDING, 1)
     assert first.lease_until == now + dt.timedelta(seconds=60)
+
+
+def test_a_row_whose_attempt_had_started_is_reclaimed_as_maybe_sent(session) -> None:
+    message = queue(session)
+    now = utcnow()
+    (claimed,) = claim_batch(session, now=now, limit=1, lease_seconds=60)
+    session.commit()
+    state, lease = outbox.start_attempt(
+        session, message.id, lease_until=claimed.lease_until, now=now, lease_seconds=60
+    )
+    session.commit()
+    assert state is S.SENDING and lease == now + dt.timedelta(seconds=60)
+    assert reload(session, message).next_attempt_at == now  # the attempt's start
+    assert not claim_batch(session, now=now + dt.timedelta(seconds=59), limit=1, lease_seconds=60)
+    batch = claim_batch(session, now=now + dt.timedelta(seconds=61), limit=1, lease_seconds=60)
+    session.commit()
+    assert batch.reclaimed_ids == batch.maybe_sent_ids == {message.id}
+    assert reload(session, message).next_attempt_at is None
 
 
 def test_claim_respects_the_limit_and_skips_suppressed_and_inbound(session) -> None:
@@ -241,6 +260,19 @@ def test_an_invalid_number_fails_and_flags_the_person(session, sender) -> None:
     (event,) = events(session, "person.unreachable")
     assert (event.subject_id, event.detail) == (person.id, {"error_code": 21211})
     assert not session.get(Person, person.id).opted_out
+
+
+def test_error_texts_are_stored_and_logged_without_numbers(session, sender, caplog) -> None:
+    person = builders.person(session, phone="+17185550123")
+    message = queue(session, person)
+    error = SendError.from_code(21211, "Invalid 'To' Phone Number: +17185550123", http_status=400)
+    sender.fail_next(error)
+    run_pass(sender)
+    assert reload(session, message).error_message == "Invalid 'To' Phone Number: [number]"
+    assert "5550123" not in caplog.text
+    assert outbox.without_numbers("call (718) 555-0123 or 718.555.0124") == (
+        "call [number] or [number]"
+    )
 
 
 def test_maybe_sent_without_a_provider_to_ask_is_resent_after_the_lease(session, sender) -> None:

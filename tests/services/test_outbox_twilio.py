@@ -18,7 +18,12 @@ from sqlalchemy import select
 
 from mutualaid.extensions import db
 from mutualaid.models import AuditEvent, Message, MessageStatus, Person, utcnow
-from mutualaid.services.outbox import claim_batch, enqueue, record_delivery_status
+from mutualaid.services.outbox import (
+    claim_batch,
+    enqueue,
+    record_delivery_status,
+    start_attempt,
+)
 from mutualaid.services.sending import OutboxSettings, send_due
 from mutualaid.worker import send_outbox, transaction
 from sms.fake_twilio import FakeTwilio, Webhook
@@ -215,6 +220,8 @@ def test_a_worker_killed_after_sending_is_reconciled_not_resent(session, fake, s
     start = utcnow()
     (claimed,) = claim_batch(session, now=start, limit=1, lease_seconds=30)
     session.commit()
+    start_attempt(session, message.id, lease_until=claimed.lease_until, now=start, lease_seconds=30)
+    session.commit()
     sender.send(claimed.phone, claimed.body)  # ... and the worker dies before recording
     assert run(start + dt.timedelta(seconds=10)).claimed == 0
     report = run(start + dt.timedelta(seconds=31))
@@ -232,10 +239,14 @@ def test_reconciliation_ignores_a_twin_already_recorded(session, fake, sender, r
     assert run().sent == 1
     second = queue(session, person, body="Thanks! Reply DONE when finished.")
     start = utcnow()
-    claim_batch(session, now=start, limit=1, lease_seconds=30)
-    session.commit()  # the worker dies before sending the second
+    (claimed,) = claim_batch(session, now=start, limit=1, lease_seconds=30)
+    session.commit()
+    start_attempt(session, second.id, lease_until=claimed.lease_until, now=start, lease_seconds=30)
+    session.commit()  # the worker dies as it starts sending the second
+    lookups = len([r for r in fake.requests if r.method == "GET"])
     report = run(start + dt.timedelta(seconds=31))
     assert (report.found, report.sent) == (0, 1)
+    assert len([r for r in fake.requests if r.method == "GET"]) == lookups + 1  # it asked
     sids = {reload(session, first).provider_sid, reload(session, second).provider_sid}
     assert sids == {m["sid"] for m in fake.messages} and len(sids) == 2
 
@@ -247,6 +258,7 @@ def test_invalid_number_is_failed_and_the_person_flagged(session, fake, run) -> 
     row = reload(session, message)
     assert (row.status, row.error_code) == (S.FAILED, 21211)
     assert "Invalid 'To' Phone Number" in row.error_message
+    assert person.phone not in row.error_message
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "person.unreachable"))
     assert event.subject_id == person.id and event.detail == {"error_code": 21211}
     assert fake.messages == []
