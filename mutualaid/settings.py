@@ -205,6 +205,10 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
         require(name, lambda v: 1 <= v <= 100000, "a whole number from 1 to 100000")
     for name in ("SMS_RATE_WINDOW_SECONDS", "FORM_RATE_WINDOW_SECONDS"):
         require(name, lambda v: 1 <= v <= 86400, "whole seconds from 1 to 86400")
+    require("SESSION_IDLE_MINUTES", lambda v: 1 <= v <= 24 * 60, "minutes from 1 to 1440")
+    require("SESSION_MAX_HOURS", lambda v: 1 <= v <= 24 * 7, "hours from 1 to 168")
+    require("LOGIN_RATE_LIMIT", lambda v: 1 <= v <= 1000, "a whole number from 1 to 1000")
+    require("LOGIN_RATE_WINDOW_SECONDS", lambda v: 1 <= v <= 86400, "whole seconds from 1 to 86400")
     places = Path(settings["PLACES_FILE"])
     if not places.is_absolute():
         places = CONFIG_DIR / places

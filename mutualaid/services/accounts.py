@@ -1,7 +1,8 @@
-"""Coordinator accounts: creation and password hashing."""
+"""Coordinator accounts: creation, password hashing, login, roles and ending sessions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from sqlalchemy import func, select
@@ -56,3 +57,112 @@ def create_account(
 
 def check_password(account: Account, password: str) -> bool:
     return check_password_hash(account.password_hash, password)
+
+
+# Checked against when the email is unknown, so that a wrong email costs the same scrypt
+# work as a wrong password and the two cannot be told apart by timing.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method="scrypt")
+
+
+def find_account(session: Session, email: str) -> Account | None:
+    try:
+        email = normalise_email(email)
+    except AccountError:
+        return None
+    return session.scalar(select(Account).where(func.lower(Account.email) == email))
+
+
+def authenticate(
+    session: Session, email: str, password: str, *, now: dt.datetime
+) -> Account | None:
+    """The active account with this email and password, its login recorded; None for an
+    unknown email, a wrong password or a disabled account alike (same work for each)."""
+    account = find_account(session, email)
+    if account is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password(account, password) or not account.active:
+        return None
+    account.last_login_at = now
+    record(
+        session,
+        Actor.coordinator(account.id),
+        "account.login",
+        subject_type="accounts",
+        subject_id=account.id,
+    )
+    return account
+
+
+def rotate_session(account: Account) -> None:
+    """Give the account a new session token: every cookie issued before stops working."""
+    account.session_token = secrets.token_hex(16)
+
+
+def logout(session: Session, account: Account) -> None:
+    rotate_session(account)
+    record(
+        session,
+        Actor.coordinator(account.id),
+        "account.logout",
+        subject_type="accounts",
+        subject_id=account.id,
+    )
+
+
+def change_password(session: Session, account: Account, current: str, new: str) -> None:
+    """Raises AccountError for a wrong current password or a too short new one; ends every
+    other session of the account."""
+    if not check_password(account, current):
+        raise AccountError("the current password is wrong")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    account.password_hash = generate_password_hash(new, method="scrypt")
+    rotate_session(account)
+    record(
+        session,
+        Actor.coordinator(account.id),
+        "account.password_changed",
+        subject_type="accounts",
+        subject_id=account.id,
+    )
+
+
+def set_role(session: Session, account: Account, role: Role, *, actor: Actor) -> None:
+    if account.role is role:
+        return
+    before = account.role
+    account.role = role
+    rotate_session(account)  # a demoted account logs in again with its new rights
+    record(
+        session,
+        actor,
+        "account.role_changed",
+        subject_type="accounts",
+        subject_id=account.id,
+        from_state=before.value,
+        to_state=role.value,
+    )
+
+
+def set_active(session: Session, account: Account, active: bool, *, actor: Actor) -> None:
+    if account.active is active:
+        return
+    account.active = active
+    rotate_session(account)
+    record(
+        session,
+        actor,
+        "account.enabled" if active else "account.disabled",
+        subject_type="accounts",
+        subject_id=account.id,
+    )
+
+
+def list_accounts(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).order_by(Account.email)))
+
+
+def new_password() -> str:
+    """A first password for an invited account (to be changed at first login)."""
+    return secrets.token_urlsafe(12)

@@ -1,0 +1,270 @@
+"""Dashboard login, logout, password change and the admin's accounts page; roles and
+sessions that really end (a per-account token in the session, idle and absolute timeouts)."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import UserMixin, current_user, login_user, logout_user
+
+from mutualaid.extensions import db, login_manager
+from mutualaid.models import Account, Role, utcnow
+from mutualaid.services import accounts
+from mutualaid.services.audit import Actor
+from mutualaid.services.limits import Limit, allowed, limit_key
+
+bp = Blueprint("auth", __name__)
+
+FAILED_LOGIN = "That email and password do not match an active account."
+THROTTLED = "Too many attempts for this account. Wait a few minutes and try again."
+
+
+class User(UserMixin):
+    """The logged-in account as Flask-Login sees it. The id carries the session token, so
+    rotating the token (logout, password change, disabling) ends every copy of the cookie."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def get_id(self) -> str:
+        return f"{self.account.id}:{self.account.session_token}"
+
+    @property
+    def id(self) -> int:
+        return self.account.id
+
+    @property
+    def role(self) -> Role:
+        return self.account.role
+
+    @property
+    def email(self) -> str:
+        return self.account.email
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.coordinator(self.account.id)
+
+    def can(self, action: str) -> bool:
+        """ "act" for coordinators and admins, "admin" for admins only."""
+        if action == "admin":
+            return self.account.role is Role.ADMIN
+        if action == "act":
+            return self.account.role in (Role.ADMIN, Role.COORDINATOR)
+        return True
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # the session token does this job, exactly
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_forget_loaded_user)
+
+
+def _forget_loaded_user() -> None:
+    """Load the user from this request's cookie, never from an app context that outlived
+    an earlier request (tests and CLI code can hold one open across requests)."""
+    g.pop("_login_user", None)
+
+
+def _load_user(user_id: str) -> User | None:
+    account_id, _, token = user_id.partition(":")
+    if not account_id.isdigit() or not token:
+        return None
+    account = db.session.get(Account, int(account_id))
+    if (
+        account is None
+        or not account.active
+        or not hmac.compare_digest(account.session_token.encode(), token.encode())
+    ):
+        session.clear()
+        return None
+    now = utcnow().timestamp()
+    config = current_app.config
+    login_at, seen_at = session.get("login_at", 0.0), session.get("seen_at", 0.0)
+    if (
+        now - login_at > config["SESSION_MAX_HOURS"] * 3600
+        or now - seen_at > config["SESSION_IDLE_MINUTES"] * 60
+    ):
+        session.clear()
+        return None
+    session["seen_at"] = now
+    return User(account)
+
+
+def _unauthorized():
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def require(action: str) -> Callable:
+    """A view decorator: logged in (else to the login page) and allowed ``action``
+    ("read", "act" or "admin"; else 403)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.can(action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (never another host) is followed after login."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("dashboard.overview")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    email = request.form.get("email", "")[:254]
+    password = request.form.get("password", "")[:1024]
+    config = current_app.config
+    now = utcnow()
+    # Counted per email typed, known or not, so throttling reveals nothing either.
+    key = limit_key(config["SECRET_KEY"], "login", email.strip().lower())
+    limit = Limit(config["LOGIN_RATE_LIMIT"], config["LOGIN_RATE_WINDOW_SECONDS"])
+    if not allowed(db.session, key, limit, now=now):
+        db.session.commit()
+        return _login_again(email, THROTTLED, 429)
+    account = accounts.authenticate(db.session, email, password, now=now)
+    if account is None:
+        db.session.commit()  # the attempt counts
+        return _login_again(email, FAILED_LOGIN, 401)
+    session.clear()  # a new session: nothing from before the login survives
+    login_user(User(account))
+    session["login_at"] = session["seen_at"] = now.timestamp()
+    db.session.commit()
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+def _login_again(email: str, error: str, status: int):
+    page = render_template(
+        "auth/login.html", email=email, error=error, next=request.form.get("next", "")
+    )
+    return page, status
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        accounts.logout(db.session, current_user.account)
+        db.session.commit()
+        logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require("read")
+def password():
+    if request.method == "GET":
+        return render_template("auth/password.html")
+    new = request.form.get("new", "")
+    if new != request.form.get("confirm", ""):
+        return render_template("auth/password.html", error="The two new passwords differ."), 422
+    account = current_user.account
+    try:
+        accounts.change_password(db.session, account, request.form.get("current", ""), new)
+    except accounts.AccountError as exc:
+        return render_template("auth/password.html", error=str(exc).capitalize() + "."), 422
+    login_at = session.get("login_at")
+    db.session.commit()
+    session.clear()
+    login_user(User(account))  # this session goes on with the new token; all others end
+    session["login_at"], session["seen_at"] = login_at, utcnow().timestamp()
+    return render_template("auth/password.html", done=True)
+
+
+@bp.get("/admin/accounts")
+@require("admin")
+def account_list():
+    return _accounts_page()
+
+
+def _accounts_page(status: int = 200, **extra: Any):
+    return render_template(
+        "auth/accounts.html", accounts=accounts.list_accounts(db.session), roles=list(Role), **extra
+    ), status
+
+
+@bp.post("/admin/accounts")
+@require("admin")
+def invite():
+    role = request.form.get("role", "")
+    if role not in {r.value for r in Role}:
+        return _accounts_page(422, error="Choose a role.")
+    first_password = accounts.new_password()
+    try:
+        account = accounts.create_account(
+            db.session,
+            request.form.get("email", "")[:254],
+            first_password,
+            Role(role),
+            actor=current_user.actor,
+        )
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        return _accounts_page(422, error=str(exc).capitalize() + ".")
+    db.session.commit()
+    # Shown once, on this page only (never in a URL or a log line).
+    return _accounts_page(201, invited=account, first_password=first_password)
+
+
+def _other_account(account_id: int) -> Account:
+    account = db.session.get(Account, account_id)
+    if account is None:
+        abort(404)
+    if account.id == current_user.id:
+        abort(409)  # an admin cannot lock themselves out
+    return account
+
+
+@bp.post("/admin/accounts/<int:account_id>/role")
+@require("admin")
+def change_role(account_id: int):
+    account = _other_account(account_id)
+    role = request.form.get("role", "")
+    if role not in {r.value for r in Role}:
+        abort(422)
+    accounts.set_role(db.session, account, Role(role), actor=current_user.actor)
+    db.session.commit()
+    return redirect(url_for("auth.account_list"), code=303)
+
+
+@bp.post("/admin/accounts/<int:account_id>/active")
+@require("admin")
+def change_active(account_id: int):
+    account = _other_account(account_id)
+    active = request.form.get("active") == "1"
+    accounts.set_active(db.session, account, active, actor=current_user.actor)
+    db.session.commit()
+    return redirect(url_for("auth.account_list"), code=303)

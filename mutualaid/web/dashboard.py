@@ -1,0 +1,442 @@
+"""The coordinators' dashboard: queues, request and volunteer pages, matching runs and their
+preview, map, figures, CSV export and the audit log. Viewers read (masked), coordinators
+act through the services, admins also manage accounts (web/auth.py)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from mutualaid import jobs
+from mutualaid.extensions import db
+from mutualaid.models import (
+    AidRequest,
+    Channel,
+    Match,
+    MatchStatus,
+    Offer,
+    RequestStatus,
+    Urgency,
+    utcnow,
+)
+from mutualaid.services import dashboard as queries
+from mutualaid.services import lifecycle
+from mutualaid.web.auth import require
+from mutualaid.web.ports import sms_context
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(localtime)
+
+
+def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC time shown in the network's time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+
+
+@bp.context_processor
+def _common() -> dict:
+    return {"categories": _categories()}
+
+
+def _privacy(full: bool = False) -> queries.Privacy:
+    return queries.Privacy(full and current_user.can("act"), current_app.config["PHONE_REGION"])
+
+
+def _categories() -> dict:
+    return current_app.extensions["categories"]
+
+
+def _today_start(now: dt.datetime) -> dt.datetime:
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    local = now.astimezone(tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+
+
+# --- Overview and requests ------------------------------------------------------------
+
+
+@bp.get("/")
+@require("read")
+def overview():
+    now = utcnow()
+    data = queries.overview(db.session, now=now, day_start=_today_start(now))
+    return render_template("dashboard/overview.html", o=data, now=now, privacy=_privacy())
+
+
+@bp.get("/requests")
+@require("read")
+def requests():
+    f = queries.RequestFilter.from_args(request.args)
+    rows, total = queries.list_requests(db.session, f, now=utcnow())
+    return render_template(
+        "dashboard/requests.html",
+        rows=rows,
+        total=total,
+        f=f,
+        pages=max(1, -(-total // queries.PAGE_SIZE)),
+        states=list(RequestStatus),
+        urgencies=list(Urgency),
+        channels=list(Channel),
+        sorts=queries.SORTS,
+        categories=_categories(),
+        privacy=_privacy(),
+        now=utcnow(),
+    )
+
+
+def _request_or_404(request_id: int) -> AidRequest:
+    req = db.session.get(AidRequest, request_id)
+    if req is None:
+        abort(404)
+    return req
+
+
+def _request_page(request_id: int, *, full: bool = False, status: int = 200):
+    page = queries.request_page(db.session, request_id)
+    if page is None:
+        abort(404)
+    options = []
+    if current_user.can("act") and page.req.status is RequestStatus.OPEN:
+        options = queries.candidates(db.session, page.req, max_km=current_app.config["MAX_KM"])
+    return render_template(
+        "dashboard/request.html",
+        p=page,
+        req=page.req,
+        candidates=options,
+        privacy=_privacy(full),
+        categories=_categories(),
+        live=[m for m in page.matches if m.status in (MatchStatus.PROPOSED, MatchStatus.ACCEPTED)],
+    ), status
+
+
+@bp.get("/requests/<int:request_id>")
+@require("read")
+def request_detail(request_id: int):
+    return _request_page(request_id)
+
+
+@bp.post("/requests/<int:request_id>/reveal")
+@require("act")
+def request_reveal(request_id: int):
+    req = _request_or_404(request_id)
+    queries.reveal(
+        db.session, current_user.actor, subject_type="people", subject_id=req.requester_id
+    )
+    db.session.commit()
+    return _request_page(request_id, full=True)
+
+
+def _back_to_request(req_id: int):
+    return redirect(url_for("dashboard.request_detail", request_id=req_id), code=303)
+
+
+@bp.post("/requests/<int:request_id>/assign")
+@require("act")
+def request_assign(request_id: int):
+    req = _request_or_404(request_id)
+    offer_id = request.form.get("offer_id", "")
+    offer = db.session.get(Offer, int(offer_id)) if offer_id.isdigit() else None
+    if offer is None:
+        abort(422)
+    options = queries.candidates(db.session, req, max_km=current_app.config["MAX_KM"], limit=10_000)
+    chosen = next((c for c in options if c.offer.id == offer.id), None)
+    if chosen is None:
+        flash("That volunteer cannot take this request now (category, distance or load).")
+        return _back_to_request(req.id)
+    match = lifecycle.assign(
+        db.session,
+        sms_context(db.session),
+        req,
+        offer,
+        actor=current_user.actor,
+        km=chosen.km,
+    )
+    if match is None:
+        db.session.rollback()
+        flash("Too late: the request changed meanwhile. Nothing was assigned.")
+    else:
+        db.session.commit()
+        flash(f"Assigned to volunteer V{offer.id} ({chosen.km:.1f} km).")
+    return _back_to_request(req.id)
+
+
+@bp.post("/requests/<int:request_id>/cancel")
+@require("act")
+def request_cancel(request_id: int):
+    req = _request_or_404(request_id)
+    outcome = lifecycle.cancel_request(
+        db.session, sms_context(db.session), req, actor=current_user.actor
+    )
+    db.session.commit()
+    flash("Request cancelled." if outcome is lifecycle.Outcome.DONE else "Too late: it changed.")
+    return _back_to_request(req.id)
+
+
+@bp.post("/requests/<int:request_id>/complete")
+@require("act")
+def request_complete(request_id: int):
+    req = _request_or_404(request_id)
+    accepted = db.session.scalar(
+        db.select(Match).where(Match.request_id == req.id, Match.status == MatchStatus.ACCEPTED)
+    )
+    if accepted is None:
+        flash("Only a request with an accepted volunteer can be completed.")
+        return _back_to_request(req.id)
+    outcome = lifecycle.complete(
+        db.session, sms_context(db.session), accepted, actor=current_user.actor
+    )
+    db.session.commit()
+    flash("Marked completed." if outcome is lifecycle.Outcome.DONE else "Too late: it changed.")
+    return _back_to_request(req.id)
+
+
+# --- Volunteers -----------------------------------------------------------------------
+
+
+@bp.get("/volunteers")
+@require("read")
+def volunteers():
+    f = queries.VolunteerFilter.from_args(request.args)
+    rows, total = queries.list_volunteers(db.session, f)
+    return render_template(
+        "dashboard/volunteers.html",
+        rows=rows,
+        total=total,
+        f=f,
+        pages=max(1, -(-total // queries.PAGE_SIZE)),
+        categories=_categories(),
+        privacy=_privacy(),
+    )
+
+
+def _volunteer_page(offer_id: int, *, full: bool = False):
+    page = queries.volunteer_page(db.session, offer_id)
+    if page is None:
+        abort(404)
+    return render_template(
+        "dashboard/volunteer.html",
+        v=page,
+        offer=page.offer,
+        privacy=_privacy(full),
+        categories=_categories(),
+    )
+
+
+@bp.get("/volunteers/<int:offer_id>")
+@require("read")
+def volunteer_detail(offer_id: int):
+    return _volunteer_page(offer_id)
+
+
+def _offer_or_404(offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None:
+        abort(404)
+    return offer
+
+
+@bp.post("/volunteers/<int:offer_id>/reveal")
+@require("act")
+def volunteer_reveal(offer_id: int):
+    offer = _offer_or_404(offer_id)
+    queries.reveal(
+        db.session, current_user.actor, subject_type="people", subject_id=offer.person_id
+    )
+    db.session.commit()
+    return _volunteer_page(offer_id, full=True)
+
+
+@bp.post("/volunteers/<int:offer_id>/<any(vet, pause, resume, block):action>")
+@require("act")
+def volunteer_action(offer_id: int, action: str):
+    offer = _offer_or_404(offer_id)
+    actor = current_user.actor
+    if action == "vet":
+        changed = queries.vet(db.session, offer, actor=actor, now=utcnow())
+    elif action == "block":
+        changed = queries.block(db.session, offer.person, actor=actor)
+    else:
+        changed = queries.set_paused(db.session, offer, action == "pause", actor=actor)
+    db.session.commit()
+    done = {"vet": "vetted", "pause": "paused", "resume": "resumed", "block": "blocked"}[action]
+    flash(f"Volunteer V{offer.id} {done}." if changed else "Nothing to change.")
+    return redirect(url_for("dashboard.volunteer_detail", offer_id=offer.id), code=303)
+
+
+# --- Matching -------------------------------------------------------------------------
+
+
+@bp.get("/matching")
+@require("read")
+def matching():
+    return _matching_page()
+
+
+def _matching_page(plan=None, run=None, status: int = 200):
+    pairs, unmatched = [], []
+    if plan is not None:
+        req_ids = [int(p.need[1:]) for p in plan.result.pairs]
+        req_ids += [int(u.need[1:]) for u in plan.result.unmatched]
+        reqs = queries.requests_by_ref(db.session, req_ids)
+        offers = queries.offers_by_id(db.session, [int(p.volunteer[1:]) for p in plan.result.pairs])
+        pairs = [
+            (p, reqs.get(int(p.need[1:])), offers.get(int(p.volunteer[1:])))
+            for p in plan.result.pairs
+        ]
+        unmatched = [(u, reqs.get(int(u.need[1:]))) for u in plan.result.unmatched]
+    return render_template(
+        "dashboard/matching.html",
+        runs=queries.recent_runs(db.session),
+        plan=plan,
+        run=run,
+        pairs=pairs,
+        unmatched=unmatched,
+    ), status
+
+
+@bp.post("/matching/preview")
+@require("act")
+def matching_preview():
+    done = jobs.run_matching(
+        current_app._get_current_object(),
+        trigger="coordinator",
+        triggered_by=current_user.id,
+        dry_run=True,
+    )
+    if done is None:
+        flash("Another matching run is in progress; try again in a moment.")
+        return redirect(url_for("dashboard.matching"), code=303)
+    run, plan = done
+    return _matching_page(plan, run)
+
+
+@bp.post("/matching/send")
+@require("act")
+def matching_send():
+    only = None
+    if request.form.get("selection") == "1":
+        only = {int(v) for v in request.form.getlist("request") if v.isdigit()}
+        if not only:
+            flash("No pair was kept: nothing sent.")
+            return redirect(url_for("dashboard.matching"), code=303)
+    done = jobs.run_matching(
+        current_app._get_current_object(),
+        trigger="coordinator",
+        triggered_by=current_user.id,
+        only_requests=only,
+    )
+    if done is None:
+        flash("Another matching run is in progress; try again in a moment.")
+    else:
+        run, _plan = done
+        flash(f"Matching run sent: {run.proposed} proposed, {run.unmatched} unmatched.")
+    return redirect(url_for("dashboard.matching"), code=303)
+
+
+# --- Map, figures, export, audit ------------------------------------------------------
+
+MAP_W, MAP_H = 800, 600
+
+
+@bp.get("/map", endpoint="map")
+@require("read")
+def map_page():
+    points = queries.map_points(db.session, width=MAP_W, height=MAP_H)
+    cats = list(_categories())
+    return render_template(
+        "dashboard/map.html",
+        points=points,
+        width=MAP_W,
+        height=MAP_H,
+        colour={c: i % 8 for i, c in enumerate(cats)},
+        categories=_categories(),
+        n_requests=sum(1 for p in points if p.kind == "request"),
+        n_volunteers=sum(1 for p in points if p.kind == "volunteer"),
+    )
+
+
+@bp.get("/figures")
+@require("read")
+def figures():
+    days = request.args.get("days", "30")
+    days_n = min(int(days), 365) if days.isdigit() and int(days) > 0 else 30
+    fig = queries.figures(
+        db.session, now=utcnow(), days=days_n, tz=ZoneInfo(current_app.config["TIMEZONE"])
+    )
+    top = max([n for _, n in fig.days] + [1])
+    return render_template(
+        "dashboard/figures.html", fig=fig, days=days_n, top=top, categories=_categories()
+    )
+
+
+@bp.get("/export")
+@require("read")
+def export():
+    return render_template("dashboard/export.html", kinds=queries.EXPORTS)
+
+
+def _csv(kind: str, privacy: queries.Privacy) -> Response:
+    def generate() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in queries.export_rows(db.session, kind, privacy):
+            writer.writerow(row)
+            if out.tell() > 64 * 1024:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.csv"'},
+    )
+
+
+@bp.get("/export/<any(requests, volunteers, matches):kind>.csv")
+@require("read")
+def export_csv(kind: str):
+    """Masked for everyone: phones to the last two digits, no addresses, places only."""
+    return _csv(kind, _privacy(False))
+
+
+@bp.post("/export/<any(requests, volunteers, matches):kind>.csv")
+@require("act")
+def export_csv_full(kind: str):
+    """With contact details, for coordinators: audited like any reveal."""
+    queries.reveal(db.session, current_user.actor, subject_type=f"export:{kind}", subject_id=None)
+    db.session.commit()
+    return _csv(kind, _privacy(True))
+
+
+@bp.get("/audit")
+@require("read")
+def audit():
+    f = queries.AuditFilter.from_args(request.args)
+    rows, more = queries.audit_log(db.session, f)
+    return render_template("dashboard/audit.html", rows=rows, more=more, f=f)
