@@ -102,3 +102,19 @@ def test_healthz_is_503_when_the_database_is_gone(tmp_path) -> None:
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
+
+
+def test_readyz_when_migrated(client) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["migrations"] == "current"
+
+
+def test_readyz_is_503_when_migrations_are_pending(app, client, session) -> None:
+    from sqlalchemy import text
+
+    session.execute(text("UPDATE alembic_version SET version_num = 'ad512d53fed4'"))
+    session.commit()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["database"] == "migrations pending"

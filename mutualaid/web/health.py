@@ -1,10 +1,12 @@
-"""Health check for load balancers and uptime monitors."""
+"""Health checks: /healthz (alive: the database answers) and /readyz (ready for traffic:
+the database answers and its schema is at the migrations' head)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,3 +28,31 @@ def healthz():
         log.warning("health check: database unreachable: %s", type(exc).__name__)
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@functools.cache
+def _head_revisions(directory: str) -> frozenset[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", directory)
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+@bp.get("/readyz")
+@csrf.exempt
+def readyz():
+    """200 when the database answers and is migrated to the code's head; 503 with the
+    reason otherwise (a deploy that forgot `mutualaid db upgrade`)."""
+    try:
+        current = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        db.session.rollback()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.warning("readiness: database not ready: %s", type(exc).__name__)
+        return jsonify(status="error", database="unreachable or not migrated"), 503
+    expected = _head_revisions(current_app.extensions["migrate"].directory)
+    if current != expected:
+        return jsonify(status="error", database="migrations pending"), 503
+    return jsonify(status="ok", database="ok", migrations="current")
