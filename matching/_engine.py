@@ -222,14 +222,20 @@ def _validate(
 
 
 def _candidates(
-    problem: _Problem, index: _CategoryIndex, k_vol: int, k_need: int
+    problem: _Problem,
+    index: _CategoryIndex,
+    k_vol: int,
+    k_need: int,
+    only: _BoolArray | None = None,
 ) -> tuple[_IntArray, _IntArray]:
-    """Nearest volunteers of each need, and nearest needs of each volunteer."""
+    """Nearest volunteers of each need (of the ``only`` needs, if given), and
+    nearest needs of each volunteer."""
     need_parts: list[_IntArray] = []
     vol_parts: list[_IntArray] = []
     for c, members in enumerate(index.members):
         tree = index.trees[c]
-        needs = np.flatnonzero(problem.category == c)
+        mask = problem.category == c
+        needs = np.flatnonzero(mask if only is None else mask & only)
         if tree is None or not len(needs):
             continue
         bound = float(km_to_chord(index.reach_km[c])) * (1 + 1e-9) + 1e-12
@@ -259,6 +265,22 @@ def _candidates(
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty
     return np.concatenate(need_parts), np.concatenate(vol_parts)
+
+
+def _unservable(problem: _Problem, need: _IntArray, vol: _IntArray) -> _BoolArray:
+    """Needs left out by a maximum-cardinality matching of the candidate graph."""
+    if not len(need):
+        return np.ones(problem.n_need, dtype=bool)
+    slots = np.minimum(problem.capacity, np.bincount(vol, minlength=problem.n_vol))
+    start = np.concatenate([[0], np.cumsum(slots)])
+    rep = slots[vol]
+    within = np.arange(int(rep.sum())) - np.repeat(np.cumsum(rep) - rep, rep)
+    graph = sp.csr_array(
+        (np.ones(len(within)), (np.repeat(need, rep), np.repeat(start[vol], rep) + within)),
+        shape=(problem.n_need, int(start[-1])),
+    )
+    matched = maximum_bipartite_matching(graph, perm_type="column") >= 0
+    return ~matched
 
 
 def _pair_km(problem: _Problem, need: _IntArray, vol: _IntArray) -> _FloatArray:
@@ -668,6 +690,20 @@ def assign(
     km = _pair_km(problem, need, vol)
     keep = problem.feasible(need, vol, km)
     need, vol, km = need[keep], vol[keep], km[keep]
+    # Needs that cannot all be served at once in this graph get wider
+    # candidate lists before the first solve: where supply is short the proof
+    # would otherwise bring their pairs in a few at a time, each round a solve.
+    for widen in (4, 16):
+        lonely = _unservable(problem, need, vol)
+        if not lonely.any():
+            break
+        more_need, more_vol = _candidates(problem, index, widen * k_nearest, 0, lonely)
+        more_km = _pair_km(problem, more_need, more_vol)
+        ok = problem.feasible(more_need, more_vol, more_km)
+        need, vol = _dedupe(
+            problem, np.concatenate([need, more_need[ok]]), np.concatenate([vol, more_vol[ok]])
+        )
+        km = _pair_km(problem, need, vol)
     # Any weight gain of 1 point must outweigh any possible cost difference.
     slots = int(np.minimum(problem.capacity, problem.n_need).sum())
     worst = min(problem.max_km, float(problem.radius.max(initial=0.0)))

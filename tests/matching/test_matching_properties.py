@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching import _engine as engine
 from matching import assign, dense_assign, unit_vectors
 from matching._engine import _CategoryIndex, _pair_km, _solve_candidates, _validate, _violations
 from matching._geo import chord_to_km
@@ -163,8 +164,10 @@ def test_certificate_rejects_a_deliberately_pruned_answer():
     assert (1, 1) in set(zip(bad_need.tolist(), bad_vol.tolist(), strict=True))
 
 
-def test_certificate_accepts_the_full_answer_and_proof_loop_repairs_pruning():
+def test_certificate_accepts_the_full_answer_and_proof_loop_repairs_pruning(monkeypatch):
     d = line_instance()
+    # Without the up-front widening for unservable needs, k = 1 leaves one need out.
+    monkeypatch.setattr(engine, "_unservable", lambda p, n, v: np.zeros(p.n_need, dtype=bool))
     pruned = assign(**d, k_nearest=1, k_nearest_needs=0, max_rounds=1)
     assert not pruned.proven_optimal
     assert len(pruned.need) == 1
@@ -189,3 +192,11 @@ def test_weights_dominate_any_distance():
     a = assign(**d)
     assert a.need.tolist() == [1]
     assert math.isclose(float(a.km[0]), 24.0, rel_tol=1e-3)
+
+
+def test_needs_left_out_by_the_first_graph_get_wider_candidate_lists():
+    # With k = 1 both needs want v0; the one a maximum matching leaves out
+    # gets more candidates before the first solve, so one round suffices.
+    a = assign(**line_instance(), k_nearest=1, k_nearest_needs=0, max_rounds=1)
+    assert a.proven_optimal and a.rounds == 1
+    assert a.need.tolist() == [0, 1] and a.volunteer.tolist() == [0, 1]
