@@ -36,6 +36,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(match)
     app.cli.add_command(simulate)
+    app.cli.add_command(purge)
 
 
 @click.command("create-user")
@@ -195,3 +196,21 @@ def simulate(
         with day_app.app_context():
             db.engine.dispose()
     click.echo(report.summary())
+
+
+@click.command("purge")
+def purge() -> None:
+    """Erase contact details and messages of requests closed more than RETENTION_DAYS ago."""
+    import datetime as dt
+
+    from mutualaid.models import utcnow
+    from mutualaid.services.retention import purge as purge_expired
+
+    report = purge_expired(
+        db.session, now=utcnow(), retention=dt.timedelta(days=current_app.config["RETENTION_DAYS"])
+    )
+    db.session.commit()
+    click.echo(
+        f"Erased {report.requests} closed requests, {report.people} people, "
+        f"{report.messages} messages."
+    )

@@ -289,3 +289,14 @@ def retry_stuck_inbound(app: Flask, *, older_than: float = 30.0, limit: int = 50
     db.session.rollback()
     with app.test_request_context():
         return sum(process_inbound(message_id) for message_id in ids)
+
+
+def purge_expired(app: Flask) -> int:
+    """The retention job (the worker runs it a few times a day; it is idempotent)."""
+    from mutualaid.services.retention import purge
+
+    report = purge(
+        db.session, now=utcnow(), retention=dt.timedelta(days=app.config["RETENTION_DAYS"])
+    )
+    db.session.commit()
+    return report.requests + report.people

@@ -39,6 +39,7 @@ def jobs() -> list[Job]:
         lifecycle.expire_proposals,
         lifecycle.match_if_due,
         _every(60, lifecycle.escalate),
+        _every(6 * 3600, lifecycle.purge_expired),
     ]
 
 

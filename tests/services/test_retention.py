@@ -1,0 +1,101 @@
+"""Retention and erasure: after them, a dump of the whole database holds no trace of the
+person's canary data; anonymous figures remain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, update
+
+from mutualaid.models import AidRequest, Base, Person, RequestStatus
+from mutualaid.services.audit import Actor
+from mutualaid.services.retention import erase_person, purge
+from tests import builders
+from tests.sms_helpers import text
+
+PHONE, DIGITS = "+17185550142", "5550142"
+CANARIES = ["Canaryname", "12 Canary Lane", "canary-detail-XYZ", "canary-relay-QQQ", DIGITS]
+
+
+def dump(session) -> str:
+    """Every row of every table, as text (what a stolen backup would show)."""
+    session.expire_all()
+    rows = []
+    for table in Base.metadata.sorted_tables:
+        rows += [repr(tuple(row)) for row in session.execute(select(table))]
+    return "\n".join(rows)
+
+
+@pytest.fixture
+def story(app, client, session):
+    """Rosa asks by the web form with her address; a volunteer helps; they text."""
+    from mutualaid.cli import places_load
+
+    app.test_cli_runner().invoke(places_load, [])
+    client.post(
+        "/request",
+        data={
+            "category": "groceries",
+            "details": "canary-detail-XYZ",
+            "location_text": "11216",
+            "address": "12 Canary Lane",
+            "urgency": "normal",
+            "name": "Canaryname",
+            "phone": PHONE,
+        },
+    )
+    req = session.scalars(select(AidRequest)).one()
+    volunteer = builders.person(session, phone="+17185550188", name="Helper")
+    match = builders.match(session, request=req, offer=builders.offer(session, person=volunteer))
+    session.commit()
+    from mutualaid.jobs import sms_context
+    from mutualaid.services import lifecycle
+
+    lifecycle.accept(session, sms_context(app), match, actor=Actor.person(volunteer.id))
+    session.commit()
+    text(client, app, PHONE, "canary-relay-QQQ ring twice")
+    text(client, app, "+17185550188", "DONE")
+    assert all(c in dump(session) for c in CANARIES)
+    return req
+
+
+def test_purge_after_the_retention_period(app, session, story) -> None:
+    now = dt.datetime.now(dt.UTC)
+    # Not yet: the request closed today.
+    assert purge(session, now=now, retention=dt.timedelta(days=90)).requests == 0
+    session.execute(update(AidRequest).values(closed_at=now - dt.timedelta(days=91)))
+    session.commit()
+    report = purge(session, now=now, retention=dt.timedelta(days=90))
+    session.commit()
+    assert (report.requests, report.people) == (1, 1)
+    everything = dump(session)
+    for canary in CANARIES:
+        assert canary not in everything, canary
+    # The figures survive: one completed groceries request, near where it was.
+    req = session.scalars(select(AidRequest)).one()
+    assert (req.category, req.status) == ("groceries", RequestStatus.COMPLETED)
+    assert req.lat == pytest.approx(40.68, abs=0.01)
+    # The volunteer, who still volunteers, is not forgotten.
+    assert session.scalars(select(Person).where(Person.phone == "+17185550188")).one()
+    # A second run finds nothing more to do.
+    again = purge(session, now=now, retention=dt.timedelta(days=90))
+    assert (again.requests, again.people) == (0, 0)
+
+
+def test_erase_a_person_at_once(app, session, story) -> None:
+    rosa = session.scalars(select(Person).where(Person.phone == PHONE)).one()
+    erase_person(session, rosa, actor=Actor.coordinator(1))
+    session.commit()
+    everything = dump(session)
+    for canary in CANARIES:
+        assert canary not in everything, canary
+    session.expire_all()
+    assert rosa.blocked and rosa.phone is None
+
+
+def test_the_cli_runs_it(runner) -> None:
+    from mutualaid.cli import purge as purge_command
+
+    result = runner.invoke(purge_command, [])
+    assert result.exit_code == 0 and "Erased 0 closed requests" in result.output
