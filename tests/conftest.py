@@ -36,6 +36,8 @@ def base_config(database_url: str, **extra: object) -> dict[str, object]:
 
 
 def postgres_url() -> str | None:
+    """The test database; under pytest-xdist each worker gets its own (<name>_gw0 …),
+    created on first use, because every test empties the database it runs on."""
     url = os.environ.get("MUTUALAID_TEST_DATABASE_URL")
     if not url:
         if IN_CI:
@@ -43,7 +45,26 @@ def postgres_url() -> str | None:
                 "CI=true but MUTUALAID_TEST_DATABASE_URL is not set: PostgreSQL tests must run"
             )
         return None
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _database_for_worker(url, worker) if worker else url
+
+
+def _database_for_worker(url: str, worker: str) -> str:
+    base = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError:
+        return url  # unreachable: postgres_migrated reports it
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _upgrade(database_url: str) -> None:
