@@ -116,3 +116,19 @@ def test_an_unknown_status_is_refused_by_the_database(session) -> None:
         )
         session.commit()
     session.rollback()
+
+
+def test_migrations_go_down_and_up_again_with_data(app, runner) -> None:
+    """The upgrade path: a database holding the demo network migrates down to nothing and
+    back up to head, on both databases."""
+    from flask_migrate import downgrade, upgrade
+
+    from mutualaid.cli import seed_demo
+
+    assert runner.invoke(seed_demo, []).exit_code == 0
+    db.session.remove()
+    downgrade(revision="ad512d53fed4")  # the first release's schema, data kept
+    upgrade()
+    with db.engine.connect() as conn:
+        people = conn.scalar(text("SELECT count(*) FROM people"))
+    assert people == 100
