@@ -398,7 +398,9 @@ def _fix_and_solve(
     return col_of_row
 
 
-def _grow(graph: sp.csr_array, n_slot: int, slot_owner: _IntArray, rows: _BoolArray, hops: int):
+def _grow(
+    graph: sp.csr_array, n_slot: int, slot_owner: _IntArray, rows: _BoolArray, hops: int
+) -> _BoolArray:
     """Rows within ``hops`` row-volunteer-row steps of ``rows`` in the graph."""
     real = graph.indices < n_slot
     row_ids = np.repeat(np.arange(graph.shape[0]), np.diff(graph.indptr))[real]
