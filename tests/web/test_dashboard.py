@@ -1,0 +1,315 @@
+"""Dashboard behaviour: queues and filters, a request's page and its actions through the
+services (assign by hand, cancel, complete), volunteers (vet, pause, resume, block), the
+matching preview and send, map, figures, CSV export and the audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from sqlalchemy import event, func, select
+
+from mutualaid.extensions import db
+from mutualaid.models import (
+    AidRequest,
+    AuditEvent,
+    Channel,
+    Match,
+    MatchingRun,
+    MatchStatus,
+    Message,
+    RequestStatus,
+    Role,
+    Urgency,
+    utcnow,
+)
+from mutualaid.services.dashboard import percentile, safe_cell
+from tests import builders
+from tests.web.dashboard_helpers import fast_hashes, logged_in
+
+pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
+
+
+@pytest.fixture
+def coordinator(app, session):
+    return logged_in(app, session, Role.COORDINATOR)
+
+
+@pytest.fixture
+def viewer(app, session):
+    return logged_in(app, session, Role.VIEWER)
+
+
+def test_overview_shows_what_needs_action(coordinator, session):
+    flagged = builders.aid_request(session, flagged=True, flag_reason="escalated: open 24 h")
+    builders.match(session, expires_at=utcnow() + dt.timedelta(minutes=5))
+    session.commit()
+    page = coordinator.get("/dashboard/").get_data(as_text=True)
+    assert flagged.ref in page and "escalated: open 24 h" in page
+    assert "Proposals about to expire" in page
+    assert "open with no volunteer asked" in page
+
+
+def test_requests_filter_sort_and_paginate(coordinator, session):
+    for i in range(60):
+        builders.aid_request(session, ref=f"N{i:05d}", category="groceries")
+    urgent = builders.aid_request(
+        session, ref="URG001", category="medicine", urgency=Urgency.URGENT, channel=Channel.SMS
+    )
+    done = builders.aid_request(session, ref="DONE01", status=RequestStatus.COMPLETED)
+    session.commit()
+    page = coordinator.get("/dashboard/requests?category=medicine").get_data(as_text=True)
+    assert urgent.ref in page and "N00001" not in page
+    page = coordinator.get("/dashboard/requests?state=completed").get_data(as_text=True)
+    assert done.ref in page and urgent.ref not in page
+    page = coordinator.get("/dashboard/requests?channel=sms&urgency=urgent").get_data(as_text=True)
+    assert urgent.ref in page and "N00001" not in page
+    first = coordinator.get("/dashboard/requests?sort=urgency").get_data(as_text=True)
+    assert first.index("URG001") < first.index("N000")
+    assert "Page 1 of 2" in first
+    second = coordinator.get("/dashboard/requests?sort=oldest&page=2").get_data(as_text=True)
+    assert "N00000" not in second and "DONE01" in second
+    # Junk in the query is ignored, never a 500.
+    assert coordinator.get("/dashboard/requests?state=x&page=-1&sort=';drop").status_code == 200
+
+
+def test_list_pages_use_a_bounded_number_of_queries(app, coordinator, session):
+    def count_queries(url: str) -> int:
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert coordinator.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    for _ in range(3):
+        builders.match(session)
+    session.commit()
+    small = {
+        u: count_queries(u) for u in ("/dashboard/", "/dashboard/requests", "/dashboard/volunteers")
+    }
+    for _ in range(30):
+        builders.match(session)
+    session.commit()
+    large = {u: count_queries(u) for u in small}
+    assert large == small
+
+
+def test_assign_by_hand_with_the_distance(coordinator, session):
+    req = builders.aid_request(session, lat=40.68, lon=-73.95)
+    near = builders.offer(session, lat=40.681, lon=-73.951)
+    far = builders.offer(session, lat=40.70, lon=-73.90)
+    builders.offer(session, categories=("rides",), lat=40.68, lon=-73.95)  # wrong category
+    session.commit()
+    page = coordinator.get(f"/dashboard/requests/{req.id}").get_data(as_text=True)
+    assert f"V{near.id}" in page and f"V{far.id}" in page
+    assert page.index(f"V{near.id}") < page.index(f"V{far.id}")
+    assert "0.1 km" in page
+    response = coordinator.post(
+        f"/dashboard/requests/{req.id}/assign", data={"offer_id": str(far.id)}
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    match = session.scalar(select(Match).where(Match.request_id == req.id))
+    assert match.status is MatchStatus.ACCEPTED and match.offer_id == far.id
+    assert match.assigned_by is not None and match.km > 3
+    assert session.get(AidRequest, req.id).status is RequestStatus.MATCHED
+    page = coordinator.get(f"/dashboard/requests/{req.id}").get_data(as_text=True)
+    assert "Assigned to volunteer" in page
+    assert "request.matched" in page or "matched" in page
+    # The volunteer is told (through the outbox), never by the web request itself.
+    assert session.scalar(select(func.count()).select_from(Message)) >= 1
+
+
+def test_assign_refuses_a_volunteer_who_cannot(coordinator, session):
+    req = builders.aid_request(session)
+    wrong = builders.offer(session, categories=("rides",))
+    session.commit()
+    coordinator.post(f"/dashboard/requests/{req.id}/assign", data={"offer_id": str(wrong.id)})
+    assert session.scalar(select(func.count()).select_from(Match)) == 0
+    assert (
+        coordinator.post(f"/dashboard/requests/{req.id}/assign", data={"offer_id": "x"}).status_code
+        == 422
+    )
+
+
+def test_cancel_and_complete(coordinator, session):
+    req = builders.aid_request(session)
+    offer = builders.offer(session)
+    session.commit()
+    coordinator.post(f"/dashboard/requests/{req.id}/assign", data={"offer_id": str(offer.id)})
+    coordinator.post(f"/dashboard/requests/{req.id}/complete")
+    session.expire_all()
+    assert session.get(AidRequest, req.id).status is RequestStatus.COMPLETED
+    other = builders.aid_request(session)
+    session.commit()
+    coordinator.post(f"/dashboard/requests/{other.id}/cancel")
+    session.expire_all()
+    assert session.get(AidRequest, other.id).status is RequestStatus.CANCELLED
+    actions = set(
+        session.scalars(select(AuditEvent.action).where(AuditEvent.actor_type == "coordinator"))
+    )
+    assert actions  # every change left an audit event by the coordinator
+    page = coordinator.get(f"/dashboard/requests/{req.id}").get_data(as_text=True)
+    assert "completed" in page
+
+
+def test_complete_needs_an_accepted_match(coordinator, session):
+    req = builders.aid_request(session)
+    session.commit()
+    response = coordinator.post(f"/dashboard/requests/{req.id}/complete", follow_redirects=True)
+    assert "Only a request with an accepted volunteer" in response.get_data(as_text=True)
+    assert session.get(AidRequest, req.id).status is RequestStatus.OPEN
+
+
+def test_volunteer_vet_pause_resume_block(coordinator, session):
+    offer = builders.offer(session)
+    session.commit()
+    base = f"/dashboard/volunteers/{offer.id}"
+    for action in ("vet", "pause"):
+        assert coordinator.post(f"{base}/{action}").status_code == 303
+    session.expire_all()
+    assert offer.vetted and offer.paused and offer.vetted_by is not None
+    coordinator.post(f"{base}/resume")
+    coordinator.post(f"{base}/block")
+    session.expire_all()
+    assert not offer.paused and offer.person.blocked
+    actions = list(
+        session.scalars(select(AuditEvent.action).where(AuditEvent.actor_type == "coordinator"))
+    )
+    assert {"offer.vetted", "offer.paused", "offer.resumed", "person.blocked"} <= set(actions)
+    page = coordinator.get(base).get_data(as_text=True)
+    assert "blocked" in page
+    assert (
+        coordinator.get("/dashboard/volunteers?vetted=yes")
+        .get_data(as_text=True)
+        .count(f"V{offer.id}<")
+        == 1
+    )
+    assert f"V{offer.id}<" not in coordinator.get("/dashboard/volunteers?vetted=no").get_data(
+        as_text=True
+    )
+
+
+def test_matching_preview_then_send(coordinator, session):
+    req = builders.aid_request(session, lat=40.68, lon=-73.95)
+    lonely = builders.aid_request(session, category="rides", lat=40.68, lon=-73.95)
+    offer = builders.offer(session, lat=40.681, lon=-73.951, vetted=True)
+    session.commit()
+    preview = coordinator.post("/dashboard/matching/preview")
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert req.ref in text and f"V{offer.id}" in text and lonely.ref in text
+    assert "Nothing has been sent" in text
+    assert session.scalar(select(func.count()).select_from(Match)) == 0  # a dry run
+    response = coordinator.post(
+        "/dashboard/matching/send", data={"selection": "1", "request": str(req.id)}
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    match = session.scalar(select(Match))
+    assert match.request_id == req.id and match.status is MatchStatus.PROPOSED
+    run = session.scalar(select(MatchingRun).where(MatchingRun.dry_run.is_(False)))
+    assert run.trigger == "coordinator" and run.triggered_by is not None
+    page = coordinator.get("/dashboard/matching").get_data(as_text=True)
+    assert "coordinator" in page
+
+
+def test_sending_after_excluding_every_pair_sends_nothing(coordinator, session):
+    builders.aid_request(session)
+    builders.offer(session)
+    session.commit()
+    coordinator.post("/dashboard/matching/send", data={"selection": "1"})
+    assert session.scalar(select(func.count()).select_from(Match)) == 0
+
+
+def test_map_is_drawn_from_the_data_with_no_third_party(viewer, session):
+    builders.aid_request(session)
+    builders.offer(session)
+    session.commit()
+    page = viewer.get("/dashboard/map").get_data(as_text=True)
+    assert "<svg" in page and "<rect x=" in page and "<circle" in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in page
+
+
+def test_figures(viewer, session):
+    now = utcnow()
+    for hours in (1, 2, 3, 10):
+        builders.aid_request(
+            session,
+            created_at=now - dt.timedelta(hours=hours + 1),
+            matched_at=now - dt.timedelta(hours=1),
+            status=RequestStatus.MATCHED,
+        )
+    builders.aid_request(session)
+    session.commit()
+    page = viewer.get("/dashboard/figures?days=7").get_data(as_text=True)
+    assert "80%" in page  # 4 of 5 found a volunteer
+    assert "2.5 h" in page  # median of 1, 2, 3, 10 hours
+    assert "<svg" in page
+
+
+def test_percentile():
+    assert percentile([], 50) is None
+    assert percentile([4.0], 90) == 4.0
+    assert percentile([1, 2, 3, 10], 50) == 2.5
+    assert percentile(list(range(1, 102)), 90) == pytest.approx(91.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("plain", "plain"),
+        (None, ""),
+    ],
+)
+def test_safe_cell(value, cell):
+    assert safe_cell(value) == cell
+
+
+@pytest.mark.parametrize("kind", ["requests", "volunteers", "matches"])
+def test_csv_exports(viewer, session, kind):
+    builders.match(session, why="=cmd|' /C calc'!A0")
+    session.commit()
+    response = viewer.get(f"/dashboard/export/{kind}.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) >= 2
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@")), cell
+
+
+def test_audit_log_filters(coordinator, session):
+    offer = builders.offer(session)
+    session.commit()
+    coordinator.post(f"/dashboard/volunteers/{offer.id}/vet")
+    coordinator.post(f"/dashboard/volunteers/{offer.id}/pause")
+    page = coordinator.get("/dashboard/audit?action=offer.vet").get_data(as_text=True)
+    assert "offer.vetted" in page and "offer.paused" not in page
+    page = coordinator.get(
+        f"/dashboard/audit?subject_type=offers&subject_id={offer.id}&actor_type=coordinator"
+    ).get_data(as_text=True)
+    assert "offer.vetted" in page and "offer.paused" in page
+    assert coordinator.get("/dashboard/audit?subject_id=abc&page=0").status_code == 200
+
+
+def test_live_refresh_script_is_served_and_no_inline_script(coordinator, session):
+    req = builders.aid_request(session)
+    session.commit()
+    page = coordinator.get(f"/dashboard/requests/{req.id}").get_data(as_text=True)
+    assert '<script src="/static/dashboard.js"' in page
+    assert "<script>" not in page and " style=" not in page
+    with coordinator.get("/static/dashboard.js") as script:
+        assert script.status_code == 200
