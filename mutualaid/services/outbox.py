@@ -425,7 +425,31 @@ def opt_out_for_provider(
         source=f"twilio:{code}",
     )
     suppress_queued(session, person_id)
+    release_proposals(session, person_id)
     return True
+
+
+def release_proposals(session: Session, person_id: int) -> int:
+    """Decline, silently, the proposals waiting for an opted-out volunteer's answer, so the
+    next matching run asks someone else."""
+    from mutualaid.models import Match, MatchStatus, Offer
+    from mutualaid.services.transitions import TransitionError, change_match_status
+
+    released = 0
+    pending = session.scalars(
+        select(Match)
+        .join(Offer, Offer.id == Match.offer_id)
+        .where(Offer.person_id == person_id, Match.status == MatchStatus.PROPOSED)
+    )
+    for match in list(pending):
+        try:
+            change_match_status(
+                session, match, MatchStatus.DECLINED, actor=Actor.system(), reason="opted out"
+            )
+            released += 1
+        except TransitionError:
+            continue
+    return released
 
 
 def suppress_queued(session: Session, person_id: int) -> int:
