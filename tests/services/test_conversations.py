@@ -211,3 +211,18 @@ def test_stop_releases_pending_proposals(app, sms, session) -> None:
     sms("stop texting me")
     session.expire_all()
     assert match.status is MatchStatus.DECLINED
+
+
+def test_the_spanish_opt_out_confirmation_is_really_sent(app, sms, session) -> None:
+    from mutualaid.models import Message, MessageStatus
+    from mutualaid.worker import send_outbox
+    from sms.transport import FakeSender
+
+    sms("BAJA")
+    sender = FakeSender()
+    while send_outbox(app, sender):
+        pass
+    session.expire_all()
+    (confirmation,) = session.scalars(select(Message).where(Message.template == "stopped"))
+    assert confirmation.status is MessageStatus.SENT
+    assert [m.to for m in sender.sent] == [ROSA]
