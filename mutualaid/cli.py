@@ -37,6 +37,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(match)
     app.cli.add_command(simulate)
     app.cli.add_command(purge)
+    app.cli.add_command(recover_inbound)
 
 
 @click.command("create-user")
@@ -214,3 +215,17 @@ def purge() -> None:
         f"Erased {report.requests} closed requests, {report.people} people, "
         f"{report.messages} messages."
     )
+
+
+@click.command("recover-inbound")
+@click.option("--hours", default=6.0, show_default=True, help="How far back to look.")
+def recover_inbound(hours: float) -> None:
+    """Import texts Twilio received that never reached the webhook (after an outage)."""
+    import datetime as dt
+
+    from mutualaid.jobs import recover_inbound as recover
+
+    if current_app.config["SMS_BACKEND"] != "twilio":
+        raise click.ClickException("only the twilio backend can list received messages")
+    count = recover(current_app._get_current_object(), since=dt.timedelta(hours=hours))  # type: ignore[attr-defined]
+    click.echo(f"Recovered {count} inbound messages.")

@@ -300,3 +300,33 @@ def purge_expired(app: Flask) -> int:
     )
     db.session.commit()
     return report.requests + report.people
+
+
+def recover_inbound(app: Flask, *, since: dt.timedelta = dt.timedelta(hours=1), sender=None) -> int:
+    """Import and handle the texts Twilio received that we never stored (the service was
+    down, or a webhook was lost): each MessageSid is stored at most once, however often
+    this runs. Only the Twilio backend can be asked; otherwise it does nothing."""
+    from mutualaid.services.inbox import import_missed
+    from mutualaid.web.sms import process_inbound
+
+    if sender is None:
+        if app.config["SMS_BACKEND"] != "twilio":
+            return 0
+        sender = app.extensions.get("mutualaid.sms_sender")
+        if sender is None:
+            from mutualaid.ports import build_sender
+
+            sender = app.extensions["mutualaid.sms_sender"] = build_sender(app.config)
+    listed = sender.list_messages(
+        to=app.config["TWILIO_FROM"] or None, date_sent_after=utcnow() - since
+    )
+    new_ids = import_missed(
+        db.session, listed, region=app.config["PHONE_REGION"], max_body=app.config["SMS_MAX_BODY"]
+    )
+    db.session.commit()
+    if new_ids:
+        log.warning("recovered %d inbound messages the webhook never delivered", len(new_ids))
+    with app.test_request_context():
+        for message_id in new_ids:
+            process_inbound(message_id)
+    return len(new_ids)

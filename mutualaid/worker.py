@@ -40,6 +40,7 @@ def jobs() -> list[Job]:
         lifecycle.match_if_due,
         _every(60, lifecycle.escalate),
         _every(6 * 3600, lifecycle.purge_expired),
+        _every(15 * 60, lifecycle.recover_inbound),
     ]
 
 

@@ -13,18 +13,16 @@ import logging
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from mutualaid.db import insert_or_ignore
 from mutualaid.extensions import csrf, db
-from mutualaid.models import Message, MessageDirection, MessageStatus
+from mutualaid.models import Message, MessageStatus
 from mutualaid.services.conversations import handle_inbound
+from mutualaid.services.inbox import store_inbound
 from mutualaid.services.intake import find_or_create_person
 from mutualaid.services.limits import Limit, allowed, limit_key
 from mutualaid.services.notify import say
 from mutualaid.services.transitions import change_message_status
 from mutualaid.web.ports import sms_auth_token, sms_context
-from sms.phones import InvalidPhoneNumber, normalize
 from sms.signature import SIGNATURE_HEADER, is_valid_signature, public_url
-from sms.text import clean
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)
@@ -54,14 +52,6 @@ def _signature_ok() -> bool:
     )
 
 
-def _sender_phone(raw: str) -> str:
-    try:
-        return normalize(raw, region=current_app.config["PHONE_REGION"])
-    except (InvalidPhoneNumber, ValueError):
-        # A short code or an alphanumeric sender: kept as given, cleaned and bounded.
-        return clean(raw)[:20] or "unknown"
-
-
 @bp.post("/inbound")
 @csrf.exempt
 def inbound() -> Response:
@@ -75,18 +65,15 @@ def inbound() -> Response:
         media = int(form.get("NumMedia", "0") or 0)
     except ValueError:
         media = 0
-    new_id = insert_or_ignore(
+    config = current_app.config
+    new_id = store_inbound(
         db.session,
-        Message,
-        {
-            "direction": MessageDirection.INBOUND,
-            "phone": _sender_phone(form.get("From", "")),
-            "body": clean(form.get("Body", ""))[: current_app.config["SMS_MAX_BODY"]],
-            "media_count": max(0, media),
-            "status": MessageStatus.RECEIVED,
-            "provider_sid": clean(sid)[:64],
-        },
-        ["provider_sid"],
+        sid=sid,
+        sender=form.get("From", ""),
+        body=form.get("Body", ""),
+        media=media,
+        region=config["PHONE_REGION"],
+        max_body=config["SMS_MAX_BODY"],
     )
     db.session.commit()
     if new_id is None:

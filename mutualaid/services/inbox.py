@@ -1,0 +1,75 @@
+"""The inbox: storing each inbound SMS exactly once, whichever way it arrives (the webhook,
+or the recovery job that imports what Twilio received while we were down)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from mutualaid.db import insert_or_ignore
+from mutualaid.models import Message, MessageDirection, MessageStatus
+from sms.phones import InvalidPhoneNumber, normalize
+from sms.text import clean
+
+if TYPE_CHECKING:
+    from sms.transport import ProviderMessage
+
+
+def sender_phone(raw: str, region: str) -> str:
+    """E.164 when it is a phone number; a short code or alphanumeric sender as given."""
+    try:
+        return normalize(raw, region=region)
+    except (InvalidPhoneNumber, ValueError):
+        return clean(raw)[:20] or "unknown"
+
+
+def store_inbound(
+    session: Session,
+    *,
+    sid: str,
+    sender: str,
+    body: str,
+    media: int = 0,
+    region: str,
+    max_body: int,
+    received_at: dt.datetime | None = None,
+) -> int | None:
+    """Store one inbound message by its provider id, atomically: the new row's id, or
+    None when that MessageSid is already stored (a retry, a duplicate, an import)."""
+    values = {
+        "direction": MessageDirection.INBOUND,
+        "phone": sender_phone(sender, region),
+        "body": clean(body)[:max_body],
+        "media_count": max(0, media),
+        "status": MessageStatus.RECEIVED,
+        "provider_sid": clean(sid)[:64],
+    }
+    if received_at is not None:
+        values["created_at"] = received_at
+    return insert_or_ignore(session, Message, values, ["provider_sid"])
+
+
+def import_missed(
+    session: Session, listed: Iterable[ProviderMessage], *, region: str, max_body: int
+) -> list[int]:
+    """Store the inbound messages of a provider listing that we do not have yet, oldest
+    first; returns the new rows' ids in that order."""
+    inbound = [m for m in listed if (m.direction or "").startswith("inbound")]
+    inbound.sort(key=lambda m: (m.date_created or dt.datetime.min.replace(tzinfo=dt.UTC), m.sid))
+    new_ids = []
+    for m in inbound:
+        new_id = store_inbound(
+            session,
+            sid=m.sid,
+            sender=m.from_ or "",
+            body=m.body or "",
+            region=region,
+            max_body=max_body,
+            received_at=m.date_created,
+        )
+        if new_id is not None:
+            new_ids.append(new_id)
+    return new_ids
