@@ -1,0 +1,208 @@
+"""A coordinator's morning in a real browser, against the real service: log in, find the
+unmatched requests, preview a matching run, send it, assign one by hand, export CSV;
+screenshots of the main pages go to test-artifacts/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.conftest import LiveServer, free_port, screenshot
+
+pytestmark = pytest.mark.e2e
+
+EMAIL = "coord@example.org"
+PASSWORD = "a long coordinator password"
+
+
+@pytest.fixture(scope="module")
+def quiet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Like conftest's live_server (`python -m mutualaid.launcher`, web and worker, fresh
+    SQLite), but the worker's own matching runs only once a day, so the coordinator's
+    preview and send are what this test sees (not the worker racing them)."""
+    home = tmp_path_factory.mktemp("dash")
+    port = free_port()
+    database_url = f"sqlite:///{home}/instance/mutualaid.db"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("MUTUALAID_") and k != "SECRET_KEY"
+    }
+    env.update(
+        PORT=str(port),
+        HOST="127.0.0.1",
+        DATABASE_URL=database_url,
+        MUTUALAID_DEMO="0",
+        MUTUALAID_MATCH_INTERVAL_SECONDS="86400",
+        MUTUALAID_MATCH_DEBOUNCE_SECONDS="86400",
+        WEB_CONCURRENCY="2",
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    )
+    log = home / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mutualaid.launcher"],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the service did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+    created = subprocess.run(
+        [sys.executable, "-m", "mutualaid", "create-user", EMAIL, "--role", "coordinator"],
+        input=PASSWORD + "\n",
+        env={**env, "MUTUALAID_ENV": "development"},
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
+    try:
+        yield LiveServer(url, database_url, log)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _rows(database_url: str, sql: str, **params) -> list[dict]:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
+    finally:
+        engine.dispose()
+
+
+def _ask_for_groceries(page, url: str, phone: str) -> None:
+    page.goto(url + "/request")
+    page.get_by_label("Groceries").check()
+    page.get_by_label("Anything the volunteer should know").fill("Milk <b>and</b> bread")
+    page.get_by_label("Where, roughly?").fill("11216")
+    page.get_by_label("Phone number").fill(phone)
+    page.get_by_role("button", name="Send my request").click()
+    page.wait_for_url("**/thanks")
+
+
+def _offer_groceries(page, url: str, phone: str) -> None:
+    page.goto(url + "/volunteer")
+    page.get_by_label("Groceries").check()
+    page.get_by_label("Where are you based?").fill("11216")
+    page.get_by_label("How far can you go? (km)").select_option("8")
+    page.get_by_label("How many tasks at once?").fill("1")
+    page.get_by_label("Phone number").fill(phone)
+    page.get_by_role("button", name="Sign me up").click()
+    page.wait_for_url("**/thanks")
+
+
+def test_a_coordinators_round(quiet_server, browser) -> None:
+    url = quiet_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        _ask_for_groceries(page, url, "(718) 555-0142")
+        _ask_for_groceries(page, url, "(718) 555-0143")
+        _offer_groceries(page, url, "718 555 0177")
+        context.clear_cookies()
+
+        # Log in (a wrong password first: one message, nothing learned).
+        page.goto(url + "/dashboard/")
+        page.wait_for_url("**/login**")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Log in").click()
+        assert "do not match an active account" in page.get_by_role("alert").inner_text()
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/dashboard/")
+        assert "open with no volunteer asked" in page.content()
+        screenshot(page, "dashboard-overview")
+
+        # Find the unmatched requests.
+        page.get_by_role("link", name="Requests", exact=True).click()
+        page.get_by_label("State").select_option("open")
+        page.get_by_role("button", name="Filter").click()
+        refs = page.locator("table tbody tr td:first-child a").all_inner_texts()
+        assert len(refs) == 2
+        body = page.content()
+        assert "555-0142" not in body and "7185550142" not in body  # masked
+        screenshot(page, "dashboard-requests")
+
+        # Preview the next run: one pair, one unmatched with its reason; nothing sent.
+        page.get_by_role("link", name="Matching").click()
+        page.get_by_role("button", name="Preview the next run").click()
+        heading = page.get_by_role("heading", name="Preview")
+        assert "1 proposals, 1 unmatched" in heading.inner_text()
+        assert _rows(quiet_server.database_url, "SELECT id FROM matches") == []
+        screenshot(page, "dashboard-matching-preview")
+
+        # Send it.
+        page.get_by_role("button", name="Send the checked proposals").click()
+        assert "Matching run sent: 1 proposed" in page.get_by_role("status").inner_text()
+        proposed = _rows(quiet_server.database_url, "SELECT request_id, status FROM matches")
+        assert [m["status"] for m in proposed] == ["proposed"]
+        screenshot(page, "dashboard-matching-sent")
+
+        # A second volunteer signs up; assign the still unmatched request by hand.
+        context.clear_cookies()
+        _offer_groceries(page, url, "718 555 0178")
+        page.goto(url + "/login")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/dashboard/")
+        waiting = _rows(
+            quiet_server.database_url,
+            "SELECT id, ref FROM aid_requests WHERE id NOT IN (SELECT request_id FROM matches)",
+        )
+        assert len(waiting) == 1
+        page.goto(url + f"/dashboard/requests/{waiting[0]['id']}")
+        assert waiting[0]["ref"] in page.title()
+        choice = page.get_by_role("radio")
+        assert choice.count() == 1 and " km" in page.locator("label.choice").inner_text()
+        screenshot(page, "dashboard-request")
+        page.get_by_role("button", name="Assign").click()
+        assert "Assigned to volunteer" in page.get_by_role("status").inner_text()
+        assigned = _rows(
+            quiet_server.database_url,
+            "SELECT status, km, assigned_by FROM matches WHERE request_id = :id",
+            id=waiting[0]["id"],
+        )
+        assert assigned[0]["status"] == "accepted" and assigned[0]["assigned_by"] is not None
+
+        # Export CSV (masked).
+        page.get_by_role("link", name="Export").click()
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Requests (CSV)").click()
+        content = Path(download.value.path()).read_text()
+        rows = list(csv.DictReader(io.StringIO(content)))
+        assert sorted(r["status"] for r in rows) == ["matched", "open"]
+        assert all(r["phone"].endswith(("42", "43")) and "555" not in r["phone"] for r in rows)
+
+        for name in ("volunteers", "map", "figures", "audit"):
+            page.goto(url + f"/dashboard/{name}")
+            screenshot(page, f"dashboard-{name}")
+    finally:
+        context.close()
