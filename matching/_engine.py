@@ -371,6 +371,31 @@ def _assign_by_component(graph: sp.csr_array, batch_rows: int = 512) -> _IntArra
     return col_of_row
 
 
+def _assign_slots(graph: sp.csr_array, n_slot: int) -> _IntArray:
+    """`_assign_by_component` for few slots: each slot picks a need or stays idle.
+
+    Same optimum: a slot serving need ``r`` costs ``c_rq - (slack_r - 1)``
+    (the pair minus the need's priority), an idle slot 0; every entry is
+    lifted by one constant so all are positive.
+    """
+    n_row = graph.shape[0]
+    coo = graph.tocoo()
+    real = coo.col < n_slot
+    slack = graph[np.arange(n_row), n_slot + np.arange(n_row)]
+    lift = float(np.max(slack, initial=1.0)) + 1.0
+    rows = np.concatenate([coo.col[real], np.arange(n_slot)])
+    cols = np.concatenate([coo.row[real], n_row + np.arange(n_slot)])
+    data = np.concatenate(
+        [coo.data[real] - np.asarray(slack)[coo.row[real]] + lift, np.full(n_slot, lift)]
+    )
+    flipped = sp.csr_array((data, (rows, cols)), shape=(n_slot, n_row + n_slot))
+    need_of_slot = _assign_by_component(flipped)
+    col_of_row = n_slot + np.arange(n_row)
+    served = need_of_slot < n_row
+    col_of_row[need_of_slot[served]] = np.flatnonzero(served)
+    return col_of_row
+
+
 def _fix_and_solve(
     graph: sp.csr_array,
     n_slot: int,
@@ -495,12 +520,15 @@ def _solve_candidates(
                 break
     if not duals_ok:
         # When every row can be matched at once, the weight is maximal with all
-        # rows served, and the slack columns only widen LAPJVsp's work.
+        # rows served, and the slack columns only widen LAPJVsp's work. When
+        # slots are scarcer than needs, the slots are the rows to assign.
         slots_only = graph[:, :n_slot]
         if n_slot >= n_row and np.all(
             maximum_bipartite_matching(slots_only, perm_type="column") >= 0
         ):
             col_of_row = _assign_by_component(slots_only)
+        elif n_slot < n_row:
+            col_of_row = _assign_slots(graph, n_slot)
         else:
             col_of_row = _assign_by_component(graph)
         v, duals_ok, matched_cost = _column_duals(graph, col_of_row, tol)
@@ -695,7 +723,7 @@ def assign(
     # Needs that cannot all be served at once in this graph get wider
     # candidate lists before the first solve: where supply is short the proof
     # would otherwise bring their pairs in a few at a time, each round a solve.
-    for widen in (4, 16):
+    for widen in (4,):
         lonely = _unservable(problem, need, vol)
         if not lonely.any():
             break
