@@ -278,18 +278,14 @@ def candidates(
     session: Session, req: AidRequest, *, max_km: float, limit: int = 20
 ) -> list[Candidate]:
     """Volunteers who could take ``req`` by hand, nearest first, with the engine's
-    great-circle distance and their current load. Looks only inside a box of ``max_km``."""
+    great-circle distance and their current load. Looks only inside a box of ``max_km``;
+    a fixed number of queries whatever the number of volunteers."""
     if req.lat is None or req.lon is None:
         return []
     dlat = max_km / 111.0
     dlon = max_km / max(1.0, 111.0 * abs(_cos_deg(req.lat)))
-    load = (
-        select(func.count())
-        .where(Match.offer_id == Offer.id, Match.status.in_(LIVE_MATCH_STATUSES))
-        .scalar_subquery()
-    )
     rows = session.execute(
-        select(Offer, load)
+        select(Offer.id, Offer.lat, Offer.lon, Offer.radius_km, Offer.capacity)
         .join(Person, Person.id == Offer.person_id)
         .join(OfferCategory, OfferCategory.offer_id == Offer.id)
         .where(
@@ -300,20 +296,40 @@ def candidates(
             Offer.lat.between(req.lat - dlat, req.lat + dlat),
             Offer.lon.between(req.lon - dlon, req.lon + dlon),
         )
-        .limit(2000)
+        .limit(20_000)
     ).all()
     if not rows:
         return []
     here = matching.unit_vectors([req.lat], [req.lon])
-    there = matching.unit_vectors([o.lat for o, _ in rows], [o.lon for o, _ in rows])
+    there = matching.unit_vectors([r.lat for r in rows], [r.lon for r in rows])
     km = matching.great_circle_km(here, there)
-    found = [
-        Candidate(offer, round(float(d), 2), n)
-        for (offer, n), d in zip(rows, km, strict=True)
-        if d <= min(max_km, offer.radius_km) and n < offer.capacity
-    ]
-    found.sort(key=lambda c: (c.km, c.offer.id))
-    return found[:limit]
+    near = sorted(
+        (float(d), r.id, r.capacity)
+        for r, d in zip(rows, km, strict=True)
+        if d <= min(max_km, r.radius_km)
+    )
+    found: list[tuple[float, int, int]] = []
+    step = max(limit * 4, 50)
+    for start in range(0, len(near), step):
+        chunk = near[start : start + step]
+        loads = dict(
+            session.execute(
+                select(Match.offer_id, func.count())
+                .where(
+                    Match.offer_id.in_([offer_id for _, offer_id, _ in chunk]),
+                    Match.status.in_(LIVE_MATCH_STATUSES),
+                )
+                .group_by(Match.offer_id)
+            ).all()
+        )
+        for d, offer_id, capacity in chunk:
+            if loads.get(offer_id, 0) < capacity:
+                found.append((d, offer_id, loads.get(offer_id, 0)))
+        if len(found) >= limit:
+            break
+    found = found[:limit]
+    offers = offers_by_id(session, [offer_id for _, offer_id, _ in found])
+    return [Candidate(offers[offer_id], round(d, 2), n) for d, offer_id, n in found]
 
 
 def _cos_deg(degrees: float) -> float:
@@ -495,46 +511,87 @@ class MapPoint:
     x: float
     y: float
     kind: str  # "request" or "volunteer"
-    category: str
+    category: str  # the most common in this cell
+    count: int = 1
+
+    @property
+    def size(self) -> float:
+        """Half the width of its mark: grows with the square root of the count, capped."""
+        return round(min(3 + self.count**0.5, 8.0), 1)
 
 
 def map_points(
-    session: Session, *, width: int = 800, height: int = 600, limit: int = 3000
+    session: Session, *, width: int = 800, height: int = 600, cell: int = 16
 ) -> list[MapPoint]:
     """Open requests and available volunteers projected into a ``width`` × ``height`` box
-    (equirectangular around their centre), rounded to about 100 m."""
-    requests = session.execute(
-        select(AidRequest.lat, AidRequest.lon, AidRequest.category)
-        .where(AidRequest.status == RequestStatus.OPEN, AidRequest.lat.is_not(None))
-        .limit(limit)
-    ).all()
-    volunteers = session.execute(
-        select(Offer.lat, Offer.lon, func.min(OfferCategory.category))
-        .join(OfferCategory, OfferCategory.offer_id == Offer.id)
-        .join(Person, Person.id == Offer.person_id)
-        .where(Offer.paused.is_(False), Person.blocked.is_(False), Offer.lat.is_not(None))
-        .group_by(Offer.id, Offer.lat, Offer.lon)
-        .limit(limit)
-    ).all()
-    points = [(lat, lon, "request", c) for lat, lon, c in requests]
-    points += [(lat, lon, "volunteer", c) for lat, lon, c in volunteers]
-    if not points:
+    (equirectangular around their centre) and counted per ``cell``-pixel square by the
+    database, so neither the work nor the drawing grows with the number of people (and no
+    one is pinpointed)."""
+    open_requests = (AidRequest.status == RequestStatus.OPEN, AidRequest.lat.is_not(None))
+    available = (Offer.paused.is_(False), Person.blocked.is_(False), Offer.lat.is_not(None))
+    bounds = [
+        session.execute(
+            select(
+                func.min(AidRequest.lat), func.max(AidRequest.lat),
+                func.min(AidRequest.lon), func.max(AidRequest.lon),
+            ).where(*open_requests)
+        ).one(),
+        session.execute(
+            select(
+                func.min(Offer.lat), func.max(Offer.lat),
+                func.min(Offer.lon), func.max(Offer.lon),
+            )
+            .join(Person, Person.id == Offer.person_id)
+            .where(*available)
+        ).one(),
+    ]  # fmt: skip
+    bounds = [b for b in bounds if b[0] is not None]
+    if not bounds:
         return []
-    lats = [p[0] for p in points]
-    lons = [p[1] for p in points]
-    south, north, west, east = min(lats), max(lats), min(lons), max(lons)
+    south, north = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    west, east = min(b[2] for b in bounds), max(b[3] for b in bounds)
     squeeze = _cos_deg((south + north) / 2)
     span = max((north - south), (east - west) * squeeze, 0.005)
     scale = min(width, height) * 0.9 / span
     cx, cy = (west + east) / 2, (south + north) / 2
+
+    def cells_of(lat: Any, lon: Any) -> tuple[Any, Any]:
+        x = func.floor((width / 2 + (lon - cx) * (squeeze * scale)) / cell)
+        y = func.floor((height / 2 - (lat - cy) * scale) / cell)
+        return x.label("x"), y.label("y")
+
+    rx, ry = cells_of(AidRequest.lat, AidRequest.lon)
+    vx, vy = cells_of(Offer.lat, Offer.lon)
+    rows = [
+        ("request", *row)
+        for row in session.execute(
+            select(rx, ry, AidRequest.category, func.count())
+            .where(*open_requests)
+            .group_by(rx, ry, AidRequest.category)
+        )
+    ]
+    rows += [
+        ("volunteer", *row)
+        for row in session.execute(
+            select(vx, vy, OfferCategory.category, func.count())
+            .join(Person, Person.id == Offer.person_id)
+            .join(OfferCategory, OfferCategory.offer_id == Offer.id)
+            .where(*available)
+            .group_by(vx, vy, OfferCategory.category)
+        )
+    ]
+    cells: dict[tuple[str, int, int], Counter[str]] = defaultdict(Counter)
+    for kind, x, y, category, n in rows:
+        cells[kind, int(x), int(y)][category] += n
     return [
         MapPoint(
-            round(width / 2 + (lon - cx) * squeeze * scale, 1),
-            round(height / 2 - (lat - cy) * scale, 1),
+            (ix + 0.5) * cell,
+            (iy + 0.5) * cell,
             kind,
-            category,
+            counter.most_common(1)[0][0],
+            sum(counter.values()),
         )
-        for lat, lon, kind, category in points
+        for (kind, ix, iy), counter in sorted(cells.items())
     ]
 
 

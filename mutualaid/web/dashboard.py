@@ -373,8 +373,8 @@ def map_page():
         height=MAP_H,
         colour={c: i % 8 for i, c in enumerate(cats)},
         categories=_categories(),
-        n_requests=sum(1 for p in points if p.kind == "request"),
-        n_volunteers=sum(1 for p in points if p.kind == "volunteer"),
+        n_requests=sum(p.count for p in points if p.kind == "request"),
+        n_volunteers=sum(p.count for p in points if p.kind == "volunteer"),
     )
 
 
