@@ -57,10 +57,16 @@ def import_missed(
 ) -> list[int]:
     """Store the inbound messages of a provider listing that we do not have yet, oldest
     first; returns the new rows' ids in that order."""
-    inbound = [m for m in listed if (m.direction or "").startswith("inbound")]
-    inbound.sort(key=lambda m: (m.date_created or dt.datetime.min.replace(tzinfo=dt.UTC), m.sid))
+    # Twilio lists newest first, with times to the second: within one second, the later
+    # in the list is the earlier received.
+    listed = list(listed)
+    earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    order = sorted(
+        (i for i, m in enumerate(listed) if (m.direction or "").startswith("inbound")),
+        key=lambda i: (listed[i].date_created or earliest, -i),
+    )
     new_ids = []
-    for m in inbound:
+    for m in (listed[i] for i in order):
         new_id = store_inbound(
             session,
             sid=m.sid,

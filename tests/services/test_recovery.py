@@ -33,10 +33,17 @@ def test_messages_received_while_down_are_imported_once(app, client, session) ->
         delivered = fake.add_inbound("+17185550101", OURS, "HELP")
         text(client, app, "+17185550101", "HELP", MessageSid=delivered["sid"])
         # … these four did not.
-        fake.add_inbound("+17185550102", OURS, "need groceries 11216")
-        fake.add_inbound("+17185550103", OURS, "NECESITO medicina 11221")
-        fake.add_inbound("+17185550104", OURS, "offer rides 11216 5km")
-        fake.add_inbound("+17185550102", OURS, "STATUS")
+        start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+        for minute, (sender_phone, body) in enumerate(
+            [
+                ("+17185550102", "need groceries 11216"),
+                ("+17185550103", "NECESITO medicina 11221"),
+                ("+17185550104", "offer rides 11216 5km"),
+                ("+17185550102", "STATUS"),
+            ]
+        ):
+            at = start + dt.timedelta(minutes=minute)
+            fake.add_inbound(sender_phone, OURS, body, received_at=at)
         first = recover_inbound(app, since=dt.timedelta(hours=1), sender=sender)
         again = recover_inbound(app, since=dt.timedelta(hours=1), sender=sender)
         sender.close()
