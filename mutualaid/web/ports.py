@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
@@ -16,10 +18,18 @@ from sms.catalog import Catalogue
 from sms.parse import Keywords
 
 
+@functools.cache
+def _sms_language(config_dir: Path) -> tuple[Keywords, Catalogue]:
+    # Read-only once loaded; building the keyword tables costs most of an app's start-up.
+    return Keywords.load(config_dir), Catalogue.load(config_dir)
+
+
 def init_app(app: Flask) -> None:
-    """Load the SMS keyword tables and message catalogues once (bad data fails start-up)."""
-    app.extensions["sms_keywords"] = Keywords.load(CONFIG_DIR)
-    app.extensions["sms_catalogue"] = Catalogue.load(CONFIG_DIR)
+    """Load the SMS keyword tables and message catalogues once per process (bad data fails
+    start-up)."""
+    keywords, catalogue = _sms_language(CONFIG_DIR)
+    app.extensions["sms_keywords"] = keywords
+    app.extensions["sms_catalogue"] = catalogue
 
 
 def _geocoder():
