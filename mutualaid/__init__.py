@@ -63,12 +63,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(links.bp)
     app.register_blueprint(simulator.bp)
 
-    from mutualaid.web import auth, dashboard
+    from mutualaid.web import api, auth, dashboard
 
     auth.init_app(app)
     dashboard.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(api.bp)
 
     if settings["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

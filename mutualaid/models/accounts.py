@@ -28,6 +28,8 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Rotated on logout, password change and disabling, so old cookies stop working.
     session_token: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the account's JSON API token (the token is shown once); None: no API access.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 
 from sqlalchemy import func, select
@@ -150,6 +151,8 @@ def set_active(session: Session, account: Account, active: bool, *, actor: Actor
         return
     account.active = active
     rotate_session(account)
+    if not active:
+        account.api_token_hash = None
     record(
         session,
         actor,
@@ -166,3 +169,43 @@ def list_accounts(session: Session) -> list[Account]:
 def new_password() -> str:
     """A first password for an invited account (to be changed at first login)."""
     return secrets.token_urlsafe(12)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_api_token(session: Session, account: Account) -> str:
+    """Give the account a new JSON API token (any earlier one stops working); returns the
+    token, which is stored only as its hash and shown once."""
+    token = "ma_" + secrets.token_urlsafe(32)
+    account.api_token_hash = _token_hash(token)
+    record(
+        session,
+        Actor.coordinator(account.id),
+        "account.api_token_created",
+        subject_type="accounts",
+        subject_id=account.id,
+    )
+    return token
+
+
+def revoke_api_token(session: Session, account: Account) -> None:
+    if account.api_token_hash is None:
+        return
+    account.api_token_hash = None
+    record(
+        session,
+        Actor.coordinator(account.id),
+        "account.api_token_revoked",
+        subject_type="accounts",
+        subject_id=account.id,
+    )
+
+
+def account_for_token(session: Session, token: str) -> Account | None:
+    """The active account holding this API token, or None."""
+    if not token.startswith("ma_") or len(token) > 100:
+        return None
+    account = session.scalar(select(Account).where(Account.api_token_hash == _token_hash(token)))
+    return account if account is not None and account.active else None

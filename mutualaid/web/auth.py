@@ -268,3 +268,28 @@ def change_active(account_id: int):
     accounts.set_active(db.session, account, active, actor=current_user.actor)
     db.session.commit()
     return redirect(url_for("auth.account_list"), code=303)
+
+
+@bp.get("/account/api-token")
+@require("read")
+def api_token():
+    return render_template(
+        "auth/api_token.html", has_token=bool(current_user.account.api_token_hash)
+    )
+
+
+@bp.post("/account/api-token")
+@require("read")
+def api_token_new():
+    token = accounts.new_api_token(db.session, current_user.account)
+    db.session.commit()
+    # Shown once, on this page only (never in a URL or a log line).
+    return render_template("auth/api_token.html", has_token=True, token=token), 201
+
+
+@bp.post("/account/api-token/revoke")
+@require("read")
+def api_token_revoke():
+    accounts.revoke_api_token(db.session, current_user.account)
+    db.session.commit()
+    return redirect(url_for("auth.api_token"), code=303)
