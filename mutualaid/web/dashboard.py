@@ -32,6 +32,8 @@ from mutualaid.models import (
     Channel,
     Match,
     MatchStatus,
+    Message,
+    MessageStatus,
     Offer,
     RequestStatus,
     Urgency,
@@ -440,3 +442,63 @@ def audit():
     f = queries.AuditFilter.from_args(request.args)
     rows, more = queries.audit_log(db.session, f)
     return render_template("dashboard/audit.html", rows=rows, more=more, f=f)
+
+
+# --- Messages -------------------------------------------------------------------------
+
+
+@bp.get("/messages")
+@require("read")
+def messages():
+    return render_template(
+        "dashboard/messages.html",
+        rows=queries.failed_messages(db.session),
+        privacy=_privacy(),
+    )
+
+
+@bp.post("/messages/<int:message_id>/retry")
+@require("act")
+def message_retry(message_id: int):
+    message = db.session.get(Message, message_id)
+    if message is None:
+        abort(404)
+    again = queries.retry_message(db.session, message, actor=current_user.actor)
+    db.session.commit()
+    flash("Queued again." if again is not None else "Not a failed message, or already retried.")
+    return redirect(url_for("dashboard.messages"), code=303)
+
+
+def _send_text(person, request_id: int | None) -> None:
+    try:
+        message = queries.message_person(
+            db.session,
+            person,
+            request.form.get("body", ""),
+            actor=current_user.actor,
+            request_id=request_id,
+            now=utcnow(),
+        )
+    except ValueError as exc:
+        db.session.rollback()
+        flash(f"Not sent: {exc}.")
+        return
+    db.session.commit()
+    sent = message is not None and message.status is MessageStatus.QUEUED
+    flash("Message queued." if sent else "Stored, not sent: this person opted out or is blocked.")
+
+
+@bp.post("/requests/<int:request_id>/message")
+@require("act")
+def request_message(request_id: int):
+    req = _request_or_404(request_id)
+    _send_text(req.requester, req.id)
+    return _back_to_request(req.id)
+
+
+@bp.post("/volunteers/<int:offer_id>/message")
+@require("act")
+def volunteer_message(offer_id: int):
+    offer = _offer_or_404(offer_id)
+    _send_text(offer.person, None)
+    return redirect(url_for("dashboard.volunteer_detail", offer_id=offer.id), code=303)

@@ -20,6 +20,8 @@ from mutualaid.models import (
     MatchingRun,
     MatchStatus,
     Message,
+    MessageDirection,
+    MessageStatus,
     RequestStatus,
     Role,
     Urgency,
@@ -313,3 +315,45 @@ def test_live_refresh_script_is_served_and_no_inline_script(coordinator, session
     assert "<script>" not in page and " style=" not in page
     with coordinator.get("/static/dashboard.js") as script:
         assert script.status_code == 200
+
+
+def test_message_a_requester_and_a_volunteer(coordinator, session):
+    req = builders.aid_request(session)
+    offer = builders.offer(session)
+    session.commit()
+    coordinator.post(f"/dashboard/requests/{req.id}/message", data={"body": "We are on it\x00"})
+    coordinator.post(f"/dashboard/volunteers/{offer.id}/message", data={"body": "Thanks!"})
+    coordinator.post(f"/dashboard/volunteers/{offer.id}/message", data={"body": "   "})
+    texts = {
+        m.person_id: (m.body, m.status, m.template)
+        for m in session.scalars(select(Message).where(Message.template == "coordinator"))
+    }
+    assert texts == {
+        req.requester_id: ("We are on it", MessageStatus.QUEUED, "coordinator"),
+        offer.person_id: ("Thanks!", MessageStatus.QUEUED, "coordinator"),
+    }
+    audit = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "message.by_coordinator")
+    ).all()
+    assert len(audit) == 2 and all("We are on it" not in str(e.detail) for e in audit)
+
+
+def test_failed_texts_and_retry_once(coordinator, viewer, session):
+    person = builders.person(session)
+    failed = Message(
+        direction=MessageDirection.OUTBOUND,
+        person_id=person.id,
+        phone=person.phone,
+        body="hello",
+        status=MessageStatus.FAILED,
+        error_code=30003,
+    )
+    session.add(failed)
+    session.commit()
+    page = viewer.get("/dashboard/messages").get_data(as_text=True)
+    assert "30003" in page and person.phone not in page and "Retry" not in page
+    assert viewer.post(f"/dashboard/messages/{failed.id}/retry").status_code == 403
+    coordinator.post(f"/dashboard/messages/{failed.id}/retry")
+    coordinator.post(f"/dashboard/messages/{failed.id}/retry")
+    queued = session.scalars(select(Message).where(Message.status == MessageStatus.QUEUED)).all()
+    assert [(m.body, m.phone) for m in queued] == [("hello", person.phone)]

@@ -89,6 +89,16 @@ def world(session):
             )
         )
     session.add(Conversation(person_id=requester.id, human_requested_at=utcnow()))
+    failed = Message(
+        direction=MessageDirection.OUTBOUND,
+        person_id=requester.id,
+        phone=REQUESTER_PHONE,
+        body=f"Your volunteer is coming to {ADDRESS}",
+        status=MessageStatus.FAILED,
+        error_code=30003,
+        request_id=req.id,
+    )
+    session.add(failed)
     session.commit()
     target = account(session, Role.VIEWER)
     return {
@@ -97,6 +107,7 @@ def world(session):
         "account_id": target.id,
         "kind": "requests",
         "action": "pause",
+        "message_id": failed.id,
     }
 
 
@@ -110,6 +121,7 @@ def _form(rule: str, values: dict) -> dict:
         "role": "coordinator",
         "active": "0",
         "email": "invitee@example.org",
+        "body": "Hello from the coordinators",
     }
 
 
