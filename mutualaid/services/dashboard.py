@@ -164,6 +164,7 @@ class RequestFilter:
     category: str = ""
     urgency: str = ""
     channel: str = ""
+    area: str = ""  # the resolved place name (a neighbourhood, a ZIP code)
     flagged: bool = False
     older_than_hours: int = 0
     sort: str = "newest"
@@ -186,6 +187,7 @@ class RequestFilter:
             category=args.get("category", "")[:40],
             urgency=choice("urgency", {u.value for u in Urgency}),
             channel=choice("channel", {c.value for c in Channel}),
+            area=args.get("area", "").strip()[:120],
             flagged=args.get("flagged") == "1",
             older_than_hours=whole("older_than_hours", 0, 24 * 365),
             sort=choice("sort", set(SORTS)) or "newest",
@@ -206,6 +208,8 @@ def list_requests(
         query = query.where(AidRequest.urgency == Urgency(f.urgency))
     if f.channel:
         query = query.where(AidRequest.channel == Channel(f.channel))
+    if f.area:
+        query = query.where(AidRequest.location_label == f.area)
     if f.flagged:
         query = query.where(AidRequest.flagged.is_(True))
     if f.older_than_hours:

@@ -357,3 +357,11 @@ def test_failed_texts_and_retry_once(coordinator, viewer, session):
     coordinator.post(f"/dashboard/messages/{failed.id}/retry")
     queued = session.scalars(select(Message).where(Message.status == MessageStatus.QUEUED)).all()
     assert [(m.body, m.phone) for m in queued] == [("hello", person.phone)]
+
+
+def test_requests_filter_by_area(coordinator, session):
+    here = builders.aid_request(session, location_label="Bed-Stuy")
+    there = builders.aid_request(session, location_label="Crown Heights")
+    session.commit()
+    page = coordinator.get("/dashboard/requests?area=Bed-Stuy").get_data(as_text=True)
+    assert here.ref in page and there.ref not in page
