@@ -945,3 +945,19 @@ def message_person(
     )
     record(session, actor, "message.by_coordinator", subject_type="people", subject_id=person.id)
     return message
+
+
+def flag(session: Session, req: AidRequest, reason: str, *, actor: Actor) -> bool:
+    """Flag a request for coordinators' attention (or clear the flag with an empty reason)."""
+    reason = "".join(ch for ch in reason if ch.isprintable()).strip()[:200]
+    if req.flagged == bool(reason) and (req.flag_reason or "") == reason:
+        return False
+    req.flagged, req.flag_reason = bool(reason), reason or None
+    record(
+        session,
+        actor,
+        "request.flagged" if reason else "request.unflagged",
+        subject_type="aid_requests",
+        subject_id=req.id,
+    )
+    return True

@@ -502,3 +502,45 @@ def volunteer_message(offer_id: int):
     offer = _offer_or_404(offer_id)
     _send_text(offer.person, None)
     return redirect(url_for("dashboard.volunteer_detail", offer_id=offer.id), code=303)
+
+
+@bp.post("/requests/bulk")
+@require("act")
+def requests_bulk():
+    """One action on the requests checked in the list: cancel, flag, or re-run matching
+    for just them."""
+    ids = sorted({int(v) for v in request.form.getlist("request") if v.isdigit()})
+    ids = ids[: queries.PAGE_SIZE]
+    action = request.form.get("action", "")
+    target = request.form.get("back", "")
+    if not target.startswith("/dashboard/requests") or "\\" in target or "//" in target:
+        target = url_for("dashboard.requests")  # only back to the list, never elsewhere
+    back = redirect(target, code=303)
+    if not ids or action not in {"cancel", "flag", "match"}:
+        flash("Choose requests and an action.")
+        return back
+    if action == "match":
+        done = jobs.run_matching(
+            current_app._get_current_object(),
+            trigger="coordinator",
+            triggered_by=current_user.id,
+            only_requests=set(ids),
+        )
+        if done is None:
+            flash("Another matching run is in progress; try again in a moment.")
+        else:
+            flash(f"Matching run for {len(ids)} requests: {done[0].proposed} proposed.")
+        return back
+    reqs = queries.requests_by_ref(db.session, ids)
+    changed = 0
+    ctx = sms_context(db.session) if action == "cancel" else None
+    for req in reqs.values():
+        if action == "cancel":
+            outcome = lifecycle.cancel_request(db.session, ctx, req, actor=current_user.actor)
+            changed += outcome is lifecycle.Outcome.DONE
+        else:
+            reason = request.form.get("reason", "") or "flagged by a coordinator"
+            changed += queries.flag(db.session, req, reason, actor=current_user.actor)
+    db.session.commit()
+    flash(f"{'Cancelled' if action == 'cancel' else 'Flagged'}: {changed} of {len(ids)}.")
+    return back

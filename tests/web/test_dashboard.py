@@ -365,3 +365,24 @@ def test_requests_filter_by_area(coordinator, session):
     session.commit()
     page = coordinator.get("/dashboard/requests?area=Bed-Stuy").get_data(as_text=True)
     assert here.ref in page and there.ref not in page
+
+
+def test_bulk_actions(coordinator, viewer, session):
+    a, b, c = (builders.aid_request(session) for _ in range(3))
+    builders.offer(session)
+    session.commit()
+    assert viewer.post("/dashboard/requests/bulk", data={"action": "flag"}).status_code == 403
+    response = coordinator.post(
+        "/dashboard/requests/bulk",
+        data={"action": "flag", "reason": "check by phone", "request": [str(a.id), str(b.id)],
+              "back": "https://evil.example/"},
+    )  # fmt: skip
+    assert response.headers["Location"].endswith("/dashboard/requests")
+    session.expire_all()
+    assert (a.flag_reason, b.flag_reason, c.flagged) == ("check by phone", "check by phone", False)
+    coordinator.post("/dashboard/requests/bulk", data={"action": "cancel", "request": [str(b.id)]})
+    session.expire_all()
+    assert b.status is RequestStatus.CANCELLED
+    coordinator.post("/dashboard/requests/bulk", data={"action": "match", "request": [str(c.id)]})
+    matched = session.scalars(select(Match.request_id)).all()
+    assert matched == [c.id]  # only the selection was considered
