@@ -95,10 +95,28 @@ def process_inbound(message_id: int) -> bool:
         change_message_status(db.session, message, MessageStatus.PROCESSED)
         db.session.commit()
         return True
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
         log.exception("inbound message %s not handled; it stays received for a retry", message_id)
+        _count_failure(message_id, exc)
         return False
+
+
+MAX_HANDLING_ATTEMPTS = 3
+
+
+def _count_failure(message_id: int, exc: Exception) -> None:
+    """Count a failed attempt; after MAX_HANDLING_ATTEMPTS the message is set aside
+    (processed, with the error noted) for a coordinator instead of retried forever."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.status is not MessageStatus.RECEIVED:
+        db.session.rollback()
+        return
+    message.attempts += 1
+    message.error_message = f"not handled: {type(exc).__name__}"
+    if message.attempts >= MAX_HANDLING_ATTEMPTS:
+        change_message_status(db.session, message, MessageStatus.PROCESSED, audit=True)
+    db.session.commit()
 
 
 def _within_rate_limit(message: Message, ctx) -> bool:
