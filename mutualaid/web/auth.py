@@ -106,7 +106,9 @@ def _load_user(user_id: str) -> User | None:
     ):
         session.clear()
         return None
-    session["seen_at"] = now
+    if request.headers.get("X-Live-Refresh") != "1":
+        # A page refreshing itself is not a person at the keyboard: it keeps nobody logged in.
+        session["seen_at"] = now
     return User(account)
 
 

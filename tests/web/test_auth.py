@@ -172,6 +172,17 @@ def test_idle_timeout(app, client, session, clock):
     assert client.get("/dashboard/").status_code == 302
 
 
+def test_live_refresh_does_not_keep_a_session_alive(app, client, session, clock):
+    acct = account(session, Role.VIEWER)
+    login(client, acct.email)
+    live = {"X-Live-Refresh": "1"}
+    for _ in range(app.config["SESSION_IDLE_MINUTES"] // 5):
+        clock[0] += dt.timedelta(minutes=5)
+        assert client.get("/dashboard/", headers=live).status_code == 200
+    clock[0] += dt.timedelta(minutes=6)
+    assert client.get("/dashboard/", headers=live).status_code == 302
+
+
 def test_absolute_timeout(app, client, session, clock):
     acct = account(session, Role.VIEWER)
     login(client, acct.email)
