@@ -961,3 +961,60 @@ def flag(session: Session, req: AidRequest, reason: str, *, actor: Actor) -> boo
         subject_id=req.id,
     )
     return True
+
+
+def find_by_ref(session: Session, ref: str) -> AidRequest | None:
+    ref = ref.strip().upper()[:12]
+    return session.scalar(select(AidRequest).where(AidRequest.ref == ref)) if ref else None
+
+
+def record_merge(
+    session: Session, duplicate: AidRequest, into: AidRequest, *, actor: Actor
+) -> None:
+    """Note that ``duplicate`` (already cancelled by the caller) was merged into ``into``."""
+    record(
+        session,
+        actor,
+        "request.merged",
+        subject_type="aid_requests",
+        subject_id=duplicate.id,
+        into=into.ref,
+    )
+    record(
+        session,
+        actor,
+        "request.merged_from",
+        subject_type="aid_requests",
+        subject_id=into.id,
+        duplicate=duplicate.ref,
+    )
+
+
+def edit_request(
+    session: Session,
+    req: AidRequest,
+    *,
+    category: str,
+    urgency: Urgency,
+    categories: Mapping[str, Any],
+    actor: Actor,
+) -> bool:
+    """Change what is needed and how soon (an open request only; the next matching run sees
+    it). Raises ValueError for an unknown category or a request no longer open."""
+    if req.status is not RequestStatus.OPEN:
+        raise ValueError("only an open request can be edited")
+    if category not in categories:
+        raise ValueError("unknown category")
+    changes = {}
+    if req.category != category:
+        changes["category"] = f"{req.category} -> {category}"
+        req.category = category
+    if req.urgency is not urgency:
+        changes["urgency"] = f"{req.urgency.value} -> {urgency.value}"
+        req.urgency = urgency
+    if changes:
+        record(
+            session, actor, "request.edited", subject_type="aid_requests", subject_id=req.id,
+            **changes,
+        )  # fmt: skip
+    return bool(changes)

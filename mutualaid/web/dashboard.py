@@ -544,3 +544,49 @@ def requests_bulk():
     db.session.commit()
     flash(f"{'Cancelled' if action == 'cancel' else 'Flagged'}: {changed} of {len(ids)}.")
     return back
+
+
+@bp.post("/requests/<int:request_id>/merge")
+@require("act")
+def request_merge(request_id: int):
+    """This request duplicates another: cancel it (its volunteer, if any, is told) and
+    record where it went."""
+    duplicate = _request_or_404(request_id)
+    into = queries.find_by_ref(db.session, request.form.get("into", ""))
+    if into is None or into.id == duplicate.id:
+        flash("Give the reference of another request to merge into.")
+        return _back_to_request(duplicate.id)
+    outcome = lifecycle.cancel_request(
+        db.session, sms_context(db.session), duplicate, actor=current_user.actor
+    )
+    if outcome is not lifecycle.Outcome.DONE:
+        db.session.rollback()
+        flash("Too late: it changed.")
+        return _back_to_request(duplicate.id)
+    queries.record_merge(db.session, duplicate, into, actor=current_user.actor)
+    db.session.commit()
+    flash(f"Merged into {into.ref}.")
+    return _back_to_request(into.id)
+
+
+@bp.post("/requests/<int:request_id>/edit")
+@require("act")
+def request_edit(request_id: int):
+    req = _request_or_404(request_id)
+    urgency = request.form.get("urgency", "")
+    try:
+        changed = queries.edit_request(
+            db.session,
+            req,
+            category=request.form.get("category", ""),
+            urgency=Urgency(urgency) if urgency in {u.value for u in Urgency} else req.urgency,
+            categories=_categories(),
+            actor=current_user.actor,
+        )
+    except ValueError as exc:
+        db.session.rollback()
+        flash(f"Not changed: {exc}.")
+        return _back_to_request(req.id)
+    db.session.commit()
+    flash("Request updated." if changed else "Nothing to change.")
+    return _back_to_request(req.id)

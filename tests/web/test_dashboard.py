@@ -386,3 +386,24 @@ def test_bulk_actions(coordinator, viewer, session):
     coordinator.post("/dashboard/requests/bulk", data={"action": "match", "request": [str(c.id)]})
     matched = session.scalars(select(Match.request_id)).all()
     assert matched == [c.id]  # only the selection was considered
+
+
+def test_edit_and_merge(coordinator, session):
+    req = builders.aid_request(session, category="groceries")
+    dup = builders.aid_request(session)
+    session.commit()
+    coordinator.post(
+        f"/dashboard/requests/{req.id}/edit", data={"category": "meals", "urgency": "urgent"}
+    )
+    coordinator.post(f"/dashboard/requests/{req.id}/edit", data={"category": "<script>"})
+    session.expire_all()
+    assert (req.category, req.urgency) == ("meals", Urgency.URGENT)
+    response = coordinator.post(f"/dashboard/requests/{dup.id}/merge", data={"into": req.ref})
+    assert response.headers["Location"].endswith(f"/dashboard/requests/{req.id}")
+    session.expire_all()
+    assert dup.status is RequestStatus.CANCELLED
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"request.edited", "request.merged", "request.merged_from"} <= actions
+    coordinator.post(f"/dashboard/requests/{req.id}/merge", data={"into": req.ref})
+    session.expire_all()
+    assert req.status is RequestStatus.OPEN  # never into itself
