@@ -1,6 +1,6 @@
 """Matching engine: provably optimal, explainable pairing of needs with nearby volunteers.
 
-A pure library (numpy, scipy, geopy; no I/O, no clock). `solve` takes
+A pure library (numpy, scipy; geopy only in tests; no I/O, no clock). `solve` takes
 `Need` and `Volunteer` records and `Settings`, and returns a `Result`:
 pairs with their distance and why, unmatched needs with a reason code
 (``no_category``, ``out_of_range``, ``excluded_unvetted_or_full``,

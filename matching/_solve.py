@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from ._engine import Assignment, assign
-from ._geo import chord_to_km, km_to_chord, unit_vectors
+from ._geo import chord_to_km, great_circle_km, km_to_chord, unit_vectors
 from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Unmatched, Volunteer
 
 __all__ = ["Arrays", "solve", "to_arrays"]
@@ -310,27 +310,24 @@ def solve(
     >>> result.stats.served_weight, result.stats.proven_optimal
     (40, True)
     """
-    # Imported here: geopy pulls in its geocoders' HTTP stack (~0.4 s); the
-    # array-level API does not need it.
-    from geopy.distance import great_circle
-
     t0 = time.perf_counter()
     arr = to_arrays(needs, volunteers, settings)
     a = _solve_arrays(arr, settings)
     t1 = time.perf_counter()
     why = _why(arr, a)
-    measure = great_circle().measure  # km, on geopy's 6371.009 km sphere
+    # The km shown: numpy's atan2 great circle on geopy's 6371.009 km sphere
+    # (agrees with geopy.distance.great_circle far below a millimetre, as a
+    # test checks; importing geopy alone would cost ~0.4 s of start-up).
+    i_list, j_list = a.need.tolist(), a.volunteer.tolist()
+    shown_km = great_circle_km(
+        unit_vectors([arr.needs[i].lat for i in i_list], [arr.needs[i].lon for i in i_list]),
+        unit_vectors(
+            [arr.volunteers[j].lat for j in j_list], [arr.volunteers[j].lon for j in j_list]
+        ),
+    ).tolist()
     pairs = tuple(
-        Pair(
-            arr.needs[i].id,
-            arr.volunteers[j].id,
-            measure(
-                (arr.needs[i].lat, arr.needs[i].lon),
-                (arr.volunteers[j].lat, arr.volunteers[j].lon),
-            ),
-            w,
-        )
-        for i, j, w in zip(a.need.tolist(), a.volunteer.tolist(), why, strict=True)
+        Pair(arr.needs[i].id, arr.volunteers[j].id, km, w)
+        for i, j, km, w in zip(i_list, j_list, shown_km, why, strict=True)
     )
     unmatched = tuple(_explain_unmatched(arr, a, settings))
     t2 = time.perf_counter()

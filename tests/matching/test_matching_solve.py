@@ -257,7 +257,8 @@ def test_numpy_and_geopy_agree_within_a_metre_on_returned_pairs():
         ]
     )
     assert np.max(np.abs(fast - exact)) < 1e-3
-    assert np.max(np.abs(np.array([p.km for p in result.pairs]) - exact)) < 1e-12
+    # The km shown are numpy's; the issue requires them within 1 m of geopy's.
+    assert np.max(np.abs(np.array([p.km for p in result.pairs]) - exact)) < 1e-6
     assert result.stats.total_km == pytest.approx(exact.sum(), abs=1e-3)
 
 
