@@ -352,6 +352,8 @@ class VolunteerFilter:
     category: str = ""
     vetted: str = ""  # "", "yes", "no"
     paused: str = ""
+    area: str = ""
+    room: str = ""  # "yes": can take another task now; "no": full
     page: int = 1
 
     @classmethod
@@ -362,6 +364,8 @@ class VolunteerFilter:
             category=args.get("category", "")[:40],
             vetted=args.get("vetted", "") if args.get("vetted") in yes_no else "",
             paused=args.get("paused", "") if args.get("paused") in yes_no else "",
+            area=args.get("area", "").strip()[:120],
+            room=args.get("room", "") if args.get("room") in yes_no else "",
             page=min(int(page), 100000) if page.isdigit() and int(page) > 0 else 1,
         )
 
@@ -379,12 +383,16 @@ def list_volunteers(
         query = query.where(Offer.vetted.is_(f.vetted == "yes"))
     if f.paused:
         query = query.where(Offer.paused.is_(f.paused == "yes"))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    if f.area:
+        query = query.where(Offer.location_label == f.area)
     load = (
         select(func.count())
         .where(Match.offer_id == Offer.id, Match.status.in_(LIVE_MATCH_STATUSES))
         .scalar_subquery()
     )
+    if f.room:
+        query = query.where(load < Offer.capacity if f.room == "yes" else load >= Offer.capacity)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(
         query.add_columns(load)
         .options(selectinload(Offer.person))

@@ -407,3 +407,20 @@ def test_edit_and_merge(coordinator, session):
     coordinator.post(f"/dashboard/requests/{req.id}/merge", data={"into": req.ref})
     session.expire_all()
     assert req.status is RequestStatus.OPEN  # never into itself
+
+
+def test_volunteers_filter_by_room_and_area(coordinator, session):
+    busy = builders.offer(session, capacity=1, location_label="Bed-Stuy")
+    free = builders.offer(session, capacity=2, location_label="Bed-Stuy")
+    elsewhere = builders.offer(session, location_label="Crown Heights")
+    builders.match(session, offer=busy)
+    builders.match(session, offer=free)
+    session.commit()
+
+    def shown(query: str) -> set[int]:
+        page = coordinator.get(f"/dashboard/volunteers?{query}").get_data(as_text=True)
+        return {o.id for o in (busy, free, elsewhere) if f">V{o.id}<" in page}
+
+    assert shown("room=yes&area=Bed-Stuy") == {free.id}
+    assert shown("room=no") == {busy.id}
+    assert shown("area=Crown+Heights") == {elsewhere.id}
