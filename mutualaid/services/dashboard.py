@@ -535,14 +535,31 @@ class MapPoint:
 
 
 def map_points(
-    session: Session, *, width: int = 800, height: int = 600, cell: int = 16
+    session: Session,
+    *,
+    width: int = 800,
+    height: int = 600,
+    cell: int = 16,
+    category: str = "",
 ) -> list[MapPoint]:
     """Open requests and available volunteers projected into a ``width`` × ``height`` box
     (equirectangular around their centre) and counted per ``cell``-pixel square by the
     database, so neither the work nor the drawing grows with the number of people (and no
     one is pinpointed)."""
-    open_requests = (AidRequest.status == RequestStatus.OPEN, AidRequest.lat.is_not(None))
-    available = (Offer.paused.is_(False), Person.blocked.is_(False), Offer.lat.is_not(None))
+    open_requests: tuple[Any, ...] = (
+        AidRequest.status == RequestStatus.OPEN,
+        AidRequest.lat.is_not(None),
+    )
+    available: tuple[Any, ...] = (
+        Offer.paused.is_(False),
+        Person.blocked.is_(False),
+        Offer.lat.is_not(None),
+    )
+    if category:
+        open_requests += (AidRequest.category == category,)
+        available += (
+            Offer.id.in_(select(OfferCategory.offer_id).where(OfferCategory.category == category)),
+        )
     bounds = [
         session.execute(
             select(
@@ -590,7 +607,7 @@ def map_points(
             select(vx, vy, OfferCategory.category, func.count())
             .join(Person, Person.id == Offer.person_id)
             .join(OfferCategory, OfferCategory.offer_id == Offer.id)
-            .where(*available)
+            .where(*available, *((OfferCategory.category == category,) if category else ()))
             .group_by(vx, vy, OfferCategory.category)
         )
     ]

@@ -366,7 +366,9 @@ MAP_W, MAP_H = 800, 600
 @bp.get("/map", endpoint="map")
 @require("read")
 def map_page():
-    points = queries.map_points(db.session, width=MAP_W, height=MAP_H)
+    category = request.args.get("category", "")
+    category = category if category in _categories() else ""
+    points = queries.map_points(db.session, width=MAP_W, height=MAP_H, category=category)
     cats = list(_categories())
     return render_template(
         "dashboard/map.html",
@@ -377,6 +379,7 @@ def map_page():
         categories=_categories(),
         n_requests=sum(p.count for p in points if p.kind == "request"),
         n_volunteers=sum(p.count for p in points if p.kind == "volunteer"),
+        chosen=category,
     )
 
 

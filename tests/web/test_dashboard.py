@@ -424,3 +424,16 @@ def test_volunteers_filter_by_room_and_area(coordinator, session):
     assert shown("room=yes&area=Bed-Stuy") == {free.id}
     assert shown("room=no") == {busy.id}
     assert shown("area=Crown+Heights") == {elsewhere.id}
+
+
+def test_map_by_category(viewer, session):
+    builders.aid_request(session, category="groceries")
+    builders.aid_request(session, category="meals", lat=40.70, lon=-73.90)
+    builders.offer(session, categories=("meals",))
+    session.commit()
+    everything = viewer.get("/dashboard/map").get_data(as_text=True)
+    assert "2 open requests" in everything and "1 available volunteers" in everything
+    meals = viewer.get("/dashboard/map?category=meals").get_data(as_text=True)
+    assert "1 open requests" in meals and '<option value="meals" selected>' in meals
+    groceries = viewer.get("/dashboard/map?category=groceries").get_data(as_text=True)
+    assert "1 open requests" in groceries and "0 available volunteers" in groceries
