@@ -172,7 +172,7 @@ def test_a_coordinators_round(quiet_server, browser) -> None:
         page.get_by_role("link", name="Requests", exact=True).click()
         page.get_by_label("State").select_option("open")
         page.get_by_role("button", name="Filter").click()
-        refs = page.locator("table tbody tr td:first-child a").all_inner_texts()
+        refs = page.locator("table tbody tr td a[href*='/dashboard/requests/']").all_inner_texts()
         assert len(refs) == 2
         body = page.content()
         assert "555-0142" not in body and "7185550142" not in body  # masked
