@@ -3,7 +3,9 @@ cancelled — and what each person is told at every step.
 
 Every step is a conditional status change (services.transitions), so when a YES races an
 expiry, a coordinator's assignment or a cancellation, exactly one of them wins and the
-others get StaleState; callers tell their person the truth.
+others get StaleState; callers tell their person the truth. On PostgreSQL, a step that
+changes both a request and a match locks the request first, so two steps never wait on
+each other in opposite order (a deadlock).
 """
 
 from __future__ import annotations
@@ -163,6 +165,7 @@ def accept(session: Session, ctx: SmsContext, match: Match, *, actor: Actor) -> 
     volunteer gets what they need to help, the requester hears a neighbour is coming."""
     try:
         with session.begin_nested():
+            _lock(session, AidRequest, match.request_id)  # request before match, always
             change_match_status(session, match, M.ACCEPTED, actor=actor, expected=M.PROPOSED)
             change_request_status(session, match.request, R.MATCHED, actor=actor, expected=R.OPEN)
     except StaleState:
@@ -244,6 +247,7 @@ def complete(session: Session, ctx: SmsContext, match: Match, *, actor: Actor) -
     what they needed."""
     try:
         with session.begin_nested():
+            _lock(session, AidRequest, match.request_id)  # request before match, always
             change_match_status(session, match, M.COMPLETED, actor=actor, expected=M.ACCEPTED)
             change_request_status(
                 session, match.request, R.COMPLETED, actor=actor, expected=R.MATCHED
@@ -315,6 +319,9 @@ def assign(
     longer open or its proposal was answered first (the loser of that race)."""
     try:
         with session.begin_nested():
+            # Lock the request first: a matching run proposing for it at this moment
+            # either committed before (and its proposal is withdrawn below) or waits.
+            _lock(session, AidRequest, req.id)
             for match in live_matches(session, request_id=req.id):
                 change_match_status(
                     session,
