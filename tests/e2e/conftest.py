@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -33,13 +34,14 @@ class LiveServer:
     url: str
     database_url: str
     log: Path
+    env: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@contextlib.contextmanager
+def running_service(home: Path, **settings: str) -> Iterator[LiveServer]:
     """`python -m mutualaid.launcher` (what `make run` runs): migrations, places, gunicorn
-    and the worker, on a fresh SQLite database in a temporary instance folder."""
-    home = tmp_path_factory.mktemp("live")
+    and the worker, on a fresh SQLite database in ``home``; ``settings`` are extra
+    environment variables (e.g. MUTUALAID_MATCH_INTERVAL_SECONDS)."""
     port = free_port()
     database_url = f"sqlite:///{home}/instance/mutualaid.db"
     env = {
@@ -52,6 +54,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         MUTUALAID_DEMO="0",
         WEB_CONCURRENCY="2",
         PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        **settings,
     )
     log = home / "server.log"
     with open(log, "w") as out:
@@ -74,13 +77,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 pytest.fail(f"the service did not start:\n{log.read_text()}")
             time.sleep(0.2)
     try:
-        yield LiveServer(url, database_url, log)
+        yield LiveServer(url, database_url, log, env)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with running_service(tmp_path_factory.mktemp("live")) as server:
+        yield server
 
 
 def chromium_path() -> str | None:

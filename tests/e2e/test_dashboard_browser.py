@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -23,7 +20,7 @@ import sqlalchemy as sa
 
 from mutualaid.web.ports import sms_auth_token
 from sms.signature import compute_signature
-from tests.e2e.conftest import LiveServer, free_port, screenshot
+from tests.e2e.conftest import LiveServer, running_service, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -36,60 +33,22 @@ def quiet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     """Like conftest's live_server (`python -m mutualaid.launcher`, web and worker, fresh
     SQLite), but the worker's own matching runs only once a day, so the coordinator's
     preview and send are what this test sees (not the worker racing them)."""
-    home = tmp_path_factory.mktemp("dash")
-    port = free_port()
-    database_url = f"sqlite:///{home}/instance/mutualaid.db"
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("MUTUALAID_") and k != "SECRET_KEY"
-    }
-    env.update(
-        PORT=str(port),
-        HOST="127.0.0.1",
-        DATABASE_URL=database_url,
-        MUTUALAID_DEMO="0",
+    with running_service(
+        tmp_path_factory.mktemp("dash"),
         MUTUALAID_MATCH_INTERVAL_SECONDS="86400",
         MUTUALAID_MATCH_DEBOUNCE_SECONDS="86400",
-        WEB_CONCURRENCY="2",
-        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
-    )
-    log = home / "server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mutualaid.launcher"],
-            cwd=home,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    ) as server:
+        created = subprocess.run(
+            [sys.executable, "-m", "mutualaid", "create-user", EMAIL, "--role", "coordinator"],
+            input=PASSWORD + "\n",
+            env={**server.env, "MUTUALAID_ENV": "development"},
+            cwd=server.log.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"the service did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-    created = subprocess.run(
-        [sys.executable, "-m", "mutualaid", "create-user", EMAIL, "--role", "coordinator"],
-        input=PASSWORD + "\n",
-        env={**env, "MUTUALAID_ENV": "development"},
-        cwd=home,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert created.returncode == 0, created.stderr
-    try:
-        yield LiveServer(url, database_url, log)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        assert created.returncode == 0, created.stderr
+        yield server
 
 
 def _rows(database_url: str, sql: str, **params) -> list[dict]:
