@@ -113,8 +113,14 @@ def test_readyz_when_migrated(client) -> None:
 def test_readyz_is_503_when_migrations_are_pending(app, client, session) -> None:
     from sqlalchemy import text
 
+    head = session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     session.execute(text("UPDATE alembic_version SET version_num = 'ad512d53fed4'"))
     session.commit()
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    assert response.json["database"] == "migrations pending"
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json["database"] == "migrations pending"
+    finally:
+        # PostgreSQL's test database is reused (emptied, not re-migrated) by later tests.
+        session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+        session.commit()
