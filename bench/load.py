@@ -328,7 +328,13 @@ def bench(db: str, phases: list[Phase], volunteers: int) -> list[str]:
                     f"errors {result.errors}"
                 )
                 print(lines[-1], flush=True)
-            time.sleep(10)  # let the worker drain the outbox
+            # Let the worker drain the outbox (up to 2 minutes) before counting duplicates.
+            deadline = time.monotonic() + 120
+            c = counts(url)
+            while c["sent"] < c["outbound"] and time.monotonic() < deadline:
+                time.sleep(2)
+                c = counts(url)
+            time.sleep(2)  # a send in flight reaches the fake before its row says sent
             c = counts(url)
             # Every message at the fake API has its own sid: a duplicate send shows as more
             # messages there than outbox rows marked sent.
@@ -342,6 +348,10 @@ def bench(db: str, phases: list[Phase], volunteers: int) -> list[str]:
             print(lines[-1], flush=True)
         finally:
             service.stop()
+            if db != "sqlite":
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
     return lines
 
 
