@@ -134,16 +134,16 @@ def match_if_due(app: Flask) -> int:
     )
     if last is not None:
         age = (now - last).total_seconds()
-        changed = any(
-            db.session.scalar(select(func.max(column))) is not None
-            and db.session.scalar(select(func.max(column))) > last
-            for column in (
-                AidRequest.updated_at,
-                AidRequest.created_at,
-                Offer.updated_at,
-                Match.closed_at,
+        # Anything newer than the last run: a request or offer created or changed (both set
+        # updated_at), or a proposal declined or expired (closed_at). One query.
+        latest = db.session.execute(
+            select(
+                select(func.max(AidRequest.updated_at)).scalar_subquery(),
+                select(func.max(Offer.updated_at)).scalar_subquery(),
+                select(func.max(Match.closed_at)).scalar_subquery(),
             )
-        )
+        ).one()
+        changed = any(when is not None and when > last for when in latest)
         due = age >= app.config["MATCH_INTERVAL_SECONDS"] or (
             changed and age >= app.config["MATCH_DEBOUNCE_SECONDS"]
         )

@@ -11,7 +11,6 @@ a stale proposal.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -275,7 +274,3 @@ def describe(plan: Plan) -> list[str]:
     lines = [f"{p.need} -> {p.volunteer}: {p.km:.2f} km. {p.why}" for p in plan.result.pairs]
     lines += [f"{u.need} unmatched ({u.reason}): {u.detail}" for u in plan.result.unmatched]
     return lines
-
-
-def started() -> float:
-    return time.perf_counter()

@@ -66,3 +66,29 @@ def test_one_expiry_does_not_pause(app, session) -> None:
     session.expire_all()
     assert not session.get(Offer, offer.id).paused
     assert session.scalars(select(Match)).one().status is MatchStatus.EXPIRED
+
+
+def test_matching_runs_again_only_after_a_change(app, session) -> None:
+    import time
+
+    from mutualaid.jobs import match_if_due
+    from mutualaid.models import MatchingRun
+
+    app.config.update(MATCH_INTERVAL_SECONDS=3600, MATCH_DEBOUNCE_SECONDS=1)
+    builders.offer(session)
+    session.commit()
+
+    def runs() -> int:
+        session.expire_all()
+        return len(session.scalars(select(MatchingRun)).all())
+
+    match_if_due(app)  # the first run ever
+    assert runs() == 1
+    time.sleep(1.1)
+    match_if_due(app)  # nothing changed since: not due for an hour
+    assert runs() == 1
+    builders.aid_request(session)
+    session.commit()
+    time.sleep(1.1)
+    assert match_if_due(app) == 1  # a new request: proposed to the volunteer
+    assert runs() == 2
