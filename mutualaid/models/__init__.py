@@ -17,6 +17,7 @@ from mutualaid.models.enums import (
 from mutualaid.models.limits import RateCounter
 from mutualaid.models.matches import Match, MatchingRun
 from mutualaid.models.messages import Message
+from mutualaid.models.notes import RequestNote
 from mutualaid.models.offers import Offer, OfferCategory
 from mutualaid.models.people import Person
 from mutualaid.models.places import Place
@@ -42,6 +43,7 @@ __all__ = [
     "Place",
     "Precision",
     "RateCounter",
+    "RequestNote",
     "RequestStatus",
     "Role",
     "Urgency",
