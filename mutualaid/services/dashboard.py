@@ -34,6 +34,7 @@ from mutualaid.models import (
 )
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.lifecycle import strip_numbers
+from mutualaid.services.notes import NoteView, notes_on
 from mutualaid.services.outbox import enqueue, suppress_queued
 from sms.phones import mask
 
@@ -235,6 +236,7 @@ class RequestPage:
     matches: list[Match]
     history: list[AuditEvent]
     messages: list[Message]
+    notes: list[NoteView]
 
 
 def request_page(session: Session, request_id: int) -> RequestPage | None:
@@ -270,7 +272,7 @@ def request_page(session: Session, request_id: int) -> RequestPage | None:
             .limit(LIST_LIMIT)
         )
     )
-    return RequestPage(req, matches, history, messages)
+    return RequestPage(req, matches, history, messages, notes_on(session, req.id))
 
 
 @dataclass

@@ -1,13 +1,14 @@
-"""Forgetting: contact details and message bodies are erased RETENTION_DAYS after a
-request closes, and an admin can erase a person at once. What remains is anonymous:
-categories, states, times, neighbourhood-level places — enough for the figures."""
+"""Forgetting: contact details, message bodies and coordinators' notes are erased
+RETENTION_DAYS after a request closes, and an admin can erase a person at once. What
+remains is anonymous: categories, states, times, neighbourhood-level places — enough for
+the figures."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from mutualaid.models import (
@@ -18,6 +19,7 @@ from mutualaid.models import (
     MessageStatus,
     Offer,
     Person,
+    RequestNote,
     RequestStatus,
 )
 from mutualaid.services.audit import Actor, record
@@ -33,6 +35,7 @@ class PurgeReport:
     requests: int
     people: int
     messages: int
+    notes: int = 0
 
 
 def _coarse(value: float | None) -> float | None:
@@ -44,6 +47,12 @@ def _erase_request(req: AidRequest) -> None:
     req.details = ERASED
     req.location_text = ERASED
     req.lat, req.lon = _coarse(req.lat), _coarse(req.lon)
+
+
+def _delete_notes(session: Session, request_ids) -> int:
+    """Coordinators' notes may name or describe the person: they go with the request's data."""
+    result = session.execute(delete(RequestNote).where(RequestNote.request_id.in_(request_ids)))
+    return result.rowcount or 0
 
 
 def _erase_messages(session: Session, *where) -> int:
@@ -61,12 +70,16 @@ def _erase_messages(session: Session, *where) -> int:
 
 
 def erase_person(session: Session, person: Person, *, actor: Actor) -> int:
-    """Erase everything that identifies ``person``: phone, name, their requests' addresses
-    and details, their offer's place, every message to or from them. Their open requests
-    are cancelled first by the caller if needed. Returns the messages erased."""
+    """Erase everything that identifies ``person``: phone, name, their requests' addresses,
+    details and coordinators' notes, their offer's place, every message to or from them.
+    Their open requests are cancelled first by the caller if needed. Returns the messages
+    erased."""
     phone = person.phone
     for req in session.scalars(select(AidRequest).where(AidRequest.requester_id == person.id)):
         _erase_request(req)
+    notes = _delete_notes(
+        session, select(AidRequest.id).where(AidRequest.requester_id == person.id)
+    )
     offer = session.scalar(select(Offer).where(Offer.person_id == person.id))
     if offer is not None:
         offer.location_text, offer.availability = ERASED, ERASED
@@ -94,6 +107,7 @@ def erase_person(session: Session, person: Person, *, actor: Actor) -> int:
         subject_type="people",
         subject_id=person.id,
         messages=erased,
+        notes=notes,
     )
     session.flush()
     return erased
@@ -112,15 +126,18 @@ def purge(session: Session, *, now: dt.datetime, retention: dt.timedelta) -> Pur
                     AidRequest.address.is_not(None),
                     AidRequest.details != ERASED,
                     AidRequest.location_text != ERASED,
+                    # A note written after an earlier purge erased the rest.
+                    exists().where(RequestNote.request_id == AidRequest.id),
                 ),
             )
         )
     )
     for req in closed:
         _erase_request(req)
-    messages = 0
+    messages = notes = 0
     if closed:
         ids = [r.id for r in closed]
+        notes = _delete_notes(session, ids)
         relays = select(Match.id).where(Match.request_id.in_(ids))
         messages = _erase_messages(
             session, Message.request_id.in_(ids), Message.match_id.in_(relays)
@@ -159,6 +176,7 @@ def purge(session: Session, *, now: dt.datetime, retention: dt.timedelta) -> Pur
             requests=len(closed),
             people=people,
             messages=messages,
+            notes=notes,
         )
     session.flush()
-    return PurgeReport(len(closed), people, messages)
+    return PurgeReport(len(closed), people, messages, notes)

@@ -15,7 +15,7 @@ from mutualaid import jobs
 from mutualaid.extensions import csrf, db
 from mutualaid.models import AidRequest, Match, MatchStatus, Offer, Role, utcnow
 from mutualaid.services import dashboard as queries
-from mutualaid.services import lifecycle
+from mutualaid.services import lifecycle, notes
 from mutualaid.services.accounts import account_for_token
 from mutualaid.services.audit import Actor
 from mutualaid.web.ports import sms_context
@@ -176,6 +176,40 @@ def _request_or_404(request_id: int) -> AidRequest:
 
         abort(404, "no such request")
     return req
+
+
+def _note_json(n: notes.NoteView, privacy: queries.Privacy) -> dict:
+    return {
+        "id": n.id,
+        "author": n.author,
+        "created_at": _time(n.created_at),
+        "body": privacy.text(n.body),
+    }
+
+
+@bp.get("/requests/<int:request_id>/notes")
+@require("read")
+def request_notes(request_id: int):
+    req = _request_or_404(request_id)
+    privacy = _privacy()
+    return jsonify(items=[_note_json(n, privacy) for n in notes.notes_on(db.session, req.id)])
+
+
+@bp.post("/requests/<int:request_id>/notes")
+@require("write")
+def request_note_add(request_id: int):
+    req = _request_or_404(request_id)
+    body = (request.get_json(silent=True) or {}).get("body")
+    if not isinstance(body, str):
+        return _error(422, "body (the note's text) is required")
+    try:
+        note = notes.add_note(db.session, req, body, actor=_actor(), now=utcnow())
+    except ValueError as exc:
+        db.session.rollback()
+        return _error(422, str(exc))
+    db.session.commit()
+    view = notes.NoteView(note.id, note.body, note.created_at, g.api_account.email)
+    return jsonify(note=_note_json(view, _privacy())), 201
 
 
 @bp.post("/requests/<int:request_id>/assign")
@@ -383,6 +417,36 @@ def _query(name: str, schema: dict) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
+def _object(required: list[str] | None = None, **properties: dict) -> dict:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _answers(op: dict, responses: dict, *, missing: bool = False, invalid: bool = False) -> dict:
+    """``op`` with its own success ``responses`` (replacing the generic 200), and 404 for a
+    record that does not exist, 422 for a body it cannot take."""
+    op["responses"].pop("200", None)
+    op["responses"].update(responses)
+    if missing:
+        op["responses"]["404"] = {"$ref": "#/components/responses/Error"}
+    if invalid:
+        op["responses"]["422"] = {"$ref": "#/components/responses/Error"}
+    return op
+
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+NOTE = _object(
+    id={"type": "integer"},
+    author=NULLABLE_STRING,
+    created_at={"type": "string", "format": "date-time"},
+    body={"type": "string"},
+)
 PAGE = _query("page", {"type": "integer", "minimum": 1})
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -426,6 +490,31 @@ OPENAPI: dict[str, Any] = {
             "get": _op(
                 "A request, its matches and history", "read", params=[_path_id("request_id")]
             )
+        },
+        "/api/requests/{request_id}/notes": {
+            "get": _answers(
+                _op(
+                    "Coordinators' notes on a request, newest first (numbers in them masked)",
+                    "read",
+                    params=[_path_id("request_id")],
+                ),
+                {"200": _json("The notes", _object(items={"type": "array", "items": NOTE}))},
+                missing=True,
+            ),
+            "post": _answers(
+                _op(
+                    "Add a note to a request (audited without its text)",
+                    "write",
+                    params=[_path_id("request_id")],
+                    body=_object(
+                        required=["body"],
+                        body={"type": "string", "minLength": 1, "maxLength": notes.MAX_NOTE},
+                    ),
+                ),
+                {"201": _json("The note added", _object(note=NOTE))},
+                missing=True,
+                invalid=True,
+            ),
         },
         "/api/requests/{request_id}/assign": {
             "post": _op(

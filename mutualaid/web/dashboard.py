@@ -40,7 +40,7 @@ from mutualaid.models import (
     utcnow,
 )
 from mutualaid.services import dashboard as queries
-from mutualaid.services import lifecycle
+from mutualaid.services import lifecycle, notes
 from mutualaid.web.auth import require
 from mutualaid.web.ports import sms_context
 
@@ -182,6 +182,23 @@ def request_assign(request_id: int):
     else:
         db.session.commit()
         flash(f"Assigned to volunteer V{offer.id} ({chosen.km:.1f} km).")
+    return _back_to_request(req.id)
+
+
+@bp.post("/requests/<int:request_id>/notes")
+@require("act")
+def request_note(request_id: int):
+    req = _request_or_404(request_id)
+    try:
+        notes.add_note(
+            db.session, req, request.form.get("body", ""), actor=current_user.actor, now=utcnow()
+        )
+    except ValueError as exc:
+        db.session.rollback()
+        flash(f"Note not saved: {exc}.")
+        return _back_to_request(req.id)
+    db.session.commit()
+    flash("Note added.")
     return _back_to_request(req.id)
 
 

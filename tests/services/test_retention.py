@@ -8,14 +8,24 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from mutualaid.models import AidRequest, Base, Person, RequestStatus
+from mutualaid.models import AidRequest, AuditEvent, Base, Person, RequestNote, RequestStatus, Role
 from mutualaid.services.audit import Actor
 from mutualaid.services.retention import erase_person, purge
 from tests import builders
 from tests.sms_helpers import text
+from tests.web.dashboard_helpers import account, login
 
 PHONE, DIGITS = "+17185550142", "5550142"
-CANARIES = ["Canaryname", "12 Canary Lane", "canary-detail-XYZ", "canary-relay-QQQ", DIGITS]
+NOTE = "canary-note-NNN: her son Canaryson answers"
+CANARIES = [
+    "Canaryname",
+    "12 Canary Lane",
+    "canary-detail-XYZ",
+    "canary-relay-QQQ",
+    "canary-note-NNN",
+    "Canaryson",
+    DIGITS,
+]
 
 
 def dump(session) -> str:
@@ -29,7 +39,8 @@ def dump(session) -> str:
 
 @pytest.fixture
 def story(app, client, session):
-    """Rosa asks by the web form with her address; a volunteer helps; they text."""
+    """Rosa asks by the web form with her address; a coordinator notes something about her
+    on the request's page; a volunteer helps; they text."""
     from mutualaid.cli import places_load
 
     app.test_cli_runner().invoke(places_load, [])
@@ -46,6 +57,9 @@ def story(app, client, session):
         },
     )
     req = session.scalars(select(AidRequest)).one()
+    coordinator = app.test_client()
+    assert login(coordinator, account(session, Role.COORDINATOR).email).status_code == 303
+    coordinator.post(f"/dashboard/requests/{req.id}/notes", data={"body": NOTE})
     volunteer = builders.person(session, phone="+17185550188", name="Helper")
     match = builders.match(session, request=req, offer=builders.offer(session, person=volunteer))
     session.commit()
@@ -78,9 +92,33 @@ def test_purge_after_the_retention_period(app, session, story) -> None:
     assert req.lat == pytest.approx(40.68, abs=0.01)
     # The volunteer, who still volunteers, is not forgotten.
     assert session.scalars(select(Person).where(Person.phone == "+17185550188")).one()
+    assert report.notes == 1 and session.scalar(select(RequestNote)) is None
     # A second run finds nothing more to do.
     again = purge(session, now=now, retention=dt.timedelta(days=90))
     assert (again.requests, again.people) == (0, 0)
+
+
+def test_a_note_written_after_the_purge_goes_at_the_next(app, session, story) -> None:
+    now = dt.datetime.now(dt.UTC)
+    session.execute(update(AidRequest).values(closed_at=now - dt.timedelta(days=91)))
+    session.commit()
+    purge(session, now=now, retention=dt.timedelta(days=90))
+    session.commit()
+    author = account(session, Role.COORDINATOR)
+    session.add(RequestNote(request_id=story.id, author_id=author.id, body=NOTE))
+    session.commit()
+    assert "canary-note-NNN" in dump(session)
+    report = purge(session, now=now, retention=dt.timedelta(days=90))
+    session.commit()
+    assert (report.requests, report.notes) == (1, 1)
+    assert "canary-note-NNN" not in dump(session)
+
+
+def test_the_note_is_audited_without_its_text(app, session, story) -> None:
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "request.noted")).one()
+    note = session.scalars(select(RequestNote)).one()
+    assert (event.subject_id, event.detail) == (story.id, {"note_id": note.id})
+    assert note.body == NOTE
 
 
 def test_erase_a_person_at_once(app, session, story) -> None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, func, select
 
 from mutualaid.extensions import db
 from mutualaid.models import (
+    Account,
     AidRequest,
     AuditEvent,
     Channel,
@@ -22,6 +24,7 @@ from mutualaid.models import (
     Message,
     MessageDirection,
     MessageStatus,
+    RequestNote,
     RequestStatus,
     Role,
     Urgency,
@@ -437,3 +440,46 @@ def test_map_by_category(viewer, session):
     assert "1 open requests" in meals and '<option value="meals" selected>' in meals
     groceries = viewer.get("/dashboard/map?category=groceries").get_data(as_text=True)
     assert "1 open requests" in groceries and "0 available volunteers" in groceries
+
+
+def test_notes_on_a_request(app, coordinator, viewer, session):
+    req = builders.aid_request(session)
+    session.commit()
+    url = f"/dashboard/requests/{req.id}"
+    assert viewer.post(f"{url}/notes", data={"body": "viewers only read"}).status_code == 403
+    assert "Add a note" not in viewer.get(url).get_data(as_text=True)
+    coordinator.post(f"{url}/notes", data={"body": "Called her: prefers mornings\x00"})
+    coordinator.post(f"{url}/notes", data={"body": "Second <b>note</b>\nwith two lines"})
+    refused = coordinator.post(f"{url}/notes", data={"body": " \x07 "}, follow_redirects=True)
+    assert "Note not saved: an empty note" in refused.get_data(as_text=True)
+    coordinator.post(f"{url}/notes", data={"body": "x" * 2001})
+    stored = session.scalars(select(RequestNote).order_by(RequestNote.id)).all()
+    assert [n.body for n in stored] == [
+        "Called her: prefers mornings",
+        "Second <b>note</b>\nwith two lines",
+    ]
+    page = viewer.get(url).get_data(as_text=True)
+    newest, oldest = page.index("Second &lt;b&gt;note"), page.index("prefers mornings")
+    assert newest < oldest  # newest first, escaped
+    author = session.get(Account, stored[0].author_id)
+    assert author.role is Role.COORDINATOR and author.email in page
+    assert (
+        stored[0].created_at.astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+        in page
+    )
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "request.noted")).all()
+    assert [(e.subject_id, e.actor_id, e.detail) for e in events] == [
+        (req.id, author.id, {"note_id": n.id}) for n in stored
+    ]
+    assert "request.noted" in page  # in the request's history too
+
+
+def test_a_note_shows_no_phone_number_until_revealed(coordinator, viewer, session):
+    req = builders.aid_request(session)
+    session.commit()
+    coordinator.post(f"/dashboard/requests/{req.id}/notes", data={"body": "son: 718-555-0199"})
+    for client in (viewer, coordinator):
+        page = client.get(f"/dashboard/requests/{req.id}").get_data(as_text=True)
+        assert "555-0199" not in page and "son:" in page
+    revealed = coordinator.post(f"/dashboard/requests/{req.id}/reveal").get_data(as_text=True)
+    assert "son: 718-555-0199" in revealed

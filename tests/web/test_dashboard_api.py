@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from mutualaid.models import AidRequest, Match, MatchStatus, RequestStatus, Role
+from mutualaid.models import AidRequest, Match, MatchStatus, RequestNote, RequestStatus, Role
 from mutualaid.services.accounts import new_api_token
 from tests import builders
 from tests.web.dashboard_helpers import account, fast_hashes, logged_in
@@ -163,3 +163,22 @@ def test_assign_preview_send_and_complete_through_the_api(client, session):
     assert statuses == {req.id: MatchStatus.COMPLETED, other.id: MatchStatus.PROPOSED}
     bad = client.post("/api/matching/send", headers=headers, json={"request_ids": "all"})
     assert bad.status_code == 422
+
+
+def test_notes_through_the_api(client, session):
+    req = builders.aid_request(session)
+    session.commit()
+    viewer, coordinator = token_for(session, Role.VIEWER), token_for(session, Role.COORDINATOR)
+    url = f"/api/requests/{req.id}/notes"
+    assert client.post(url, headers=viewer, json={"body": "no"}).status_code == 403
+    added = client.post(url, headers=coordinator, json={"body": "Rang twice, call 718 555 0199"})
+    assert added.status_code == 201
+    note = added.get_json()["note"]
+    assert note["author"].startswith("coordinator") and "0199" not in note["body"]
+    client.post(url, headers=coordinator, json={"body": "Second"})
+    listed = client.get(url, headers=viewer).get_json()["items"]
+    assert [n["body"] for n in listed] == ["Second", note["body"]]
+    for bad in ({}, {"body": 3}, {"body": "   "}, {"body": "x" * 2001}):
+        assert client.post(url, headers=coordinator, json=bad).status_code == 422, bad
+    assert client.get("/api/requests/999999/notes", headers=viewer).status_code == 404
+    assert session.scalar(select(func.count()).select_from(RequestNote)) == 2
