@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
     from mutualaid import logs
 
-    logs.configure(settings["LOG_LEVEL"])
+    logs.configure(settings["LOG_LEVEL"], settings["LOG_FORMAT"])
 
     from mutualaid.extensions import csrf, db, migrate
     from mutualaid.services.catalogues import load_categories

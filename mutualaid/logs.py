@@ -1,8 +1,11 @@
 """Logging: a request id on every line, and phone numbers scrubbed before anything is
-written — by the app, a library, or an exception's traceback."""
+written — by the app, a library, or an exception's traceback. Lines are plain text, or
+one JSON object each (LOG_FORMAT = "json") for a log collector."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import re
 import uuid
@@ -15,6 +18,13 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def redact(text: str) -> str:
     return _PHONE.sub("[number]", text)
+
+
+def _new_id() -> str:
+    """16 hex digits that never read as a phone number (which the scrubber would mangle)."""
+    while _PHONE.search(new := uuid.uuid4().hex[:16]):
+        pass
+    return new
 
 
 def _request_id() -> str:
@@ -46,27 +56,68 @@ def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     return record
 
 
-def configure(level: str) -> None:
-    """Install the scrubbing record factory and a format with the request id (idempotent)."""
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s] %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, request_id, and the
+    exception or stack when there is one — each already scrubbed by the record factory."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        if record.exc_info and not record.exc_text:  # a record made before configure()
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        return json.dumps(line, ensure_ascii=False)
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """The formatter for LOG_FORMAT: "text" or "json"."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+_handler: logging.Handler | None = None
+
+
+def configure(level: str, log_format: str = "text") -> None:
+    """Install the scrubbing record factory and, unless logging was set up elsewhere, a
+    handler on stderr in ``log_format`` (idempotent; a later call changes the format)."""
+    global _handler
     if logging.getLogRecordFactory() is not _record_factory:
         logging.setLogRecordFactory(_record_factory)
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s [req=%(request_id)s] %(message)s",
-    )
-    logging.getLogger().setLevel(level)
+    root = logging.getLogger()
+    if _handler is None or _handler not in root.handlers:
+        if root.handlers:  # the embedding program (or pytest) configured logging
+            _handler = None
+        else:
+            _handler = logging.StreamHandler()
+            root.addHandler(_handler)
+    if _handler is not None:
+        _handler.setFormatter(formatter(log_format))
+    root.setLevel(level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def init_app(app: Any) -> None:
-    """A request id per request: the caller's X-Request-ID when sane, else a new one;
-    echoed in the response."""
+    """A request id per request: the caller's X-Request-ID when sane (and not a phone
+    number), else a new one; echoed in the response."""
     from flask import g, request
 
     @app.before_request
     def _assign_request_id() -> None:
         given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+        g.request_id = given if _REQUEST_ID.match(given) and not _PHONE.search(given) else _new_id()
 
     @app.after_request
     def _echo_request_id(response: Any) -> Any:

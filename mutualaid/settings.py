@@ -148,6 +148,7 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
         lambda v: v in {"DEBUG", "INFO", "WARNING", "ERROR"},
         "DEBUG, INFO, WARNING or ERROR",
     )
+    require("LOG_FORMAT", lambda v: v in {"text", "json"}, '"text" or "json"')
     require("MAX_CONTENT_LENGTH", lambda v: v >= 1024, "at least 1024 bytes")
     require(
         "PUBLIC_BASE_URL",

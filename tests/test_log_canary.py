@@ -1,36 +1,40 @@
 """Canary: hundreds of texts with known phone numbers, SQL logging on, errors with numbers
-in them — and no number in any log line."""
+in them, numbers as request ids — and no number in any log line, as text or as JSON."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
 import pytest
 
+from mutualaid import logs as app_logs
 from mutualaid.worker import send_outbox
 from sms.transport import FakeSender, SendError
 from tests.sms_helpers import text
 
 
 class Collect(logging.Handler):
-    def __init__(self) -> None:
+    """Every line as the app writes it, in its LOG_FORMAT."""
+
+    def __init__(self, log_format: str) -> None:
         super().__init__(level=logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(name)s %(message)s"))
+        self.setFormatter(app_logs.formatter(log_format))
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
 
 
-@pytest.fixture
-def app_config() -> dict:
-    return {"LOG_LEVEL": "DEBUG", "SMS_RATE_LIMIT": 3}
+@pytest.fixture(params=["text", "json"])
+def app_config(request) -> dict:
+    return {"LOG_LEVEL": "DEBUG", "SMS_RATE_LIMIT": 3, "LOG_FORMAT": request.param}
 
 
 @pytest.fixture
-def logs():
-    handler = Collect()
+def logs(app):
+    handler = Collect(app.config["LOG_FORMAT"])
     root = logging.getLogger()
     sql = logging.getLogger("sqlalchemy.engine")
     root.addHandler(handler)
@@ -58,6 +62,9 @@ def test_no_phone_number_reaches_a_log_line(app, client, session, logs) -> None:
     for i, number in enumerate(numbers):
         for body in bodies[: 2 + i % 4]:
             assert text(client, app, number, body.format(n=number)).status_code == 200
+    # A caller may send anything as its request id, a number too.
+    for number in numbers[:5]:
+        client.get("/healthz", headers={"X-Request-ID": number[1:]})
     sender = FakeSender()
     sender.fail_for(
         numbers[0], SendError.from_code(21211, f"The 'To' number {numbers[0]} is not valid")
@@ -70,6 +77,8 @@ def test_no_phone_number_reaches_a_log_line(app, client, session, logs) -> None:
     )
 
     assert len(logs.lines) > 300
+    if app.config["LOG_FORMAT"] == "json":
+        assert all(json.loads(line)["message"] for line in logs.lines)
     digits = {re.sub(r"\D", "", n)[-10:] for n in numbers}
     for line in logs.lines:
         flat = re.sub(r"\D", "", line)
