@@ -40,7 +40,7 @@ from mutualaid.models import (
     utcnow,
 )
 from mutualaid.services import dashboard as queries
-from mutualaid.services import lifecycle, notes
+from mutualaid.services import lifecycle, message_search, notes
 from mutualaid.web.auth import require
 from mutualaid.web.ports import sms_context
 
@@ -474,6 +474,36 @@ def messages():
         "dashboard/messages.html",
         rows=queries.failed_messages(db.session),
         privacy=_privacy(),
+    )
+
+
+@bp.post("/messages/search")
+@require("read")
+def message_search_results():
+    """A search of the SMS log. Posted, never in the address: what is searched for may be a
+    phone number or a street. With ``reveal`` (coordinators), numbers and texts are shown
+    in full, and that is audited like any reveal."""
+    reveal = request.form.get("reveal") == "1"
+    if reveal and not current_user.can("act"):
+        abort(403)
+    form = {k: request.form.get(k, "") for k in ("q", "phone", "before")}
+    try:
+        query = message_search.MessageQuery.from_form(form, current_app.config["PHONE_REGION"])
+    except ValueError as exc:
+        return render_template(
+            "dashboard/message_search.html", form=form, error=str(exc), results=None
+        ), 422
+    results = message_search.search(db.session, query)
+    if reveal:
+        queries.reveal(db.session, current_user.actor, subject_type="messages", subject_id=None)
+        db.session.commit()
+    return render_template(
+        "dashboard/message_search.html",
+        form=form,
+        error=None,
+        results=results,
+        query=query,
+        privacy=_privacy(reveal),
     )
 
 

@@ -483,3 +483,90 @@ def test_a_note_shows_no_phone_number_until_revealed(coordinator, viewer, sessio
         assert "555-0199" not in page and "son:" in page
     revealed = coordinator.post(f"/dashboard/requests/{req.id}/reveal").get_data(as_text=True)
     assert "son: 718-555-0199" in revealed
+
+
+def _texts(session, person, *bodies, direction=MessageDirection.INBOUND, request=None):
+    for body in bodies:
+        session.add(
+            Message(
+                direction=direction,
+                person_id=person.id if person else None,
+                phone=person.phone if person else "+16465550999",
+                body=body,
+                status=MessageStatus.PROCESSED
+                if direction is MessageDirection.INBOUND
+                else MessageStatus.SENT,
+                request_id=request.id if request else None,
+            )
+        )
+    session.flush()
+
+
+def test_message_search_by_words_and_by_phone(coordinator, viewer, session):
+    rosa = builders.person(session, phone="+17185550142")
+    req = builders.aid_request(session, requester=rosa, ref="ROSA01")
+    helper = builders.person(session, phone="+17185550177")
+    offer = builders.offer(session, person=helper)
+    _texts(session, rosa, "Necesito MEDICÍNA por favor", "thank you", request=req)
+    _texts(session, helper, "Your medicina run is confirmed", direction=MessageDirection.OUTBOUND)
+    _texts(session, None, "medicine for a stranger")
+    session.commit()
+
+    def found(client, **form):
+        response = client.post("/dashboard/messages/search", data=form)
+        return response, response.get_data(as_text=True)
+
+    response, page = found(viewer, q="medicina")
+    assert response.status_code == 200 and "2 texts found" in page
+    assert f"/dashboard/requests/{req.id}" in page and "request ROSA01" in page
+    assert f"/dashboard/volunteers/{offer.id}" in page
+    assert "+17185550142" not in page and "7185550142" not in page and "••" in page
+    assert "Necesito" not in page  # texts stay hidden until a coordinator reveals them
+    # A phone number however it is written, matched exactly: both directions, only that person.
+    response, page = found(viewer, phone="(718) 555-0142")
+    assert "2 texts found" in page and "request ROSA01" in page and "volunteer V" not in page
+    assert "0142" not in page.split("<tbody>")[1]  # masked in the results
+    _, page = found(viewer, phone="718 555 0177", q="thank")
+    assert "0 texts found" in page
+    response, page = found(viewer, phone="555-01")
+    assert response.status_code == 422 and "not a phone number in region US" in page
+    response, page = found(viewer)
+    assert response.status_code == 422 and "type some words or a phone number" in page
+    # Coordinators may reveal, and it is audited; viewers may not.
+    assert found(viewer, q="medicina", reveal="1")[0].status_code == 403
+    _, page = found(coordinator, q="medicina", reveal="1")
+    assert "Necesito MEDICÍNA por favor" in page and "+17185550142" in page
+    reveals = session.scalars(select(AuditEvent).where(AuditEvent.action == "contact.revealed"))
+    assert [e.subject_type for e in reveals] == ["messages"]
+    # The search page never puts what was searched for into an address.
+    assert 'method="post"' in viewer.get("/dashboard/messages").get_data(as_text=True)
+
+
+def test_message_search_pages_and_scan_limit(session, app):
+    from mutualaid.services import message_search as ms
+
+    person = builders.person(session)
+    _texts(session, person, *[f"groceries {i}" if i % 3 == 0 else f"other {i}" for i in range(30)])
+    session.commit()
+    query = ms.MessageQuery(words="groceries")
+    first = ms.search(session, query, page_size=4, batch=5)
+    assert [h.message.body for h in first.hits] == [
+        "groceries 27",
+        "groceries 24",
+        "groceries 21",
+        "groceries 18",
+    ]
+    rest = ms.search(session, ms.MessageQuery("groceries", before=first.next_before), page_size=20)
+    assert [h.message.body for h in rest.hits] == [f"groceries {i}" for i in (15, 12, 9, 6, 3, 0)]
+    assert rest.next_before is None
+    # With a scan limit, a page says where it stopped, and the next goes on from there.
+    part = ms.search(session, query, page_size=20, scan_limit=10, batch=4)
+    assert part.stopped_early and part.scanned == 10
+    assert [h.message.body for h in part.hits] == ["groceries 27", "groceries 24", "groceries 21"]
+    more = ms.search(session, ms.MessageQuery("groceries", before=part.next_before), page_size=20)
+    assert more.hits[0].message.body == "groceries 18"
+    # By phone alone: plain pages of the newest.
+    by_phone = ms.search(session, ms.MessageQuery(phone=person.phone), page_size=25)
+    assert len(by_phone.hits) == 25 and by_phone.hits[0].message.body == "other 29"
+    tail = ms.search(session, ms.MessageQuery(phone=person.phone, before=by_phone.next_before))
+    assert len(tail.hits) == 5 and tail.next_before is None
