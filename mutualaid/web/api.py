@@ -8,12 +8,22 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mutualaid import jobs
 from mutualaid.extensions import csrf, db
-from mutualaid.models import AidRequest, Match, MatchStatus, Offer, Role, utcnow
+from mutualaid.models import (
+    AidRequest,
+    Channel,
+    Match,
+    MatchStatus,
+    Offer,
+    RequestStatus,
+    Role,
+    Urgency,
+    utcnow,
+)
 from mutualaid.services import dashboard as queries
 from mutualaid.services import lifecycle, notes
 from mutualaid.services.accounts import account_for_token
@@ -27,6 +37,7 @@ RIGHTS = {
     "read": {Role.VIEWER, Role.COORDINATOR, Role.ADMIN},
     "write": {Role.COORDINATOR, Role.ADMIN},
 }
+MAX_ID = 2**31 - 1  # the largest id an integer column holds (PostgreSQL's, and so ours)
 
 
 def require(action: str) -> Callable:
@@ -42,6 +53,8 @@ def require(action: str) -> Callable:
             if account.role not in RIGHTS[action]:
                 return _error(403, f"your role may not {action}")
             g.api_account = account
+            if any(v > MAX_ID for k, v in kwargs.items() if k.endswith("_id")):
+                return _error(404, "no such record")
             return view(*args, **kwargs)
 
         return wrapped
@@ -60,6 +73,25 @@ def _error(status: int, message: str):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     return _error(exc.code or 500, exc.description or exc.name)
+
+
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def _unrouted(exc: HTTPException):
+    """An address or method no route takes: JSON under /api/, the usual page elsewhere."""
+    if request.path.startswith(bp.url_prefix + "/"):
+        return _http_error(exc)
+    return exc
+
+
+def _body() -> dict:
+    """The JSON object sent, {} when there is none; a list or a number is refused (422)."""
+    body = request.get_json(silent=True)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        abort(422, "the body must be a JSON object")
+    return body
 
 
 def _actor() -> Actor:
@@ -172,8 +204,6 @@ def request_detail(request_id: int):
 def _request_or_404(request_id: int) -> AidRequest:
     req = db.session.get(AidRequest, request_id)
     if req is None:
-        from flask import abort
-
         abort(404, "no such request")
     return req
 
@@ -199,7 +229,7 @@ def request_notes(request_id: int):
 @require("write")
 def request_note_add(request_id: int):
     req = _request_or_404(request_id)
-    body = (request.get_json(silent=True) or {}).get("body")
+    body = _body().get("body")
     if not isinstance(body, str):
         return _error(422, "body (the note's text) is required")
     try:
@@ -216,8 +246,7 @@ def request_note_add(request_id: int):
 @require("write")
 def request_assign(request_id: int):
     req = _request_or_404(request_id)
-    body = request.get_json(silent=True) or {}
-    offer_id = body.get("volunteer_id")
+    offer_id = _body().get("volunteer_id")
     if not isinstance(offer_id, int) or isinstance(offer_id, bool):
         return _error(422, "volunteer_id (an integer) is required")
     options = queries.candidates(db.session, req, max_km=current_app.config["MAX_KM"], limit=10_000)
@@ -329,12 +358,12 @@ def runs():
 @bp.post("/matching/<any(preview, send):mode>")
 @require("write")
 def matching(mode: str):
-    body = request.get_json(silent=True) or {}
-    only = body.get("request_ids")
+    only = _body().get("request_ids")
     if only is not None and not (
-        isinstance(only, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in only)
+        isinstance(only, list)
+        and all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in only)
     ):
-        return _error(422, "request_ids must be a list of integers")
+        return _error(422, "request_ids must be a list of request ids (positive integers)")
     done = jobs.run_matching(
         current_app._get_current_object(),
         trigger="coordinator",
@@ -372,7 +401,9 @@ def figures():
     from zoneinfo import ZoneInfo
 
     days = request.args.get("days", "30")
-    days_n = min(int(days), 365) if days.isdigit() and int(days) > 0 else 30
+    # isdigit() alone lets "²" through, which int() cannot read; 5 digits are plenty.
+    days_n = int(days) if days.isascii() and days.isdigit() and len(days) < 6 else 30
+    days_n = min(days_n, 365) or 30
     fig = queries.figures(
         db.session, now=utcnow(), days=days_n, tz=ZoneInfo(current_app.config["TIMEZONE"])
     )
@@ -428,16 +459,32 @@ def _json(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _answers(op: dict, responses: dict, *, missing: bool = False, invalid: bool = False) -> dict:
+def _answers(
+    op: dict,
+    responses: dict,
+    *,
+    missing: bool = False,
+    invalid: bool = False,
+    conflict: bool = False,
+) -> dict:
     """``op`` with its own success ``responses`` (replacing the generic 200), and 404 for a
-    record that does not exist, 422 for a body it cannot take."""
+    record that does not exist, 422 for a body it cannot take, 409 for an action the
+    record's state (or another run) does not allow now."""
     op["responses"].pop("200", None)
     op["responses"].update(responses)
-    if missing:
-        op["responses"]["404"] = {"$ref": "#/components/responses/Error"}
-    if invalid:
-        op["responses"]["422"] = {"$ref": "#/components/responses/Error"}
+    for code, applies in (("404", missing), ("422", invalid), ("409", conflict)):
+        if applies:
+            op["responses"][code] = {"$ref": "#/components/responses/Error"}
     return op
+
+
+def _record(**properties: dict) -> dict:
+    """An object that always has all of ``properties``."""
+    return _object(required=list(properties), **properties)
+
+
+def _list_of(item: dict, **more: dict) -> dict:
+    return _record(**more, items={"type": "array", "items": item})
 
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -447,7 +494,114 @@ NOTE = _object(
     created_at={"type": "string", "format": "date-time"},
     body={"type": "string"},
 )
+INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+STRING = {"type": "string"}
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+NULLABLE_INTEGER = {"type": ["integer", "null"]}
+
+
+def _enum(values) -> dict:
+    return {"type": "string", "enum": [v.value for v in values]}
+
+
+REQUEST = _record(
+    id=INTEGER,
+    ref=STRING,
+    status=_enum(RequestStatus),
+    category=STRING,
+    urgency=_enum(Urgency),
+    channel=_enum(Channel),
+    place=STRING,
+    approx_location=STRING,
+    flagged=BOOLEAN,
+    flag_reason=NULLABLE_STRING,
+    requester_name=NULLABLE_STRING,
+    requester_phone=STRING,
+    details=STRING,
+    created_at=STRING,
+    matched_at=NULLABLE_STRING,
+    closed_at=NULLABLE_STRING,
+)
+MATCH = _record(
+    id=INTEGER,
+    request_id=INTEGER,
+    volunteer_id=INTEGER,
+    status=_enum(MatchStatus),
+    km=NULLABLE_NUMBER,
+    why=STRING,
+    run_id=NULLABLE_INTEGER,
+    proposed_at=STRING,
+    expires_at=NULLABLE_STRING,
+    answered_at=NULLABLE_STRING,
+)
+VOLUNTEER = _record(
+    id=INTEGER,
+    name=NULLABLE_STRING,
+    phone=STRING,
+    categories={"type": "array", "items": STRING},
+    place=STRING,
+    approx_location=STRING,
+    radius_km=NUMBER,
+    capacity=INTEGER,
+    load=INTEGER,
+    vetted=BOOLEAN,
+    paused=BOOLEAN,
+    blocked=BOOLEAN,
+)
+HISTORY = _record(
+    at=STRING,
+    actor_type=STRING,
+    actor_id=NULLABLE_INTEGER,
+    action=STRING,
+    from_state=NULLABLE_STRING,
+    to_state=NULLABLE_STRING,
+)
+RUN = _record(
+    id=INTEGER,
+    started_at=STRING,
+    trigger=STRING,
+    triggered_by=NULLABLE_INTEGER,
+    requests_considered=INTEGER,
+    volunteers_considered=INTEGER,
+    proposed=INTEGER,
+    unmatched=INTEGER,
+    total_km=NUMBER,
+    solve_seconds=NUMBER,
+    proven_optimal={"type": ["boolean", "null"]},
+)
+PLAN = _record(
+    dry_run=BOOLEAN,
+    proposed=INTEGER,
+    pairs={
+        "type": "array",
+        "items": _record(request_id=INTEGER, volunteer_id=INTEGER, km=NUMBER, why=STRING),
+    },
+    unmatched={
+        "type": "array",
+        "items": _record(request_id=INTEGER, reason=STRING, detail=STRING),
+    },
+    requests_considered=INTEGER,
+    volunteers_considered=INTEGER,
+)
+FIGURES = _record(
+    days=INTEGER,
+    requests=INTEGER,
+    served=INTEGER,
+    share_served=NULLABLE_NUMBER,
+    median_hours_to_acceptance=NULLABLE_NUMBER,
+    p90_hours_to_acceptance=NULLABLE_NUMBER,
+    per_day={"type": "array", "items": _record(date=STRING, requests=INTEGER)},
+    by_category={
+        "type": "array",
+        "items": _record(
+            category=STRING, requests=INTEGER, served=INTEGER, median_hours=NULLABLE_NUMBER
+        ),
+    },
+)
 PAGE = _query("page", {"type": "integer", "minimum": 1})
+PAGED = {"total": INTEGER, "page": INTEGER, "page_size": INTEGER}
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -471,24 +625,38 @@ OPENAPI: dict[str, Any] = {
     },
     "paths": {
         "/api/requests": {
-            "get": _op(
-                "List requests",
-                "read",
-                params=[
-                    _query("state", {"enum": ["open", "matched", "completed", "cancelled"]}),
-                    _query("category", {"type": "string"}),
-                    _query("urgency", {"enum": ["normal", "soon", "urgent"]}),
-                    _query("channel", {"enum": ["sms", "web", "coordinator"]}),
-                    _query("flagged", {"enum": ["1"]}),
-                    _query("older_than_hours", {"type": "integer"}),
-                    _query("sort", {"enum": list(queries.SORTS)}),
-                    PAGE,
-                ],
+            "get": _answers(
+                _op(
+                    "List requests",
+                    "read",
+                    params=[
+                        _query("state", {"enum": ["open", "matched", "completed", "cancelled"]}),
+                        _query("category", {"type": "string"}),
+                        _query("urgency", {"enum": ["normal", "soon", "urgent"]}),
+                        _query("channel", {"enum": ["sms", "web", "coordinator"]}),
+                        _query("flagged", {"enum": ["1"]}),
+                        _query("older_than_hours", {"type": "integer"}),
+                        _query("sort", {"enum": list(queries.SORTS)}),
+                        PAGE,
+                    ],
+                ),
+                {"200": _json("A page of requests", _list_of(REQUEST, **PAGED))},
             )
         },
         "/api/requests/{request_id}": {
-            "get": _op(
-                "A request, its matches and history", "read", params=[_path_id("request_id")]
+            "get": _answers(
+                _op("A request, its matches and history", "read", params=[_path_id("request_id")]),
+                {
+                    "200": _json(
+                        "The request",
+                        _record(
+                            request=REQUEST,
+                            matches={"type": "array", "items": MATCH},
+                            history={"type": "array", "items": HISTORY},
+                        ),
+                    )
+                },
+                missing=True,
             )
         },
         "/api/requests/{request_id}/notes": {
@@ -517,69 +685,115 @@ OPENAPI: dict[str, Any] = {
             ),
         },
         "/api/requests/{request_id}/assign": {
-            "post": _op(
-                "Assign a volunteer by hand (accepted at once)",
-                "write",
-                params=[_path_id("request_id")],
-                body={
-                    "type": "object",
-                    "required": ["volunteer_id"],
-                    "properties": {"volunteer_id": {"type": "integer"}},
-                },
+            "post": _answers(
+                _op(
+                    "Assign a volunteer by hand (accepted at once)",
+                    "write",
+                    params=[_path_id("request_id")],
+                    body=_object(required=["volunteer_id"], volunteer_id=INTEGER),
+                ),
+                {"201": _json("The match made", _record(match=MATCH))},
+                missing=True,
+                invalid=True,
+                conflict=True,
             )
         },
-        "/api/requests/{request_id}/cancel": {
-            "post": _op("Cancel a request", "write", params=[_path_id("request_id")])
-        },
-        "/api/requests/{request_id}/complete": {
-            "post": _op("Complete the accepted match", "write", params=[_path_id("request_id")])
+        **{
+            f"/api/requests/{{request_id}}/{action}": {
+                "post": _answers(
+                    _op(summary, "write", params=[_path_id("request_id")]),
+                    {"200": _json("The request now", _record(request=REQUEST))},
+                    missing=True,
+                    conflict=True,
+                )
+            }
+            for action, summary in (
+                ("cancel", "Cancel a request"),
+                ("complete", "Complete the accepted match"),
+            )
         },
         "/api/volunteers": {
-            "get": _op(
-                "List volunteers",
-                "read",
-                params=[
-                    _query("category", {"type": "string"}),
-                    _query("vetted", {"enum": ["yes", "no"]}),
-                    _query("paused", {"enum": ["yes", "no"]}),
-                    PAGE,
-                ],
+            "get": _answers(
+                _op(
+                    "List volunteers",
+                    "read",
+                    params=[
+                        _query("category", {"type": "string"}),
+                        _query("vetted", {"enum": ["yes", "no"]}),
+                        _query("paused", {"enum": ["yes", "no"]}),
+                        PAGE,
+                    ],
+                ),
+                {"200": _json("A page of volunteers", _list_of(VOLUNTEER, **PAGED))},
             )
         },
         "/api/volunteers/{volunteer_id}": {
-            "get": _op("A volunteer and their tasks", "read", params=[_path_id("volunteer_id")])
+            "get": _answers(
+                _op("A volunteer and their tasks", "read", params=[_path_id("volunteer_id")]),
+                {
+                    "200": _json(
+                        "The volunteer",
+                        _record(volunteer=VOLUNTEER, matches={"type": "array", "items": MATCH}),
+                    )
+                },
+                missing=True,
+            )
         },
         **{
             f"/api/volunteers/{{volunteer_id}}/{action}": {
-                "post": _op(
-                    f"{action.capitalize()} a volunteer", "write", params=[_path_id("volunteer_id")]
+                "post": _answers(
+                    _op(
+                        f"{action.capitalize()} a volunteer",
+                        "write",
+                        params=[_path_id("volunteer_id")],
+                    ),
+                    {
+                        "200": _json(
+                            "Whether it changed, and the volunteer now",
+                            _record(changed=BOOLEAN, volunteer=VOLUNTEER),
+                        )
+                    },
+                    missing=True,
                 )
             }
             for action in ("vet", "pause", "resume", "block")
         },
-        "/api/runs": {"get": _op("Recent matching runs", "read")},
+        "/api/runs": {
+            "get": _answers(
+                _op("Recent matching runs", "read"),
+                {"200": _json("The latest runs, newest first", _list_of(RUN))},
+            )
+        },
         **{
             f"/api/matching/{mode}": {
-                "post": _op(
-                    "Preview the next matching run (nothing sent)"
-                    if mode == "preview"
-                    else "Run matching and send the proposals",
-                    "write",
-                    body={
-                        "type": "object",
-                        "properties": {
-                            "request_ids": {"type": "array", "items": {"type": "integer"}}
-                        },
-                    },
+                "post": _answers(
+                    _op(
+                        "Preview the next matching run (nothing sent)"
+                        if mode == "preview"
+                        else "Run matching and send the proposals",
+                        "write",
+                        body=_object(
+                            request_ids={
+                                "type": "array",
+                                "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                            }
+                        ),
+                    ),
+                    {"200": _json("The plan", PLAN)},
+                    invalid=True,
+                    conflict=True,
                 )
             }
             for mode in ("preview", "send")
         },
         "/api/figures": {
-            "get": _op(
-                "Requests per day, share served, time to acceptance",
-                "read",
-                params=[_query("days", {"type": "integer", "minimum": 1, "maximum": 365})],
+            "get": _answers(
+                _op(
+                    "Requests per day, share served, time to acceptance",
+                    "read",
+                    params=[_query("days", {"type": "integer", "minimum": 1, "maximum": 365})],
+                ),
+                {"200": _json("The figures", FIGURES)},
             )
         },
     },
