@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from mutualaid import jobs
 from mutualaid.extensions import db
@@ -40,7 +41,8 @@ from mutualaid.models import (
     utcnow,
 )
 from mutualaid.services import dashboard as queries
-from mutualaid.services import lifecycle, message_search, notes
+from mutualaid.services import lifecycle, matching_runs, message_search, notes, previews
+from mutualaid.services.links import proposal_link
 from mutualaid.web.auth import require
 from mutualaid.web.ports import sms_context
 
@@ -315,17 +317,19 @@ def matching():
 
 
 def _matching_page(plan=None, run=None, status: int = 200):
-    pairs, unmatched = [], []
+    pairs, unmatched, sealed = [], [], ""
     if plan is not None:
-        req_ids = [int(p.need[1:]) for p in plan.result.pairs]
+        previewed = previews.pairs_of(plan)
+        req_ids = [p.request_id for p in previewed]
         req_ids += [int(u.need[1:]) for u in plan.result.unmatched]
         reqs = queries.requests_by_ref(db.session, req_ids)
-        offers = queries.offers_by_id(db.session, [int(p.volunteer[1:]) for p in plan.result.pairs])
-        pairs = [
-            (p, reqs.get(int(p.need[1:])), offers.get(int(p.volunteer[1:])))
-            for p in plan.result.pairs
-        ]
+        offers = queries.offers_by_id(db.session, [p.offer_id for p in previewed])
+        pairs = [(p, reqs.get(p.request_id), offers.get(p.offer_id)) for p in previewed]
         unmatched = [(u, reqs.get(int(u.need[1:]))) for u in plan.result.unmatched]
+        sealed = _preview_seal().dumps([p.as_list() for p in previewed])
+        form_size = len(sealed) + sum(len(f"&request={p.request_id}") for p in previewed)
+        if form_size > current_app.config["MAX_CONTENT_LENGTH"] - 4096:
+            sealed = ""  # too many pairs to post back: the page offers a fresh run instead
     return render_template(
         "dashboard/matching.html",
         runs=queries.recent_runs(db.session),
@@ -333,7 +337,25 @@ def _matching_page(plan=None, run=None, status: int = 200):
         run=run,
         pairs=pairs,
         unmatched=unmatched,
+        sealed=sealed,
     ), status
+
+
+PREVIEW_MAX_AGE = 3600  # seconds a preview may be sent after it was shown
+
+
+def _preview_seal() -> URLSafeTimedSerializer:
+    """Signs the previewed pairs into the page, so "send" proposes exactly those."""
+    return URLSafeTimedSerializer(current_app.secret_key, salt="dashboard.matching-preview")
+
+
+def _previewed_pairs(token: str) -> list[previews.PreviewPair] | None:
+    """The pairs a preview showed, or None for a preview too old, altered or not one."""
+    try:
+        rows = _preview_seal().loads(token, max_age=PREVIEW_MAX_AGE)
+        return [previews.PreviewPair.from_list(row) for row in rows]
+    except (BadData, TypeError, ValueError):
+        return None
 
 
 @bp.post("/matching/preview")
@@ -355,17 +377,12 @@ def matching_preview():
 @bp.post("/matching/send")
 @require("act")
 def matching_send():
-    only = None
+    """Without a preview: a full run, sent at once. With one: exactly the checked pairs of
+    that preview (those still possible), and nothing for the unchecked requests."""
     if request.form.get("selection") == "1":
-        only = {int(v) for v in request.form.getlist("request") if v.isdigit()}
-        if not only:
-            flash("No pair was kept: nothing sent.")
-            return redirect(url_for("dashboard.matching"), code=303)
+        return _send_previewed()
     done = jobs.run_matching(
-        current_app._get_current_object(),
-        trigger="coordinator",
-        triggered_by=current_user.id,
-        only_requests=only,
+        current_app._get_current_object(), trigger="coordinator", triggered_by=current_user.id
     )
     if done is None:
         flash("Another matching run is in progress; try again in a moment.")
@@ -373,6 +390,51 @@ def matching_send():
         run, _plan = done
         flash(f"Matching run sent: {run.proposed} proposed, {run.unmatched} unmatched.")
     return redirect(url_for("dashboard.matching"), code=303)
+
+
+SKIPPED_SHOWN = 20
+
+
+def _send_previewed():
+    back = redirect(url_for("dashboard.matching"), code=303)
+    previewed = _previewed_pairs(request.form.get("plan", ""))
+    if previewed is None:
+        flash("That preview can no longer be sent (older than an hour, or not a preview): "
+              "preview again.")  # fmt: skip
+        return back
+    kept = {int(v) for v in request.form.getlist("request") if v.isdigit() and len(v) < 12}
+    chosen = [p for p in previewed if p.request_id in kept]
+    if not chosen:
+        flash("No pair was kept: nothing sent.")
+        return back
+    if not matching_runs.run_lock(db.session):
+        db.session.rollback()
+        flash("Another matching run is in progress; try again in a moment.")
+        return back
+    secret, base = current_app.config["SECRET_KEY"], current_app.config["PUBLIC_BASE_URL"]
+    sent = previews.send_previewed(
+        db.session,
+        sms_context(db.session),
+        chosen,
+        categories=_categories(),
+        max_km=current_app.config["MAX_KM"],
+        actor=current_user.actor,
+        started_at=utcnow(),
+        link_for=lambda match: proposal_link(base, secret, match),
+    )
+    db.session.commit()
+    left_open = len(previewed) - len(chosen)
+    flash(
+        f"Sent {len(sent.proposed)} of the {len(chosen)} checked proposals as previewed; "
+        f"{left_open} unchecked requests left open."
+    )
+    if sent.skipped:
+        flash(f"{len(sent.skipped)} not sent, because the data changed since the preview:")
+        for s in sent.skipped[:SKIPPED_SHOWN]:
+            flash(f"{s.ref or s.pair.request_id} with V{s.pair.offer_id}: {s.reason}.")
+        if len(sent.skipped) > SKIPPED_SHOWN:
+            flash(f"… and {len(sent.skipped) - SKIPPED_SHOWN} more (see the audit log).")
+    return back
 
 
 # --- Map, figures, export, audit ------------------------------------------------------

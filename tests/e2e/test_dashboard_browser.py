@@ -147,7 +147,8 @@ def test_a_coordinators_round(quiet_server, browser) -> None:
 
         # Send it.
         page.get_by_role("button", name="Send the checked proposals").click()
-        assert "Matching run sent: 1 proposed" in page.get_by_role("status").inner_text()
+        sent = page.get_by_role("status").inner_text()
+        assert "Sent 1 of the 1 checked proposals as previewed" in sent
         proposed = _rows(quiet_server.database_url, "SELECT request_id, status FROM matches")
         assert [m["status"] for m in proposed] == ["proposed"]
         screenshot(page, "dashboard-matching-sent")

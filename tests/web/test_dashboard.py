@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -200,35 +201,144 @@ def test_volunteer_vet_pause_resume_block(coordinator, session):
     )
 
 
+def _preview(client) -> tuple[str, dict[str, str]]:
+    """The preview page, and the send form it holds: the signed plan, the checked pairs."""
+    page = client.post("/dashboard/matching/preview").get_data(as_text=True)
+    plan = re.search(r'name="plan" value="([^"]+)"', page)
+    checked = re.findall(r'type="checkbox" name="request" value="(\d+)" checked', page)
+    return page, {"selection": "1", "plan": plan[1] if plan else "", "request": checked}
+
+
+def _matches(session) -> dict[int, tuple[int, MatchStatus]]:
+    session.expire_all()
+    return {m.request_id: (m.offer_id, m.status) for m in session.scalars(select(Match))}
+
+
 def test_matching_preview_then_send(coordinator, session):
     req = builders.aid_request(session, lat=40.68, lon=-73.95)
     lonely = builders.aid_request(session, category="rides", lat=40.68, lon=-73.95)
     offer = builders.offer(session, lat=40.681, lon=-73.951, vetted=True)
     session.commit()
-    preview = coordinator.post("/dashboard/matching/preview")
-    text = preview.get_data(as_text=True)
-    assert preview.status_code == 200
+    text, form = _preview(coordinator)
     assert req.ref in text and f"V{offer.id}" in text and lonely.ref in text
     assert "Nothing has been sent" in text
     assert session.scalar(select(func.count()).select_from(Match)) == 0  # a dry run
-    response = coordinator.post(
-        "/dashboard/matching/send", data={"selection": "1", "request": str(req.id)}
-    )
+    response = coordinator.post("/dashboard/matching/send", data=form)
     assert response.status_code == 303
-    session.expire_all()
-    match = session.scalar(select(Match))
-    assert match.request_id == req.id and match.status is MatchStatus.PROPOSED
+    assert _matches(session) == {req.id: (offer.id, MatchStatus.PROPOSED)}
     run = session.scalar(select(MatchingRun).where(MatchingRun.dry_run.is_(False)))
     assert run.trigger == "coordinator" and run.triggered_by is not None
+    assert (run.proposed, run.requests_considered) == (1, 1)
     page = coordinator.get("/dashboard/matching").get_data(as_text=True)
-    assert "coordinator" in page
+    assert "Sent 1 of the 1 checked proposals as previewed" in page
+
+
+def test_unchecking_a_pair_sends_the_others_exactly_as_previewed(coordinator, session):
+    """A can only be reached by X; B is nearer X than Y. The optimum serves both (A-X,
+    B-Y). Unchecking A must send B-Y as shown, not re-solve B alone (which would take X)."""
+    x = builders.offer(session, lat=40.680, lon=-73.950, radius_km=5.0)
+    y = builders.offer(session, lat=40.680, lon=-73.880, radius_km=5.0)
+    a = builders.aid_request(session, lat=40.680, lon=-73.990)
+    b = builders.aid_request(session, lat=40.680, lon=-73.930)
+    session.commit()
+    _, form = _preview(coordinator)
+    assert sorted(form["request"]) == sorted([str(a.id), str(b.id)])
+    form["request"] = [str(b.id)]
+    page = coordinator.post("/dashboard/matching/send", data=form, follow_redirects=True)
+    assert _matches(session) == {b.id: (y.id, MatchStatus.PROPOSED)}
+    assert session.get(AidRequest, a.id).status is RequestStatus.OPEN
+    text = page.get_data(as_text=True)
+    assert "Sent 1 of the 1 checked proposals as previewed; 1 unchecked requests left open" in text
+    proposal = session.scalar(select(Match))
+    assert proposal.km == pytest.approx(4.2, abs=0.1) and proposal.why and x.id != y.id
+
+
+def test_pairs_that_changed_since_the_preview_are_skipped_and_named(coordinator, session):
+    def cluster(i: int, **offer_fields):
+        lon = -73.95 + 0.3 * i  # 25 km apart: each request can reach only its own volunteer
+        offer = builders.offer(session, lat=40.68, lon=lon, **offer_fields)
+        return builders.aid_request(session, lat=40.68, lon=lon + 0.001), offer
+
+    (gone, _), (paused_for, paused), (full_for, full), (fine, fine_offer) = (
+        cluster(0),
+        cluster(1),
+        cluster(2, capacity=1),
+        cluster(3),
+    )
+    session.commit()
+    _, form = _preview(coordinator)
+    assert len(form["request"]) == 4
+    # Meanwhile: a request is cancelled, a volunteer pauses, another is given a new request
+    # by hand.
+    other = builders.aid_request(session, lat=40.68, lon=-73.95 + 0.6)
+    session.commit()
+    coordinator.post(f"/dashboard/requests/{gone.id}/cancel")
+    coordinator.post(f"/dashboard/volunteers/{paused.id}/pause")
+    coordinator.post(f"/dashboard/requests/{other.id}/assign", data={"offer_id": str(full.id)})
+    page = coordinator.post("/dashboard/matching/send", data=form, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "Sent 1 of the 4 checked proposals as previewed" in text
+    assert "3 not sent, because the data changed since the preview" in text
+    assert f"{gone.ref} with V" in text and "the request is cancelled now" in text
+    assert f"{paused_for.ref} with V{paused.id}: the volunteer paused" in text
+    assert f"{full_for.ref} with V{full.id}: the volunteer has no free capacity now" in text
+    assert _matches(session) == {
+        fine.id: (fine_offer.id, MatchStatus.PROPOSED),
+        other.id: (full.id, MatchStatus.ACCEPTED),
+    }
+    event = session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "matching.sent_as_previewed")
+    )
+    assert event.detail["proposed"] == 1 and len(event.detail["skipped"]) == 3
+    # Sent twice (a double click): nothing more is proposed.
+    again = coordinator.post("/dashboard/matching/send", data=form, follow_redirects=True)
+    assert "Sent 0 of the 4" in again.get_data(as_text=True)
+    assert "the request already has a proposal or a volunteer" in again.get_data(as_text=True)
+    assert len(_matches(session)) == 2
+
+
+def test_a_preview_altered_or_too_old_is_not_sent(coordinator, session, monkeypatch):
+    import itsdangerous
+
+    builders.aid_request(session)
+    builders.offer(session)
+    session.commit()
+    _, form = _preview(coordinator)
+    altered = dict(form, plan=form["plan"][:-3] + "AAA")
+    page = coordinator.post("/dashboard/matching/send", data=altered, follow_redirects=True)
+    assert "That preview can no longer be sent" in page.get_data(as_text=True)
+    real = itsdangerous.TimestampSigner.get_timestamp
+    monkeypatch.setattr(
+        itsdangerous.TimestampSigner, "get_timestamp", lambda self: real(self) - 3700
+    )
+    _, old = _preview(coordinator)
+    monkeypatch.undo()
+    page = coordinator.post("/dashboard/matching/send", data=old, follow_redirects=True)
+    assert "That preview can no longer be sent" in page.get_data(as_text=True)
+    assert _matches(session) == {}
+
+
+@pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 4600}])
+def test_a_preview_too_large_to_post_back_offers_a_fresh_run(app, session):
+    coordinator = logged_in(app, session, Role.COORDINATOR)
+    for i in range(40):
+        builders.offer(session, lat=40.68, lon=-73.95 + 0.3 * i)
+        builders.aid_request(session, lat=40.68, lon=-73.95 + 0.3 * i)
+    session.commit()
+    page, form = _preview(coordinator)
+    assert "Preview: 40 proposals" in page and "Too many pairs to send from this page" in page
+    assert not form["plan"] and 'id="send"' not in page and 'id="send-now"' in page
 
 
 def test_sending_after_excluding_every_pair_sends_nothing(coordinator, session):
     builders.aid_request(session)
     builders.offer(session)
     session.commit()
-    coordinator.post("/dashboard/matching/send", data={"selection": "1"})
+    _, form = _preview(coordinator)
+    page = coordinator.post(
+        "/dashboard/matching/send", data=dict(form, request=[]), follow_redirects=True
+    )
+    assert "No pair was kept: nothing sent." in page.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Match)) == 0
 
 
