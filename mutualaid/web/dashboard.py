@@ -44,6 +44,7 @@ from mutualaid.services import dashboard as queries
 from mutualaid.services import lifecycle, matching_runs, message_search, notes, previews
 from mutualaid.services.links import proposal_link
 from mutualaid.web.auth import require
+from mutualaid.web.i18n import current_language
 from mutualaid.web.ports import sms_context
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -471,8 +472,16 @@ def figures():
         db.session, now=utcnow(), days=days_n, tz=ZoneInfo(current_app.config["TIMEZONE"])
     )
     top = max([n for _, n in fig.days] + [1])
+    lang = current_language()
+    labels = {key: c.label(lang) for key, c in _categories().items()}
     return render_template(
-        "dashboard/figures.html", fig=fig, days=days_n, top=top, categories=_categories()
+        "dashboard/figures.html",
+        fig=fig,
+        days=days_n,
+        top=top,
+        categories=_categories(),
+        category_bars=[(labels.get(c, c), n, served) for c, n, served, _ in fig.by_category],
+        area_bars=fig.by_area,
     )
 
 

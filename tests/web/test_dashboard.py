@@ -369,6 +369,45 @@ def test_figures(viewer, session):
     assert "<svg" in page
 
 
+def test_figures_chart_by_category_and_area(viewer, session):
+    now = utcnow()
+    for category, area, served in [
+        ("groceries", "Bed-Stuy", True),
+        ("groceries", "Bed-Stuy", False),
+        ("groceries", "Crown Heights", True),
+        ("meals", "Crown Heights", False),
+    ]:
+        builders.aid_request(
+            session,
+            category=category,
+            location_label=area,
+            created_at=now - dt.timedelta(hours=3),
+            matched_at=now - dt.timedelta(hours=1) if served else None,
+            status=RequestStatus.MATCHED if served else RequestStatus.OPEN,
+        )
+    session.commit()
+    page = viewer.get("/dashboard/figures").get_data(as_text=True)
+    for chart, rows in (
+        ("by-category", {"Groceries": (3, 2), "Hot meals": (1, 0)}),
+        ("by-area", {"Bed-Stuy": (2, 1), "Crown Heights": (2, 1)}),
+    ):
+        svg = page.split(f'id="{chart}"')[1].split("</svg>")[0]
+        # Accessible: a role, a title and a description that carries the numbers.
+        assert f'aria-labelledby="{chart}-title {chart}-desc"' in page
+        assert f'<title id="{chart}-title">Requests and how many found a volunteer' in svg
+        desc = svg.split(f'<desc id="{chart}-desc">')[1].split("</desc>")[0]
+        for label, (total, served) in rows.items():
+            assert f"{label}: {total}, {served} served." in desc
+            assert f">{label}</text>" in svg and f"{total} ({served} served)" in svg
+        # The longest bar is the largest count; the served part is in proportion.
+        widths = [float(w) for w in re.findall(r'width="([\d.]+)" height="18" class="bar-total"', svg)]
+        assert max(widths) == pytest.approx(380.0) and len(widths) == len(rows)
+        assert "<script" not in svg and " style=" not in svg
+    # The same numbers as a table.
+    table = page.split('aria-labelledby="by-category-h"')[1].split("</table>")[0]
+    assert "<td>Groceries</td><td>3</td><td>2</td>" in table
+
+
 def test_percentile():
     assert percentile([], 50) is None
     assert percentile([4.0], 90) == 4.0
