@@ -400,7 +400,8 @@ def test_figures_chart_by_category_and_area(viewer, session):
             assert f"{label}: {total}, {served} served." in desc
             assert f">{label}</text>" in svg and f"{total} ({served} served)" in svg
         # The longest bar is the largest count; the served part is in proportion.
-        widths = [float(w) for w in re.findall(r'width="([\d.]+)" height="18" class="bar-total"', svg)]
+        bars = re.findall(r'width="([\d.]+)" height="18" class="bar-total"', svg)
+        widths = [float(w) for w in bars]
         assert max(widths) == pytest.approx(380.0) and len(widths) == len(rows)
         assert "<script" not in svg and " style=" not in svg
     # The same numbers as a table.
