@@ -123,7 +123,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    config = {"ENV": "production", "SECRET_KEY": "bench-secret-key-0123456789", "DATABASE_URL": url}
+    config = {
+        "ENV": "production",
+        "SECRET_KEY": "bench-secret-key-0123456789",
+        "DATA_KEY": "be" * 64,
+        "DATABASE_URL": url,
+    }
     config["WTF_CSRF_ENABLED"] = False
     app = create_app(config)
     with app.app_context():

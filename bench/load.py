@@ -177,6 +177,7 @@ class Service:
             **{k: v for k, v in os.environ.items() if not k.startswith("MUTUALAID_")},
             "DATABASE_URL": database_url,
             "MUTUALAID_SECRET_KEY": "bench-secret-key-0123456789",
+            "MUTUALAID_DATA_KEY": "be" * 64,
             "MUTUALAID_SMS_BACKEND": "twilio",
             "MUTUALAID_TWILIO_ACCOUNT_SID": ACCOUNT,
             "MUTUALAID_TWILIO_AUTH_TOKEN": TOKEN,

@@ -45,8 +45,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     with app.app_context():
         from mutualaid.db import configure_engine
+        from mutualaid.models.crypto import Cipher, parse_key, use_cipher
 
         configure_engine(db.engine)
+        old_keys = [parse_key(settings["DATA_KEY_OLD"])] if settings["DATA_KEY_OLD"] else []
+        cipher = Cipher(parse_key(settings["DATA_KEY"]), old_keys)
+        use_cipher(db.engine, cipher)
+        app.extensions["data_cipher"] = cipher
 
     app.extensions["categories"] = load_categories(CONFIG_DIR / "categories.toml")
     i18n.init_app(app)

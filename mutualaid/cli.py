@@ -38,6 +38,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(simulate)
     app.cli.add_command(purge)
     app.cli.add_command(recover_inbound)
+    app.cli.add_command(rotate_data_key)
 
 
 @click.command("create-user")
@@ -179,6 +180,7 @@ def simulate(
                 "DATABASE_URL": f"sqlite:///{folder}/day.db",
                 "LOG_LEVEL": "WARNING",
                 "SECRET_KEY": current_app.config["SECRET_KEY"],
+                "DATA_KEY": current_app.config["DATA_KEY"],
                 "ENV": current_app.config["ENV"],
             }
         )
@@ -215,6 +217,21 @@ def purge() -> None:
         f"Erased {report.requests} closed requests, {report.people} people, "
         f"{report.messages} messages."
     )
+
+
+@click.command("rotate-data-key")
+def rotate_data_key() -> None:
+    """Re-encrypt phone numbers, addresses and texts with DATA_KEY, reading those still
+    under the previous key with DATA_KEY_OLD. Stop the web and the worker first."""
+    from mutualaid.models import Base
+    from mutualaid.models.crypto import reencrypt
+
+    if not current_app.config["DATA_KEY_OLD"]:
+        raise click.ClickException("DATA_KEY_OLD: set it to the previous key to rotate from")
+    cipher = current_app.extensions["data_cipher"]
+    changed = reencrypt(db.session.connection(), Base.metadata, cipher)
+    db.session.commit()
+    click.echo(f"Re-encrypted {changed} values with the new DATA_KEY; remove DATA_KEY_OLD now.")
 
 
 @click.command("recover-inbound")

@@ -5,7 +5,8 @@ workers, default 2), DATABASE_URL and MUTUALAID_DEMO=0 (no demo data, production
 mode), like a real deployment on one machine. With demo data it runs in development
 mode unless MUTUALAID_ENV says otherwise, which turns on the SMS simulator (/dev/sms).
 Without a SECRET_KEY in the environment it generates one once into instance/secret_key
-(mode 0600), so sessions survive restarts.
+(mode 0600), so sessions survive restarts; likewise a MUTUALAID_DATA_KEY into
+instance/data_key, which encrypts phone numbers and addresses: losing that file loses them.
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 INSTANCE = Path("instance")
 
 
-def _secret_key() -> str:
-    path = INSTANCE / "secret_key"
+def _kept(name: str, generate: Callable[[], str]) -> str:
+    """instance/<name>, written once (mode 0600) with ``generate()`` and read ever after."""
+    path = INSTANCE / name
     if not path.exists():
         INSTANCE.mkdir(exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
+            f.write(generate())
     return path.read_text().strip()
 
 
@@ -56,7 +59,11 @@ def prepare() -> None:
 
 def main() -> int:
     if not (os.environ.get("SECRET_KEY") or os.environ.get("MUTUALAID_SECRET_KEY")):
-        os.environ["MUTUALAID_SECRET_KEY"] = _secret_key()
+        os.environ["MUTUALAID_SECRET_KEY"] = _kept("secret_key", lambda: secrets.token_urlsafe(48))
+    if not os.environ.get("MUTUALAID_DATA_KEY"):
+        from mutualaid.models.crypto import generate_key
+
+        os.environ["MUTUALAID_DATA_KEY"] = _kept("data_key", generate_key)
     if os.environ.get("MUTUALAID_DEMO", "1") != "0":
         # Trying it out: the SMS simulator at /dev/sms is on. MUTUALAID_DEMO=0 runs production.
         os.environ.setdefault("MUTUALAID_ENV", "development")

@@ -126,6 +126,7 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     elif len(settings["SECRET_KEY"]) < 16:
         raise ConfigError("SECRET_KEY: too short; use at least 16 random characters")
 
+    _validate_data_keys(settings)
     settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"], instance_path)
     require("TIMEZONE", _is_timezone, "an IANA time zone such as America/New_York")
     require(
@@ -216,6 +217,29 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
         places = CONFIG_DIR / places
     if settings["PLACES_FILE"] and not places.exists():
         raise ConfigError(f"PLACES_FILE: no such file {places}")
+
+
+def _validate_data_keys(settings: dict[str, Any]) -> None:
+    """DATA_KEY: required outside development and tests, where it is derived from
+    SECRET_KEY; DATA_KEY_OLD: optional. Both become url-safe base64 of the 64 bytes."""
+    from mutualaid.models.crypto import DataKeyError, derive_key, encode_key, parse_key
+
+    if not settings["DATA_KEY"]:
+        if settings["ENV"] != "development" and not settings.get("TESTING"):
+            raise ConfigError(
+                "DATA_KEY: missing. Set MUTUALAID_DATA_KEY to 64 random bytes (url-safe base64 "
+                "or hex) and keep it safe: it encrypts phone numbers and addresses. Only "
+                "ENV=development may run without one."
+            )
+        settings["DATA_KEY"] = encode_key(derive_key(settings["SECRET_KEY"]))
+    for name in ("DATA_KEY", "DATA_KEY_OLD"):
+        if settings[name]:
+            try:
+                settings[name] = encode_key(parse_key(settings[name]))
+            except DataKeyError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+    if settings["DATA_KEY_OLD"] == settings["DATA_KEY"]:
+        settings["DATA_KEY_OLD"] = ""
 
 
 def _is_timezone(name: str) -> bool:

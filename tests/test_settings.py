@@ -12,7 +12,8 @@ import pytest
 from mutualaid import create_app
 from mutualaid.settings import ConfigError, database_url, load_settings
 
-GOOD = {"MUTUALAID_SECRET_KEY": "a-long-enough-secret-key"}
+DATA_KEY = "ab" * 64  # 64 bytes in hex
+GOOD = {"MUTUALAID_SECRET_KEY": "a-long-enough-secret-key", "MUTUALAID_DATA_KEY": DATA_KEY}
 
 
 def test_defaults_load_with_a_secret(tmp_path: Path) -> None:
@@ -104,7 +105,11 @@ def test_database_url_is_fixed_to_the_driver_we_ship(given: str, expected: str) 
 
 def test_unprefixed_database_url_and_secret_key_are_read() -> None:
     settings = load_settings(
-        environ={"SECRET_KEY": "another-long-secret-key", "DATABASE_URL": "postgres://h/db"}
+        environ={
+            "SECRET_KEY": "another-long-secret-key",
+            "DATABASE_URL": "postgres://h/db",
+            "MUTUALAID_DATA_KEY": DATA_KEY,
+        }
     )
     assert settings["SECRET_KEY"] == "another-long-secret-key"
     assert settings["DATABASE_URL"] == "postgresql+psycopg://h/db"
@@ -115,9 +120,16 @@ def test_create_app_refuses_an_invalid_test_override() -> None:
         create_app({"ENV": "staging", "SECRET_KEY": "x" * 20})
 
 
-def test_the_command_line_stops_with_a_message_naming_the_setting(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [({}, "SECRET_KEY"), ({"MUTUALAID_SECRET_KEY": "a-long-enough-secret-key"}, "DATA_KEY")],
+)
+def test_the_command_line_stops_with_a_message_naming_the_setting(
+    tmp_path: Path, given: dict[str, str], named: str
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MUTUALAID_")}
     env.pop("SECRET_KEY", None)
+    env.update(given)
     env["MUTUALAID_DATABASE_URL"] = f"sqlite:///{tmp_path}/x.db"
     result = subprocess.run(
         [sys.executable, "-m", "mutualaid", "db", "current"],
@@ -127,4 +139,4 @@ def test_the_command_line_stops_with_a_message_naming_the_setting(tmp_path: Path
         timeout=60,
     )
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert f"{named}: missing" in result.stderr

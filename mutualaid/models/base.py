@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 
+from mutualaid.models.crypto import Encrypted
 from mutualaid.models.enums import Precision, enum_column
 
 NAMING_CONVENTION = {
@@ -70,8 +71,14 @@ class Base(DeclarativeBase):
 class Located:
     """Columns of a place a person typed and what we resolved it to (requests and offers)."""
 
-    # What the person typed ("11216", "cerca de Fulton St").
-    location_text: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    @declared_attr
+    def location_text(cls) -> Mapped[str]:
+        """What the person typed ("11216", "cerca de Fulton St", "123 Main St"): it can be
+        a street address, so it is encrypted (bound to its own table's column)."""
+        return mapped_column(
+            Encrypted(f"{cls.__tablename__}.location_text", 200), default="", server_default=""
+        )
+
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     location_label: Mapped[str | None] = mapped_column(String(120))

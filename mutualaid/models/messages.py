@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mutualaid.models.base import Base, utcnow
+from mutualaid.models.crypto import Encrypted
 from mutualaid.models.enums import MessageDirection, MessageStatus, enum_column
 
 
@@ -26,8 +27,10 @@ class Message(Base):
     direction: Mapped[MessageDirection] = mapped_column(enum_column(MessageDirection, "direction"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     # The other end in E.164: the sender of an inbound message, the recipient of an outbound one.
-    phone: Mapped[str] = mapped_column(String(20))
-    body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    phone: Mapped[str] = mapped_column(Encrypted("messages.phone", 20))
+    # What people type holds addresses and numbers; what we send a volunteer holds the
+    # requester's address. Both encrypted at rest.
+    body: Mapped[str] = mapped_column(Encrypted("messages.body"), default="", server_default="")
     media_count: Mapped[int] = mapped_column(default=0, server_default="0")
     status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus, "message_status"))
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -8,6 +8,7 @@ from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mutualaid.models.base import Base, utcnow
+from mutualaid.models.crypto import Encrypted
 
 
 class Person(Base):
@@ -16,8 +17,9 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # E.164 ("+17185550101"); never shown whole to viewers, never logged.
-    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # E.164 ("+17185550101"); never shown whole to viewers, never logged; encrypted at rest
+    # (deterministically, so lookups and the unique constraint still work).
+    phone: Mapped[str | None] = mapped_column(Encrypted("people.phone", 20), unique=True)
     name: Mapped[str | None] = mapped_column(String(80))
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     opted_out: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mutualaid.models.base import Base, Located, utcnow
+from mutualaid.models.crypto import Encrypted
 from mutualaid.models.enums import Channel, RequestStatus, Urgency, enum_column
 
 if TYPE_CHECKING:
@@ -26,7 +27,10 @@ class AidRequest(Located, Base):
     ref: Mapped[str] = mapped_column(String(12), unique=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     category: Mapped[str] = mapped_column(String(40), index=True)
-    details: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Free text for the volunteer ("buzzer 4B, call when outside"): encrypted at rest.
+    details: Mapped[str] = mapped_column(
+        Encrypted("aid_requests.details"), default="", server_default=""
+    )
     urgency: Mapped[Urgency] = mapped_column(
         enum_column(Urgency, "urgency"), default=Urgency.NORMAL, server_default=Urgency.NORMAL.value
     )
@@ -38,8 +42,9 @@ class AidRequest(Located, Base):
     channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
-    # The private street address, if given: shown only to the volunteer who accepted.
-    address: Mapped[str | None] = mapped_column(String(200))
+    # The private street address, if given: shown only to the volunteer who accepted;
+    # encrypted at rest.
+    address: Mapped[str | None] = mapped_column(Encrypted("aid_requests.address", 200))
 
     # Set when a coordinator should look at it (needs a location, escalated, asked for a human).
     flagged: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -25,6 +25,8 @@ import sqlalchemy as sa
 
 from mutualaid import create_app
 from mutualaid.extensions import db
+from mutualaid.models import Message
+from mutualaid.models.crypto import Cipher, derive_key, encode_key, use_cipher
 from mutualaid.services.outbox import enqueue
 from sms.fake_twilio import FakeTwilio
 from tests import builders
@@ -38,6 +40,7 @@ PEOPLE = 60  # five messages each: reconciliation must tell a person's messages 
 KILLS = 6
 LEASE_SECONDS = 5  # the shortest the settings allow: reclaimed rows wait this long
 FROM = "+15005550006"
+DATA_KEY = derive_key(SECRET)  # what the test apps use without a DATA_KEY of their own
 
 
 def _seed(database_url: str) -> None:
@@ -67,6 +70,7 @@ def _worker_env(database_url: str, fake: FakeTwilio) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url,
         MUTUALAID_SECRET_KEY=SECRET,
+        MUTUALAID_DATA_KEY=encode_key(DATA_KEY),
         MUTUALAID_SMS_BACKEND="twilio",
         MUTUALAID_TWILIO_ACCOUNT_SID=fake.account_sid,
         MUTUALAID_TWILIO_AUTH_TOKEN=fake.auth_token,
@@ -90,8 +94,10 @@ def _pending(engine: sa.Engine) -> int:
 
 
 def _rows(engine: sa.Engine) -> list[sa.Row]:
+    """Bodies decrypted (they are stored encrypted)."""
+    t = Message.__table__
     with engine.connect() as conn:
-        return list(conn.execute(sa.text("SELECT body, status, provider_sid FROM messages")))
+        return list(conn.execute(sa.select(t.c.body, t.c.status, t.c.provider_sid)))
 
 
 class Workers:
@@ -144,6 +150,7 @@ def test_kill_9_while_sending_loses_nothing_and_duplicates_nothing(
 ) -> None:
     _seed(database_url)
     engine = sa.create_engine(database_url)
+    use_cipher(engine, Cipher(DATA_KEY))
     try:
         _kill_while_sending(database_url, engine, tmp_path)
     finally:
