@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 # uv installs in ~15 s what pip takes ~80 s to resolve and install; pip is the fallback.
 INSTALL = sh -c 'if $(VENV)/bin/uv --version >/dev/null 2>&1; \
-	then exec $(VENV)/bin/uv pip install --quiet --python $(PY) "$$@"; \
+	then exec $(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) "$$@"; \
 	else exec $(PY) -m pip install --quiet --disable-pip-version-check "$$@"; fi' install
 
 .DEFAULT_GOAL := help
@@ -24,11 +24,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	-$(PY) -m pip install --quiet --disable-pip-version-check uv
 
-$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-run: pyproject.toml setup.py matching/_sap.pyx | $(VENV)/bin/python
 	@$(INSTALL) -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-test: pyproject.toml setup.py matching/_sap.pyx | $(VENV)/bin/python
 	@$(INSTALL) -e '.[dev]'
 	@touch $@ $(VENV)/.installed-run
 

@@ -14,6 +14,16 @@ assignments the least total cost (great-circle km on a sphere of radius
 The result is proven optimal over *all* feasible pairs by LP duality, and
 says so in ``stats.proven_optimal``.
 
+How: a candidate graph (nearest volunteers of each need, nearest needs of
+each volunteer, from k-d trees on 3-D unit vectors) is solved exactly by
+shortest augmenting paths (`matching/_sap.pyx`, compiled at install; each
+search touches only the region it explores, so the work grows about linearly
+on geographic graphs, where scipy's LAPJVsp, the fallback when the module is
+not compiled, grows as rows x columns). The search's column prices are the LP
+dual prices; every feasible pair left out of the graph is checked against
+them (ball queries, grouped by price), violators are added and the graph
+solved again until none is left.
+
 Instance format (``python -m matching solve INSTANCE.json``; JSON Schema in
 ``matching/instance.schema.json``)::
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,12 @@ from scipy.sparse.csgraph import (
 from scipy.spatial import cKDTree
 
 from ._geo import chord_to_km, km_to_chord, unit_vectors
+
+_sap_assign_rows: Callable[..., tuple[NDArray[np.intp], NDArray[np.float64]]] | None
+try:
+    from ._sap import assign_rows as _sap_assign_rows
+except ImportError:  # not compiled (no C compiler at install): scipy's LAPJVsp, slower
+    _sap_assign_rows = None
 
 __all__ = ["Assignment", "assign"]
 
@@ -442,14 +449,28 @@ def _grow(
 def _column_duals(
     graph: sp.csr_array, col_of_row: _IntArray, tol: float
 ) -> tuple[_FloatArray, bool, _FloatArray]:
+    """`_arc_duals` of a sparse graph."""
+    coo = graph.tocoo()
+    return _arc_duals(
+        coo.row.astype(np.intp), coo.col.astype(np.intp), coo.data, graph.shape, col_of_row, tol
+    )
+
+
+def _arc_duals(
+    r: _IntArray,
+    q: _IntArray,
+    c: _FloatArray,
+    shape: tuple[int, int],
+    col_of_row: _IntArray,
+    tol: float,
+) -> tuple[_FloatArray, bool, _FloatArray]:
     """Column prices proving ``col_of_row`` optimal, or ok=False when it is not.
 
-    From the residual graph: ``v_q - v_m(r) <= c_rq - c_rm(r)`` for every edge,
-    ``v_q <= 0``, and ``v_q = 0`` for free columns (merged into one root node).
+    From the residual graph: ``v_q - v_m(r) <= c_rq - c_rm(r)`` for every arc
+    ``(r, q)`` of cost ``c``, ``v_q <= 0``, and ``v_q = 0`` for free columns
+    (merged into one root node). These are the highest such prices.
     """
-    n_row, n_col = graph.shape
-    coo = graph.tocoo()
-    r, q, c = coo.row.astype(np.intp), coo.col.astype(np.intp), coo.data
+    n_row, n_col = shape
     own = col_of_row[r]
     matched_cost = np.zeros(n_row)
     is_match = q == own
@@ -546,6 +567,96 @@ def _solve_candidates(
     return _Solution(match, threshold, price, duals_ok)
 
 
+def _solve_sap(
+    problem: _Problem,
+    need: _IntArray,
+    vol: _IntArray,
+    cost: _FloatArray,
+    big: float,
+) -> _Solution:
+    """`_solve_candidates` by compiled shortest augmenting paths.
+
+    Rows are all needs, columns all capacity slots then one slack column per need.
+    """
+    assert _sap_assign_rows is not None
+    n_need, n_vol = problem.n_need, problem.n_vol
+    slot_start = np.concatenate([[0], np.cumsum(problem.capacity)])
+    n_slot = int(slot_start[-1])
+    n_col = n_slot + n_need
+    # Capacity by column replication; every row also has its own slack column,
+    # costing big * weight. +1 on every arc keeps the optimum (every row takes
+    # exactly one column) and keeps every cost positive.
+    # Candidate pairs come sorted by need; each row's slack arc goes last.
+    rep = problem.capacity[vol]
+    total = int(rep.sum())
+    within = np.arange(total) - np.repeat(np.cumsum(rep) - rep, rep)
+    per_row = np.bincount(need, weights=rep, minlength=n_need).astype(np.int64) + 1
+    indptr = np.concatenate([[0], np.cumsum(per_row)])
+    slack_at = indptr[1:] - 1
+    is_pair = np.ones(int(indptr[-1]), dtype=bool)
+    is_pair[slack_at] = False
+    e_row = np.repeat(np.arange(n_need), per_row)
+    e_col = np.empty(len(e_row), dtype=np.intp)
+    e_cost = np.empty(len(e_row))
+    e_col[is_pair] = np.repeat(slot_start[vol], rep) + within
+    e_col[slack_at] = n_slot + np.arange(n_need)
+    e_cost[is_pair] = np.repeat(cost, rep) + 1.0
+    e_cost[slack_at] = big * problem.weight + 1.0
+    scale = big * float(problem.weight.max(initial=1)) + 1.0
+    tol = _TOL_BF * scale + 1e-12
+    col_of_row, v = _sap_assign_rows(n_col, indptr.astype(np.int64), e_col.astype(np.intc), e_cost)
+    # The search's prices are the LP duals: check them rather than trust floats.
+    own = col_of_row[e_row] == e_col
+    matched_cost = np.zeros(n_need)
+    matched_cost[e_row[own]] = e_cost[own]
+    u = matched_cost - v[col_of_row]
+    free = np.ones(n_col, dtype=bool)
+    free[col_of_row] = False
+    duals_ok = bool(
+        np.all(e_cost - u[e_row] - v[e_col] >= -tol)
+        and np.all(v <= tol)
+        and np.all(np.abs(v[free]) <= tol)
+    )
+    match = np.full(n_need, -1, dtype=np.intp)
+    matched = col_of_row < n_slot
+    slot_owner = np.repeat(np.arange(n_vol), problem.capacity)
+    match[matched] = slot_owner[col_of_row[matched]]
+    threshold = matched_cost - v[col_of_row] - 1.0
+    has = problem.capacity > 0
+    top = np.zeros(n_vol)
+    if n_slot:
+        top[has] = np.maximum.reduceat(v[:n_slot], slot_start[:-1][has])
+    price = np.maximum(-top, 0.0)
+    return _Solution(match, threshold, price, duals_ok)
+
+
+def _nearest_violations(
+    problem: _Problem,
+    pool: _IntArray,
+    tree: cKDTree,
+    group: _IntArray,
+    reach_km: float,
+    level: _FloatArray,
+    threshold: _FloatArray,
+    tol: float,
+) -> tuple[_IntArray, _IntArray, _BoolArray]:
+    """The nearest ``_ADD_PER_NEED`` volunteers of ``pool`` for each need of ``group``,
+    kept where feasible and violating; and which needs got at least one."""
+    k = min(_ADD_PER_NEED, len(pool))
+    chord = float(km_to_chord(reach_km)) * (1 + 1e-9) + 1e-12
+    dist, idx = tree.query(problem.xyz_need[group], k=k, distance_upper_bound=chord)
+    dist, idx = dist.reshape(len(group), k), idx.reshape(len(group), k)
+    hit = idx < len(pool)
+    at = np.broadcast_to(np.arange(len(group))[:, None], idx.shape)[hit]
+    need, vol, km = group[at], pool[idx[hit]], chord_to_km(dist[hit])
+    gap = km + level[vol] + problem.tie(need, vol) - threshold[need]
+    bad = gap < -tol
+    bad[bad] = problem.feasible(need[bad], vol[bad], km[bad])
+    settled = np.zeros(len(group), dtype=bool)
+    settled[at[bad]] = True
+    return need[bad], vol[bad], settled
+
+
 def _violations(
     problem: _Problem, index: _CategoryIndex, sol: _Solution, tol: float, big: float
 ) -> tuple[_IntArray, _IntArray, int]:
@@ -585,6 +696,28 @@ def _violations(
             else:
                 tree = cKDTree(problem.xyz_vol[pool])
             group_all, step_all = needs[in_tier], step[in_tier]
+            if t >= 1:
+                # Priced above any distance: every feasible volunteer cheaper than the
+                # tier's lowest threshold minus the reach undercuts these needs, so the
+                # nearest few of those settle most of them without a wide ball.
+                cheap = members[level[members] < float(theta[in_tier].min()) - index.reach_km[c]]
+                if len(cheap):
+                    cheap_tree = (
+                        tree if len(cheap) == len(pool) else cKDTree(problem.xyz_vol[cheap])
+                    )
+                    need, vol, settled = _nearest_violations(
+                        problem,
+                        cheap,
+                        cheap_tree,
+                        group_all,
+                        index.reach_km[c],
+                        level,
+                        sol.threshold,
+                        tol,
+                    )
+                    found_need.append(need)
+                    found_vol.append(vol)
+                    group_all, step_all = group_all[~settled], step_all[~settled]
             for st_ in np.unique(step_all):
                 group = group_all[step_all == st_]
                 radius = min(float(_RADIUS_STEPS[st_]), index.reach_km[c])
@@ -751,7 +884,10 @@ def assign(
         rounds += 1
         ts = time.perf_counter()
         cost = km + problem.penalty[vol] + problem.tie(need, vol)
-        sol = _solve_candidates(problem, need, vol, cost, big, previous)
+        if _sap_assign_rows is not None:
+            sol = _solve_sap(problem, need, vol, cost, big)
+        else:
+            sol = _solve_candidates(problem, need, vol, cost, big, previous)
         tc = time.perf_counter()
         solve_s += tc - ts
         bad_need, bad_vol, checked = _violations(problem, index, sol, tol, big)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -12,7 +14,14 @@ from hypothesis import strategies as st
 
 from matching import _engine as engine
 from matching import assign, dense_assign, unit_vectors
-from matching._engine import _CategoryIndex, _pair_km, _solve_candidates, _validate, _violations
+from matching._engine import (
+    _CategoryIndex,
+    _pair_km,
+    _solve_candidates,
+    _solve_sap,
+    _validate,
+    _violations,
+)
 from matching._geo import chord_to_km
 
 CATS = 2
@@ -95,11 +104,22 @@ def brute_force(d):
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
+# The compiled solver, and scipy's LAPJVsp that the engine falls back to without it.
+SOLVERS = ["compiled", "scipy"]
 
+
+def using(solver: str):
+    if solver == "compiled":
+        return contextlib.nullcontext()
+    return mock.patch.object(engine, "_sap_assign_rows", None)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
 @FAST
-@given(instances(), st.sampled_from([(8, 4), (1, 0), (2, 1)]))
-def test_engine_matches_dense_reference(d, knobs):
-    a = assign(**d, k_nearest=knobs[0], k_nearest_needs=knobs[1])
+@given(d=instances(), knobs=st.sampled_from([(8, 4), (1, 0), (2, 1)]))
+def test_engine_matches_dense_reference(solver, d, knobs):
+    with using(solver):
+        a = assign(**d, k_nearest=knobs[0], k_nearest_needs=knobs[1])
     need, vol = a.need.tolist(), a.volunteer.tolist()
     check_feasible(d, need, vol)
     assert a.proven_optimal
@@ -112,10 +132,12 @@ def test_engine_matches_dense_reference(d, knobs):
     assert float(a.cost.sum()) == pytest.approx(c, abs=1e-9)
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
 @settings(max_examples=40, deadline=None)
-@given(instances(max_needs=5, max_vols=3))
-def test_engine_matches_brute_force(d):
-    a = assign(**d, k_nearest=1, k_nearest_needs=0)
+@given(d=instances(max_needs=5, max_vols=3))
+def test_engine_matches_brute_force(solver, d):
+    with using(solver):
+        a = assign(**d, k_nearest=1, k_nearest_needs=0)
     w, c = objective(d, a.need.tolist(), a.volunteer.tolist())
     bw, bc = brute_force(d)
     assert w == bw
@@ -137,7 +159,8 @@ def line_instance():
     }
 
 
-def test_certificate_rejects_a_deliberately_pruned_answer():
+@pytest.mark.parametrize("solve_round", [_solve_sap, _solve_candidates])
+def test_certificate_rejects_a_deliberately_pruned_answer(solve_round):
     d = line_instance()
     problem = _validate(
         **{
@@ -157,7 +180,8 @@ def test_certificate_rejects_a_deliberately_pruned_answer():
     vol = np.array([0, 0])
     cost = _pair_km(problem, need, vol)
     big = 1.0 + 2 * 5.0
-    sol = _solve_candidates(problem, need, vol, cost, big)
+    sol = solve_round(problem, need, vol, cost, big)
+    assert sol.duals_ok  # optimal on the pruned graph...
     assert (sol.match >= 0).sum() == 1
     bad_need, bad_vol, checked = _violations(problem, index, sol, 1e-9, big)
     assert checked > 0
