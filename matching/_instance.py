@@ -38,59 +38,96 @@ def _label(kind: str, k: int, rec: Mapping[str, Any]) -> str:
     return f"{kind} #{k}" + (f" (id {rid!r})" if rid is not None else "")
 
 
-def _number(
-    where: str, rec: Mapping[str, Any], key: str, low: float, high: float, **kw: Any
-) -> Any:
+def _number(rec: Mapping[str, Any], key: str, low: float, high: float, **kw: Any) -> Any:
     if key not in rec:
         if "default" in kw:
             return kw["default"]
-        raise ValueError(f"{where}: missing field {key!r}")
+        raise ValueError(f"missing field {key!r}")
     value = rec[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{where}: {key} must be a finite number, got {value!r}")
+        raise ValueError(f"{key} must be a finite number, got {value!r}")
     if kw.get("integer") and int(value) != value:
-        raise ValueError(f"{where}: {key} must be a whole number, got {value!r}")
+        raise ValueError(f"{key} must be a whole number, got {value!r}")
     if not low <= value <= high:
-        raise ValueError(f"{where}: {key} {value!r} is out of range [{low}, {high}]")
+        raise ValueError(f"{key} {value!r} is out of range [{low}, {high}]")
     return int(value) if kw.get("integer") else float(value)
 
 
-def _string(where: str, rec: Mapping[str, Any], key: str, default: str | None = None) -> str:
+def _string(rec: Mapping[str, Any], key: str, default: str | None = None) -> str:
     if key not in rec:
         if default is not None:
             return default
-        raise ValueError(f"{where}: missing field {key!r}")
+        raise ValueError(f"missing field {key!r}")
     value = rec[key]
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{where}: {key} must be a non-empty string, got {value!r}")
+        raise ValueError(f"{key} must be a non-empty string, got {value!r}")
     return value
 
 
-def _strings(where: str, rec: Mapping[str, Any], key: str, required: bool) -> tuple[str, ...]:
+def _strings(rec: Mapping[str, Any], key: str, required: bool) -> tuple[str, ...]:
     if key not in rec:
         if required:
-            raise ValueError(f"{where}: missing field {key!r}")
+            raise ValueError(f"missing field {key!r}")
         return ()
     value = rec[key]
     if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
-        raise ValueError(f"{where}: {key} must be a list of non-empty strings, got {value!r}")
+        raise ValueError(f"{key} must be a list of non-empty strings, got {value!r}")
     return tuple(value)
 
 
-def _flag(where: str, rec: Mapping[str, Any], key: str) -> bool:
+def _flag(rec: Mapping[str, Any], key: str) -> bool:
     value = rec.get(key, False)
     if not isinstance(value, bool):
-        raise ValueError(f"{where}: {key} must be true or false, got {value!r}")
+        raise ValueError(f"{key} must be true or false, got {value!r}")
     return value
 
 
-def _check_keys(where: str, rec: object, allowed: set[str]) -> Mapping[str, Any]:
+def _check_keys(rec: object, allowed: set[str]) -> Mapping[str, Any]:
     if not isinstance(rec, Mapping):
-        raise ValueError(f"{where}: must be an object, got {type(rec).__name__}")
+        raise ValueError(f"must be an object, got {type(rec).__name__}")
     unknown = sorted(set(rec) - allowed)
     if unknown:
-        raise ValueError(f"{where}: unknown field(s) {unknown}")
+        raise ValueError(f"unknown field(s) {unknown}")
     return rec
+
+
+def _need(rec: object, seen: set[str]) -> Need:
+    rec = _check_keys(rec, _NEED_FIELDS)
+    rid = _string(rec, "id")
+    if rid in seen:
+        raise ValueError("duplicate id")
+    seen.add(rid)
+    urgency = _string(rec, "urgency", "normal")
+    if urgency not in URGENCIES:
+        raise ValueError(f"urgency must be one of {URGENCIES}, got {urgency!r}")
+    return Need(
+        id=rid,
+        lat=_number(rec, "lat", -90, 90),
+        lon=_number(rec, "lon", -180, 180),
+        category=_string(rec, "category"),
+        urgency=urgency,
+        waited_hours=_number(rec, "waited_hours", 0, math.inf, default=0.0),
+        exclude=_strings(rec, "exclude", required=False),
+        needs_vetted=_flag(rec, "needs_vetted"),
+    )
+
+
+def _volunteer(rec: object, seen: set[str]) -> Volunteer:
+    rec = _check_keys(rec, _VOL_FIELDS)
+    rid = _string(rec, "id")
+    if rid in seen:
+        raise ValueError("duplicate id")
+    seen.add(rid)
+    return Volunteer(
+        id=rid,
+        lat=_number(rec, "lat", -90, 90),
+        lon=_number(rec, "lon", -180, 180),
+        categories=_strings(rec, "categories", required=True),
+        radius_km=_number(rec, "radius_km", 0, math.inf),
+        capacity=_number(rec, "capacity", 0, math.inf, integer=True, default=1),
+        vetted=_flag(rec, "vetted"),
+        penalty=_number(rec, "penalty", 0, math.inf, default=0.0),
+    )
 
 
 def parse_instance(doc: object) -> tuple[list[Need], list[Volunteer], Settings]:
@@ -114,60 +151,31 @@ def parse_instance(doc: object) -> tuple[list[Need], list[Volunteer], Settings]:
     ...
     ValueError: need #0 (id 'r1'): lat 91 is out of range [-90, 90]
     """
-    top = _check_keys("instance", doc, {"settings", "needs", "volunteers"})
+    try:
+        top = _check_keys(doc, {"settings", "needs", "volunteers"})
+    except ValueError as exc:
+        raise ValueError(f"instance: {exc}") from None
     for key in ("needs", "volunteers"):
         if not isinstance(top.get(key), list):
             raise ValueError(f"instance: {key!r} must be a list")
-    raw_settings = _check_keys("settings", top.get("settings", {}), _SETTINGS_FIELDS)
     try:
-        settings = Settings(**raw_settings)
+        settings = Settings(**_check_keys(top.get("settings", {}), _SETTINGS_FIELDS))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"settings: {exc}") from exc
     needs: list[Need] = []
     seen: set[str] = set()
     for k, rec in enumerate(top["needs"]):
-        where = _label("need", k, rec)
-        rec = _check_keys(where, rec, _NEED_FIELDS)
-        rid = _string(where, rec, "id")
-        if rid in seen:
-            raise ValueError(f"{where}: duplicate id")
-        seen.add(rid)
-        urgency = _string(where, rec, "urgency", "normal")
-        if urgency not in URGENCIES:
-            raise ValueError(f"{where}: urgency must be one of {URGENCIES}, got {urgency!r}")
-        needs.append(
-            Need(
-                id=rid,
-                lat=_number(where, rec, "lat", -90, 90),
-                lon=_number(where, rec, "lon", -180, 180),
-                category=_string(where, rec, "category"),
-                urgency=urgency,
-                waited_hours=_number(where, rec, "waited_hours", 0, math.inf, default=0.0),
-                exclude=_strings(where, rec, "exclude", required=False),
-                needs_vetted=_flag(where, rec, "needs_vetted"),
-            )
-        )
+        try:
+            needs.append(_need(rec, seen))
+        except ValueError as exc:
+            raise ValueError(f"{_label('need', k, rec)}: {exc}") from None
     vols: list[Volunteer] = []
     seen = set()
     for k, rec in enumerate(top["volunteers"]):
-        where = _label("volunteer", k, rec)
-        rec = _check_keys(where, rec, _VOL_FIELDS)
-        rid = _string(where, rec, "id")
-        if rid in seen:
-            raise ValueError(f"{where}: duplicate id")
-        seen.add(rid)
-        vols.append(
-            Volunteer(
-                id=rid,
-                lat=_number(where, rec, "lat", -90, 90),
-                lon=_number(where, rec, "lon", -180, 180),
-                categories=_strings(where, rec, "categories", required=True),
-                radius_km=_number(where, rec, "radius_km", 0, math.inf),
-                capacity=_number(where, rec, "capacity", 0, math.inf, integer=True, default=1),
-                vetted=_flag(where, rec, "vetted"),
-                penalty=_number(where, rec, "penalty", 0, math.inf, default=0.0),
-            )
-        )
+        try:
+            vols.append(_volunteer(rec, seen))
+        except ValueError as exc:
+            raise ValueError(f"{_label('volunteer', k, rec)}: {exc}") from None
     return needs, vols, settings
 
 
