@@ -8,6 +8,10 @@ time of ``python -m matching solve`` on a metro instance.
     python bench/matching.py                                # the default set
     python bench/matching.py --sizes 1000,10000 --cities metro
     python bench/matching.py --sizes 1000000 --cities country --methods engine,fcfs
+    python bench/matching.py --summary out.json   # also the goals table rows, as JSON
+
+By default a country of 1M needs x 1M volunteers runs last (engine and FCFS);
+``--million 0`` skips it.
 """
 
 from __future__ import annotations
@@ -132,6 +136,8 @@ def _run(
 
 def _cli_seconds(n: int, seed: int) -> tuple[float, float, bool]:
     """Whole-process wall and CPU time of `python -m matching solve` on an n x n metro."""
+    # As installed: byte-compiled (this machine sets PYTHONDONTWRITEBYTECODE).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "matching"], check=True, cwd=ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         inst, out = os.path.join(tmp, "inst.json"), os.path.join(tmp, "out.json")
         gen = [sys.executable, "-m", "matching", "generate", "--needs", str(n)]
@@ -166,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ratio", type=float, default=1.0, help="volunteers per need")
     parser.add_argument("--timeout", type=float, default=600.0, help="per measurement, s")
     parser.add_argument("--cli-n", type=int, default=10000, help="0 skips the CLI timing")
+    parser.add_argument("--million", type=int, default=1_000_000, help="country n; 0 skips")
+    parser.add_argument("--summary", help="write the goal rows (JSON) for bench/report.py")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -183,49 +191,124 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header), flush=True)
     rows: list[dict[str, Any]] = []
-    for city in cities:
-        for n in sizes:
-            got: dict[str, dict[str, Any]] = {}
-            for method in methods:
-                if method == "dense" and n > args.dense_max:
-                    continue
-                row = _run(method, city, n, args.seed, args.ratio, args.timeout)
-                if row is None:
-                    continue
-                got[method] = row
-                rows.append(row)
-                print(
-                    f"{city:8} {n:>8} {method:7} {_fmt(row['candidate_s']):>7} "
-                    f"{_fmt(row['solve_s']):>8} {row['peak_mb']:>8.0f} {row['served']:>8} "
-                    f"{row['weight']:>9} {row['km']:>11.1f} "
-                    f"{row['urgent']:>5}/{row['urgent_total']:<5} "
-                    f"{('proven' if row['proven'] else 'no'):>8}",
-                    flush=True,
-                )
-            if "engine" in got and "fcfs" in got:
-                e, f = got["engine"], got["fcfs"]
-                saved = 100 * (1 - (e["km"] / e["served"]) / (f["km"] / f["served"]))
-                print(
-                    f"  engine vs FCFS: {e['served'] - f['served']:+d} needs served, "
-                    f"{e['weight'] - f['weight']:+d} weight, {e['urgent'] - f['urgent']:+d} urgent "
-                    f"served, {f['km'] - e['km']:+.1f} km less in total "
-                    f"({saved:.1f} % less per need served)",
-                    flush=True,
-                )
-            if "engine" in got and "dense" in got:
-                e, d = got["engine"], got["dense"]
-                print(
-                    f"  engine vs dense LSA: weight {e['weight'] - d['weight']:+d}, "
-                    f"km {e['km'] - d['km']:+.6f}, {d['solve_s'] / e['solve_s']:.1f}x faster",
-                    flush=True,
-                )
+    runs = [(city, n, methods) for city in cities for n in sizes]
+    if args.million:
+        runs.append(("country", args.million, [m for m in ("engine", "fcfs") if m in methods]))
+    for city, n, run_methods in runs:
+        got: dict[str, dict[str, Any]] = {}
+        for method in run_methods:
+            if method == "dense" and n > args.dense_max:
+                continue
+            row = _run(method, city, n, args.seed, args.ratio, args.timeout)
+            if row is None:
+                continue
+            got[method] = row
+            rows.append(row)
+            print(
+                f"{city:8} {n:>8} {method:7} {_fmt(row['candidate_s']):>7} "
+                f"{_fmt(row['solve_s']):>8} {row['peak_mb']:>8.0f} {row['served']:>8} "
+                f"{row['weight']:>9} {row['km']:>11.1f} "
+                f"{row['urgent']:>5}/{row['urgent_total']:<5} "
+                f"{('proven' if row['proven'] else 'no'):>8}",
+                flush=True,
+            )
+        if "engine" in got and "fcfs" in got:
+            e, f = got["engine"], got["fcfs"]
+            saved = 100 * (1 - (e["km"] / e["served"]) / (f["km"] / f["served"]))
+            print(
+                f"  engine vs FCFS: {e['served'] - f['served']:+d} needs served, "
+                f"{e['weight'] - f['weight']:+d} weight, {e['urgent'] - f['urgent']:+d} urgent "
+                f"served, {f['km'] - e['km']:+.1f} km less in total "
+                f"({saved:.1f} % less per need served)",
+                flush=True,
+            )
+        if "engine" in got and "dense" in got:
+            e, d = got["engine"], got["dense"]
+            print(
+                f"  engine vs dense LSA: weight {e['weight'] - d['weight']:+d}, "
+                f"km {e['km'] - d['km']:+.6f}, {d['solve_s'] / e['solve_s']:.1f}x faster",
+                flush=True,
+            )
+    cli = None
     if args.cli_n:
-        seconds, cpu, proven = _cli_seconds(args.cli_n, args.seed)
+        cli = _cli_seconds(args.cli_n, args.seed)
+        seconds, cpu, proven = cli
         print(
             f"\n`python -m matching solve` on a {args.cli_n} x {args.cli_n} metro, whole process "
             f"(best of 3): {seconds:.2f} s wall, {cpu:.2f} s CPU, proven optimal: {proven}"
         )
+    if args.summary:
+        with open(args.summary, "w", encoding="utf-8") as fh:
+            json.dump(_summary(rows, cli, args.cli_n), fh, indent=1)
     return 0
+
+
+# The issue's goals on this 2-core machine: (city, n, seconds, MB).
+GOALS = [("metro", 100_000, 20.0, 3072.0), ("country", 1_000_000, 180.0, None)]
+
+
+def _summary(
+    rows: list[dict[str, Any]], cli: tuple[float, float, bool] | None, cli_n: int
+) -> list[dict[str, Any]]:
+    """Rows for the one table of `make bench`: figure, value, goal, met."""
+    out: list[dict[str, Any]] = []
+    if cli is not None:
+        seconds, _, proven = cli
+        out.append(
+            {
+                "benchmark": "matching",
+                "figure": f"metro {cli_n:,} x {cli_n:,}: whole `python -m matching solve`",
+                "value": f"{seconds:.2f} s, {'proven optimal' if proven else 'NOT proven'}",
+                "goal": "<= 1 s, proven optimal",
+                "met": seconds <= 1.0 and proven,
+            }
+        )
+    engine = {(r["city"], r["n"]): r for r in rows if r["method"] == "engine"}
+    for city, n, goal_s, goal_mb in GOALS:
+        r = engine.get((city, n))
+        goal = f"<= {goal_s:g} s" + (f", <= {goal_mb / 1024:g} GB" if goal_mb else "")
+        figure = f"{city} {n:,} x {n:,}: engine"
+        if r is None:
+            out.append(
+                {
+                    "benchmark": "matching",
+                    "figure": figure,
+                    "value": "not run or failed",
+                    "goal": goal + ", proven optimal",
+                    "met": False,
+                }
+            )
+            continue
+        met = (
+            r["solve_s"] <= goal_s and r["proven"] and (goal_mb is None or r["peak_mb"] <= goal_mb)
+        )
+        out.append(
+            {
+                "benchmark": "matching",
+                "figure": figure,
+                "value": f"{r['solve_s']:.1f} s, {r['peak_mb']:.0f} MB, "
+                + ("proven optimal" if r["proven"] else "NOT proven"),
+                "goal": goal + ", proven optimal",
+                "met": bool(met),
+            }
+        )
+    fcfs = {(r["city"], r["n"]): r for r in rows if r["method"] == "fcfs"}
+    for key, e in sorted(engine.items()):
+        f = fcfs.get(key)
+        if f is None or key[1] < 10_000:
+            continue
+        saved = 100 * (1 - (e["km"] / max(e["served"], 1)) / (f["km"] / max(f["served"], 1)))
+        out.append(
+            {
+                "benchmark": "matching",
+                "figure": f"{key[0]} {key[1]:,}: engine vs first-come-first-served",
+                "value": f"{e['served'] - f['served']:+d} served, {e['urgent'] - f['urgent']:+d} "
+                f"urgent, {saved:.1f} % less km per need",
+                "goal": "more served, less travel",
+                "met": e["weight"] >= f["weight"] and saved >= 0,
+            }
+        )
+    return out
 
 
 if __name__ == "__main__":
