@@ -78,7 +78,11 @@ def _check_records(needs: Sequence[Need], volunteers: Sequence[Volunteer]) -> No
 
 
 def to_arrays(
-    needs: Sequence[Need], volunteers: Sequence[Volunteer], settings: Settings = _DEFAULT
+    needs: Sequence[Need],
+    volunteers: Sequence[Volunteer],
+    settings: Settings = _DEFAULT,
+    *,
+    checked: bool = False,
 ) -> Arrays:
     """Validate records and lay them out as arrays, both sides sorted by id.
 
@@ -94,7 +98,8 @@ def to_arrays(
     >>> a.categories, a.need_weight.tolist(), a.offers.tolist()
     (('rides',), [10], [[True]])
     """
-    _check_records(needs, volunteers)
+    if not checked:
+        _check_records(needs, volunteers)
     needs_sorted = tuple(sorted(needs, key=lambda n: n.id))
     vols_sorted = tuple(sorted(volunteers, key=lambda v: v.id))
     categories = tuple(
@@ -266,7 +271,11 @@ def _explain_unmatched(arr: Arrays, a: Assignment, settings: Settings) -> list[U
 
 
 def solve(
-    needs: Sequence[Need], volunteers: Sequence[Volunteer], settings: Settings = _DEFAULT
+    needs: Sequence[Need],
+    volunteers: Sequence[Volunteer],
+    settings: Settings = _DEFAULT,
+    *,
+    checked: bool = False,
 ) -> Result:
     """Pair needs with volunteers: most priority served, then least total cost.
 
@@ -285,6 +294,9 @@ def solve(
     needs : sequence of Need
     volunteers : sequence of Volunteer
     settings : Settings
+    checked : bool
+        The records come from `parse_instance`, which has checked every one
+        (skips checking them again).
 
     Returns
     -------
@@ -311,7 +323,7 @@ def solve(
     (40, True)
     """
     t0 = time.perf_counter()
-    arr = to_arrays(needs, volunteers, settings)
+    arr = to_arrays(needs, volunteers, settings, checked=checked)
     a = _solve_arrays(arr, settings)
     t1 = time.perf_counter()
     why = _why(arr, a)

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         needs, volunteers, settings = parse_instance(doc)
-        result = solve(needs, volunteers, settings)
+        result = solve(needs, volunteers, settings, checked=True)
     except ValueError as exc:
         print(f"error: invalid instance: {exc}", file=sys.stderr)
         return 1
