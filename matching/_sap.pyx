@@ -116,7 +116,7 @@ def assign_rows(
     cdef int[::1] heap_col = heap_col_a
     cdef Py_ssize_t s, k, t, n_touched, n_scanned, heap_size
     cdef int q, q2, r, end, prev
-    cdef double start, key, base, nd, reach, c
+    cdef double start, key, base, nd, reach, c, bound
     cdef int failed = -1
     with nogil:
         for s in range(n_row):
@@ -132,11 +132,17 @@ def assign_rows(
             n_touched = 0
             n_scanned = 0
             heap_size = 0
+            # The nearest free column reached so far: nothing beyond it can matter.
+            bound = INFINITY
             for k in range(indptr[s], indptr[s + 1]):
                 q = indices[k]
                 nd = cost[k] - price[q] - start
                 if nd < 0:
                     nd = 0
+                if nd > bound:
+                    continue
+                if row_of_col[q] < 0 and nd < bound:
+                    bound = nd
                 if dist[q] == INFINITY:
                     touched[n_touched] = q
                     n_touched += 1
@@ -171,6 +177,10 @@ def assign_rows(
                     nd = base + cost[k] - price[q2]
                     if nd < key:
                         nd = key
+                    if nd > bound:
+                        continue
+                    if row_of_col[q2] < 0 and nd < bound:
+                        bound = nd
                     if dist[q2] == INFINITY:
                         touched[n_touched] = q2
                         n_touched += 1
