@@ -8,7 +8,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -33,6 +33,7 @@ from mutualaid.models import (
     Urgency,
 )
 from mutualaid.services.audit import Actor, record
+from mutualaid.services.errors import Refused
 from mutualaid.services.lifecycle import strip_numbers
 from mutualaid.services.notes import NoteView, notes_on
 from mutualaid.services.outbox import enqueue, suppress_queued
@@ -50,9 +51,18 @@ class Privacy:
     """What one reader may see of people: ``full`` for a coordinator who asked to reveal
     (audited), otherwise masked phones, no street address, approximate places only."""
 
-    def __init__(self, full: bool, region: str = "US") -> None:
+    WORDS: ClassVar[dict[str, str]] = {
+        "hidden": "(hidden)",
+        "needs_location": "needs a location",
+        "located": "located",
+    }
+
+    def __init__(
+        self, full: bool, region: str = "US", words: Mapping[str, str] | None = None
+    ) -> None:
         self.full = full
         self.region = region
+        self.words = {**self.WORDS, **(words or {})}
 
     def phone(self, phone: str | None) -> str:
         if not phone:
@@ -62,14 +72,14 @@ class Privacy:
     def address(self, address: str | None) -> str:
         if not address:
             return ""
-        return address if self.full else "(hidden)"
+        return address if self.full else self.words["hidden"]
 
     def place(self, row: AidRequest | Offer) -> str:
         """Where: what was typed (only in full) or the resolved place name and precision."""
         label = row.location_label or ""
         if self.full and row.location_text:
             return f"{row.location_text} ({label})" if label else row.location_text
-        return label or ("needs a location" if row.lat is None else "located")
+        return label or self.words["needs_location" if row.lat is None else "located"]
 
     def coords(self, lat: float | None, lon: float | None) -> str:
         if lat is None or lon is None:
@@ -958,9 +968,9 @@ def message_person(
     phone number."""
     body = "".join(ch for ch in body if ch in "\n" or ch.isprintable()).strip()[:MAX_MESSAGE]
     if not body:
-        raise ValueError("an empty message")
+        raise Refused("empty_message", "an empty message")
     if not person.phone:
-        raise ValueError("no phone number")
+        raise Refused("no_phone", "no phone number")
     message = enqueue(
         session,
         phone=person.phone,
@@ -1029,9 +1039,9 @@ def edit_request(
     """Change what is needed and how soon (an open request only; the next matching run sees
     it). Raises ValueError for an unknown category or a request no longer open."""
     if req.status is not RequestStatus.OPEN:
-        raise ValueError("only an open request can be edited")
+        raise Refused("not_open", "only an open request can be edited")
     if category not in categories:
-        raise ValueError("unknown category")
+        raise Refused("unknown_category", "unknown category")
     changes = {}
     if req.category != category:
         changes["category"] = f"{req.category} -> {category}"

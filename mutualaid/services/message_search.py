@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mutualaid.models import AidRequest, Message, Offer, Person
+from mutualaid.services.errors import Refused
 from sms.phones import InvalidPhoneNumber, normalize
 
 PAGE_SIZE = 50
@@ -41,12 +42,14 @@ class MessageQuery:
         try:
             phone = normalize(raw_phone, region) if raw_phone else ""
         except InvalidPhoneNumber:
-            raise ValueError(
-                f"that is not a phone number in region {region}: include the area code"
+            raise Refused(
+                "search_phone",
+                f"that is not a phone number in region {region}: include the area code",
+                region=region,
             ) from None
         before = form.get("before", "")
         if not words and not phone:
-            raise ValueError("type some words or a phone number to search for")
+            raise Refused("search_nothing", "type some words or a phone number to search for")
         return cls(words, phone, int(before) if before.isdigit() and len(before) < 12 else None)
 
 

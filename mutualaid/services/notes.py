@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mutualaid.models import Account, AidRequest, RequestNote
 from mutualaid.services.audit import Actor, record
+from mutualaid.services.errors import Refused
 
 MAX_NOTE = 2000
 LIST_LIMIT = 100
@@ -27,12 +28,12 @@ class NoteView:
 def clean(body: str) -> str:
     """The note as it will be kept: control characters (and NUL, which PostgreSQL refuses)
     removed, line breaks kept, trimmed. Raises ValueError when nothing is left or it is
-    longer than MAX_NOTE characters."""
+    longer than MAX_NOTE characters (a Refused)."""
     text = "".join(ch for ch in body if ch == "\n" or ch.isprintable()).strip()
     if not text:
-        raise ValueError("an empty note")
+        raise Refused("empty_note", "an empty note")
     if len(text) > MAX_NOTE:
-        raise ValueError(f"a note is at most {MAX_NOTE} characters")
+        raise Refused("note_too_long", f"a note is at most {MAX_NOTE} characters", max=MAX_NOTE)
     return text
 
 
@@ -42,7 +43,7 @@ def add_note(
     """A coordinator's note on ``req``. The audit event names the note, never its text.
     Raises ValueError for an empty or overlong note, or an author who is not an account."""
     if actor.type != "coordinator" or actor.id is None:
-        raise ValueError("only a coordinator's account can write a note")
+        raise Refused("not_a_coordinator", "only a coordinator's account can write a note")
     note = RequestNote(request_id=req.id, author_id=actor.id, body=clean(body), created_at=now)
     session.add(note)
     session.flush()

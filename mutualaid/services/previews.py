@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
@@ -71,9 +72,13 @@ def pairs_of(plan: Plan) -> list[PreviewPair]:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A kept pair not proposed: ``reason`` names what changed (a key of the catalogues'
+    ``dash.skip_reason``), ``values`` fill in its sentence."""
+
     pair: PreviewPair
     ref: str | None
     reason: str
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -174,9 +179,10 @@ def send_previewed(
                 actor=actor,
                 link_for=link_for,
             )
-            reason = None if match is not None else "changed while it was being sent"
+            reason = None if match is not None else ("raced", {})
         if match is None:
-            skipped.append(Skipped(pair, req.ref if req else None, reason or "not possible"))
+            assert reason is not None
+            skipped.append(Skipped(pair, req.ref if req else None, *reason))
             continue
         proposed.append(match)
         load[pair.offer_id] = load.get(pair.offer_id, 0) + 1
@@ -208,32 +214,33 @@ def _why_not(
     load: int,
     categories: Mapping[str, Category],
     max_km: float,
-) -> str | None:
-    """Why ``pair`` can no longer be proposed (what changed since the preview), or None."""
+) -> tuple[str, dict[str, Any]] | None:
+    """Why ``pair`` can no longer be proposed (what changed since the preview: a key of
+    ``dash.skip_reason`` and its values), or None."""
     if req is None:
-        return "the request no longer exists"
+        return "request_gone", {}
     if offer is None:
-        return "the volunteer no longer exists"
+        return "volunteer_gone", {}
     if req.status is not RequestStatus.OPEN:
-        return f"the request is {req.status.value} now"
+        return "request_state", {"state": req.status.value}
     if busy:
-        return "the request already has a proposal or a volunteer"
+        return "request_busy", {}
     person = offer.person
     if person.blocked:
-        return "the volunteer was blocked"
+        return "blocked", {}
     if person.opted_out:
-        return "the volunteer opted out of texts"
+        return "opted_out", {}
     if offer.paused:
-        return "the volunteer paused"
+        return "paused", {}
     if refused:
-        return "the volunteer declined this request or let it expire"
+        return "refused", {}
     if req.category not in offer.categories:
-        return "the request's category changed to one this volunteer does not offer"
+        return "category", {}
     category = categories.get(req.category)
     if category is not None and category.needs_vetting and not offer.vetted:
-        return "the request's category now needs a vetted volunteer"
+        return "vetting", {}
     if None in (req.lat, req.lon, offer.lat, offer.lon):
-        return "a location was removed"
+        return "location", {}
     km = float(
         matching.great_circle_km(
             matching.unit_vectors([req.lat], [req.lon]),
@@ -241,7 +248,7 @@ def _why_not(
         )[0]
     )
     if km > min(offer.radius_km, max_km) + KM_TOLERANCE:
-        return f"the volunteer is out of reach now ({km:.1f} km)"
+        return "reach", {"km": f"{km:.1f}"}
     if load >= offer.capacity:
-        return "the volunteer has no free capacity now"
+        return "capacity", {}
     return None

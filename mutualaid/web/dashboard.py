@@ -42,9 +42,11 @@ from mutualaid.models import (
 )
 from mutualaid.services import dashboard as queries
 from mutualaid.services import lifecycle, matching_runs, message_search, notes, previews
+from mutualaid.services.errors import Refused
 from mutualaid.services.links import proposal_link
 from mutualaid.web.auth import require
 from mutualaid.web.i18n import current_language
+from mutualaid.web.i18n import translate as t
 from mutualaid.web.ports import sms_context
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -67,7 +69,17 @@ def _common() -> dict:
 
 
 def _privacy(full: bool = False) -> queries.Privacy:
-    return queries.Privacy(full and current_user.can("act"), current_app.config["PHONE_REGION"])
+    words = {word: t(f"dash.privacy.{word}") for word in queries.Privacy.WORDS}
+    return queries.Privacy(
+        full and current_user.can("act"), current_app.config["PHONE_REGION"], words
+    )
+
+
+def _refusal(exc: ValueError) -> str:
+    """What a service refused, in the reader's language."""
+    if isinstance(exc, Refused):
+        return t(f"dash.error.{exc.key}", **exc.values)
+    return str(exc)
 
 
 def _categories() -> dict:
@@ -169,7 +181,7 @@ def request_assign(request_id: int):
     options = queries.candidates(db.session, req, max_km=current_app.config["MAX_KM"], limit=10_000)
     chosen = next((c for c in options if c.offer.id == offer.id), None)
     if chosen is None:
-        flash("That volunteer cannot take this request now (category, distance or load).")
+        flash(t("dash.flash.assign_cannot"))
         return _back_to_request(req.id)
     match = lifecycle.assign(
         db.session,
@@ -181,10 +193,10 @@ def request_assign(request_id: int):
     )
     if match is None:
         db.session.rollback()
-        flash("Too late: the request changed meanwhile. Nothing was assigned.")
+        flash(t("dash.flash.assign_too_late"))
     else:
         db.session.commit()
-        flash(f"Assigned to volunteer V{offer.id} ({chosen.km:.1f} km).")
+        flash(t("dash.flash.assigned", id=offer.id, km=f"{chosen.km:.1f}"))
     return _back_to_request(req.id)
 
 
@@ -198,10 +210,10 @@ def request_note(request_id: int):
         )
     except ValueError as exc:
         db.session.rollback()
-        flash(f"Note not saved: {exc}.")
+        flash(t("dash.flash.note_not_saved", error=_refusal(exc)))
         return _back_to_request(req.id)
     db.session.commit()
-    flash("Note added.")
+    flash(t("dash.flash.note_added"))
     return _back_to_request(req.id)
 
 
@@ -213,7 +225,8 @@ def request_cancel(request_id: int):
         db.session, sms_context(db.session), req, actor=current_user.actor
     )
     db.session.commit()
-    flash("Request cancelled." if outcome is lifecycle.Outcome.DONE else "Too late: it changed.")
+    done = outcome is lifecycle.Outcome.DONE
+    flash(t("dash.flash.cancelled" if done else "dash.flash.too_late"))
     return _back_to_request(req.id)
 
 
@@ -225,13 +238,14 @@ def request_complete(request_id: int):
         db.select(Match).where(Match.request_id == req.id, Match.status == MatchStatus.ACCEPTED)
     )
     if accepted is None:
-        flash("Only a request with an accepted volunteer can be completed.")
+        flash(t("dash.flash.complete_needs_accepted"))
         return _back_to_request(req.id)
     outcome = lifecycle.complete(
         db.session, sms_context(db.session), accepted, actor=current_user.actor
     )
     db.session.commit()
-    flash("Marked completed." if outcome is lifecycle.Outcome.DONE else "Too late: it changed.")
+    done = outcome is lifecycle.Outcome.DONE
+    flash(t("dash.flash.completed" if done else "dash.flash.too_late"))
     return _back_to_request(req.id)
 
 
@@ -303,8 +317,11 @@ def volunteer_action(offer_id: int, action: str):
     else:
         changed = queries.set_paused(db.session, offer, action == "pause", actor=actor)
     db.session.commit()
-    done = {"vet": "vetted", "pause": "paused", "resume": "resumed", "block": "blocked"}[action]
-    flash(f"Volunteer V{offer.id} {done}." if changed else "Nothing to change.")
+    flash(
+        t(f"dash.flash.volunteer_{action}", id=offer.id)
+        if changed
+        else t("dash.flash.nothing_to_change")
+    )
     return redirect(url_for("dashboard.volunteer_detail", offer_id=offer.id), code=303)
 
 
@@ -369,7 +386,7 @@ def matching_preview():
         dry_run=True,
     )
     if done is None:
-        flash("Another matching run is in progress; try again in a moment.")
+        flash(t("dash.flash.run_busy"))
         return redirect(url_for("dashboard.matching"), code=303)
     run, plan = done
     return _matching_page(plan, run)
@@ -386,10 +403,10 @@ def matching_send():
         current_app._get_current_object(), trigger="coordinator", triggered_by=current_user.id
     )
     if done is None:
-        flash("Another matching run is in progress; try again in a moment.")
+        flash(t("dash.flash.run_busy"))
     else:
         run, _plan = done
-        flash(f"Matching run sent: {run.proposed} proposed, {run.unmatched} unmatched.")
+        flash(t("dash.flash.run_sent", proposed=run.proposed, unmatched=run.unmatched))
     return redirect(url_for("dashboard.matching"), code=303)
 
 
@@ -400,17 +417,16 @@ def _send_previewed():
     back = redirect(url_for("dashboard.matching"), code=303)
     previewed = _previewed_pairs(request.form.get("plan", ""))
     if previewed is None:
-        flash("That preview can no longer be sent (older than an hour, or not a preview): "
-              "preview again.")  # fmt: skip
+        flash(t("dash.flash.preview_gone"))
         return back
     kept = {int(v) for v in request.form.getlist("request") if v.isdigit() and len(v) < 12}
     chosen = [p for p in previewed if p.request_id in kept]
     if not chosen:
-        flash("No pair was kept: nothing sent.")
+        flash(t("dash.flash.none_kept"))
         return back
     if not matching_runs.run_lock(db.session):
         db.session.rollback()
-        flash("Another matching run is in progress; try again in a moment.")
+        flash(t("dash.flash.run_busy"))
         return back
     secret, base = current_app.config["SECRET_KEY"], current_app.config["PUBLIC_BASE_URL"]
     sent = previews.send_previewed(
@@ -425,16 +441,18 @@ def _send_previewed():
     )
     db.session.commit()
     left_open = len(previewed) - len(chosen)
-    flash(
-        f"Sent {len(sent.proposed)} of the {len(chosen)} checked proposals as previewed; "
-        f"{left_open} unchecked requests left open."
-    )
+    flash(t("dash.flash.sent_previewed", sent=len(sent.proposed), kept=len(chosen), open=left_open))
     if sent.skipped:
-        flash(f"{len(sent.skipped)} not sent, because the data changed since the preview:")
+        flash(t("dash.flash.skipped", n=len(sent.skipped)))
         for s in sent.skipped[:SKIPPED_SHOWN]:
-            flash(f"{s.ref or s.pair.request_id} with V{s.pair.offer_id}: {s.reason}.")
+            values = dict(s.values)
+            if "state" in values:
+                values["state"] = t(f"dash.state.{values['state']}")
+            reason = t(f"dash.skip_reason.{s.reason}", **values)
+            ref = s.ref or s.pair.request_id
+            flash(t("dash.flash.skipped_pair", ref=ref, offer=s.pair.offer_id, reason=reason))
         if len(sent.skipped) > SKIPPED_SHOWN:
-            flash(f"… and {len(sent.skipped) - SKIPPED_SHOWN} more (see the audit log).")
+            flash(t("dash.flash.skipped_more", n=len(sent.skipped) - SKIPPED_SHOWN))
     return back
 
 
@@ -481,7 +499,11 @@ def figures():
         top=top,
         categories=_categories(),
         category_bars=[(labels.get(c, c), n, served) for c, n, served, _ in fig.by_category],
-        area_bars=fig.by_area,
+        area_bars=[
+            (t("dash.figures.unknown_area") if a == "unknown" else a, n, served)
+            for a, n, served in fig.by_area
+        ],
+        zip=zip,
     )
 
 
@@ -562,7 +584,7 @@ def message_search_results():
         query = message_search.MessageQuery.from_form(form, current_app.config["PHONE_REGION"])
     except ValueError as exc:
         return render_template(
-            "dashboard/message_search.html", form=form, error=str(exc), results=None
+            "dashboard/message_search.html", form=form, error=_refusal(exc), results=None
         ), 422
     results = message_search.search(db.session, query)
     if reveal:
@@ -586,7 +608,7 @@ def message_retry(message_id: int):
         abort(404)
     again = queries.retry_message(db.session, message, actor=current_user.actor)
     db.session.commit()
-    flash("Queued again." if again is not None else "Not a failed message, or already retried.")
+    flash(t("dash.flash.retried" if again is not None else "dash.flash.not_retried"))
     return redirect(url_for("dashboard.messages"), code=303)
 
 
@@ -602,11 +624,11 @@ def _send_text(person, request_id: int | None) -> None:
         )
     except ValueError as exc:
         db.session.rollback()
-        flash(f"Not sent: {exc}.")
+        flash(t("dash.flash.not_sent", error=_refusal(exc)))
         return
     db.session.commit()
     sent = message is not None and message.status is MessageStatus.QUEUED
-    flash("Message queued." if sent else "Stored, not sent: this person opted out or is blocked.")
+    flash(t("dash.flash.queued" if sent else "dash.flash.stored_not_sent"))
 
 
 @bp.post("/requests/<int:request_id>/message")
@@ -638,7 +660,7 @@ def requests_bulk():
         target = url_for("dashboard.requests")  # only back to the list, never elsewhere
     back = redirect(target, code=303)
     if not ids or action not in {"cancel", "flag", "match"}:
-        flash("Choose requests and an action.")
+        flash(t("dash.flash.choose_bulk"))
         return back
     if action == "match":
         done = jobs.run_matching(
@@ -648,9 +670,9 @@ def requests_bulk():
             only_requests=set(ids),
         )
         if done is None:
-            flash("Another matching run is in progress; try again in a moment.")
+            flash(t("dash.flash.run_busy"))
         else:
-            flash(f"Matching run for {len(ids)} requests: {done[0].proposed} proposed.")
+            flash(t("dash.flash.bulk_run", n=len(ids), proposed=done[0].proposed))
         return back
     reqs = queries.requests_by_ref(db.session, ids)
     changed = 0
@@ -660,10 +682,11 @@ def requests_bulk():
             outcome = lifecycle.cancel_request(db.session, ctx, req, actor=current_user.actor)
             changed += outcome is lifecycle.Outcome.DONE
         else:
-            reason = request.form.get("reason", "") or "flagged by a coordinator"
+            reason = request.form.get("reason", "") or t("dash.flash.flag_default")
             changed += queries.flag(db.session, req, reason, actor=current_user.actor)
     db.session.commit()
-    flash(f"{'Cancelled' if action == 'cancel' else 'Flagged'}: {changed} of {len(ids)}.")
+    key = "dash.flash.bulk_cancelled" if action == "cancel" else "dash.flash.bulk_flagged"
+    flash(t(key, changed=changed, n=len(ids)))
     return back
 
 
@@ -675,18 +698,18 @@ def request_merge(request_id: int):
     duplicate = _request_or_404(request_id)
     into = queries.find_by_ref(db.session, request.form.get("into", ""))
     if into is None or into.id == duplicate.id:
-        flash("Give the reference of another request to merge into.")
+        flash(t("dash.flash.merge_needs_ref"))
         return _back_to_request(duplicate.id)
     outcome = lifecycle.cancel_request(
         db.session, sms_context(db.session), duplicate, actor=current_user.actor
     )
     if outcome is not lifecycle.Outcome.DONE:
         db.session.rollback()
-        flash("Too late: it changed.")
+        flash(t("dash.flash.too_late"))
         return _back_to_request(duplicate.id)
     queries.record_merge(db.session, duplicate, into, actor=current_user.actor)
     db.session.commit()
-    flash(f"Merged into {into.ref}.")
+    flash(t("dash.flash.merged", ref=into.ref))
     return _back_to_request(into.id)
 
 
@@ -706,8 +729,8 @@ def request_edit(request_id: int):
         )
     except ValueError as exc:
         db.session.rollback()
-        flash(f"Not changed: {exc}.")
+        flash(t("dash.flash.edit_not_changed", error=_refusal(exc)))
         return _back_to_request(req.id)
     db.session.commit()
-    flash("Request updated." if changed else "Nothing to change.")
+    flash(t("dash.flash.edited" if changed else "dash.flash.nothing_to_change"))
     return _back_to_request(req.id)

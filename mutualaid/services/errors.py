@@ -1,0 +1,16 @@
+"""Input a service refuses, said so that the boundary can tell the person in their language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Refused(ValueError):
+    """What was asked cannot be done as given. ``key`` names the sentence in the web
+    catalogues (config/web/<lang>.toml, under ``dash.error.``), ``values`` fill it in; the
+    exception's own text is the English sentence, for logs and the CLI."""
+
+    def __init__(self, key: str, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
