@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from ._engine import _pair_km, _Problem, _validate
 from ._geo import chord_to_km, km_to_chord
+from ._kdtree import cKDTree
 
 __all__ = ["dense_assign", "first_come_first_served", "greedy_cheapest_first"]
 

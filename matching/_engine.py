@@ -15,9 +15,9 @@ from scipy.sparse.csgraph import (
     maximum_bipartite_matching,
     min_weight_full_bipartite_matching,
 )
-from scipy.spatial import cKDTree
 
 from ._geo import chord_to_km, km_to_chord, unit_vectors
+from ._kdtree import cKDTree
 
 _sap_assign_rows: Callable[..., tuple[NDArray[np.intp], NDArray[np.float64]]] | None
 try:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
+
 from ._model import URGENCIES, Need, Result, Settings, Volunteer
 
 __all__ = ["parse_instance", "result_to_dict"]
@@ -130,6 +132,117 @@ def _volunteer(rec: object, seen: set[str]) -> Volunteer:
     )
 
 
+class _Unusual(Exception):
+    """A batch that the fast path does not vouch for; the per-record path decides."""
+
+
+_NUMBER = (int, float)
+
+
+def _column(recs: list[Any], key: str, default: Any = _Unusual) -> list[Any]:
+    if default is _Unusual:
+        try:
+            return [r[key] for r in recs]
+        except KeyError:
+            raise _Unusual from None
+    return [r.get(key, default) for r in recs]
+
+
+def _numbers(values: list[Any], low: float, high: float) -> list[float]:
+    """Floats of ``values`` when every one is a number (not a bool) within range."""
+    if not all(type(x) in _NUMBER for x in values):
+        raise _Unusual
+    arr = np.asarray(values, dtype=np.float64)
+    if not (np.all(arr >= low) and np.all(arr <= high)):  # False for NaN too
+        raise _Unusual
+    return arr.tolist()
+
+
+def _texts(values: list[Any]) -> None:
+    if not all(type(x) is str and x for x in values):
+        raise _Unusual
+
+
+def _records(recs: Any, allowed: set[str]) -> None:
+    if not isinstance(recs, list) or not all(type(r) is dict for r in recs):
+        raise _Unusual
+    keys: set[str] = set()
+    keys.update(*recs)
+    if not keys <= allowed:
+        raise _Unusual
+
+
+def _fast_needs(recs: list[Any]) -> list[Need]:
+    """All needs at once, when every record is plainly valid (else `_Unusual`)."""
+    _records(recs, _NEED_FIELDS)
+    ids = _column(recs, "id")
+    _texts(ids)
+    if len(set(ids)) != len(ids):
+        raise _Unusual
+    lat = _numbers(_column(recs, "lat"), -90, 90)
+    lon = _numbers(_column(recs, "lon"), -180, 180)
+    category = _column(recs, "category")
+    _texts(category)
+    urgency = _column(recs, "urgency", "normal")
+    if not set(urgency) <= set(URGENCIES):
+        raise _Unusual
+    waited = _numbers(_column(recs, "waited_hours", 0.0), 0, math.inf)
+    exclude = _column(recs, "exclude", [])
+    if not all(type(x) is list for x in exclude):
+        raise _Unusual
+    _texts([v for x in exclude for v in x])
+    vetted = _column(recs, "needs_vetted", False)
+    if not all(type(x) is bool for x in vetted):
+        raise _Unusual
+    return [
+        Need(i, a, o, c, u, w, tuple(x), b)
+        for i, a, o, c, u, w, x, b in zip(
+            ids, lat, lon, category, urgency, waited, exclude, vetted, strict=True
+        )
+    ]
+
+
+def _fast_volunteers(recs: list[Any]) -> list[Volunteer]:
+    """All volunteers at once, when every record is plainly valid (else `_Unusual`)."""
+    _records(recs, _VOL_FIELDS)
+    ids = _column(recs, "id")
+    _texts(ids)
+    if len(set(ids)) != len(ids):
+        raise _Unusual
+    lat = _numbers(_column(recs, "lat"), -90, 90)
+    lon = _numbers(_column(recs, "lon"), -180, 180)
+    categories = _column(recs, "categories")
+    if not all(type(x) is list for x in categories):
+        raise _Unusual
+    _texts([v for x in categories for v in x])
+    radius = _numbers(_column(recs, "radius_km"), 0, math.inf)
+    capacity = _column(recs, "capacity", 1)
+    if not all(type(x) is int and x >= 0 for x in capacity):
+        raise _Unusual
+    vetted = _column(recs, "vetted", False)
+    if not all(type(x) is bool for x in vetted):
+        raise _Unusual
+    penalty = _numbers(_column(recs, "penalty", 0.0), 0, math.inf)
+    return [
+        Volunteer(i, a, o, tuple(c), r, k, v, p)
+        for i, a, o, c, r, k, v, p in zip(
+            ids, lat, lon, categories, radius, capacity, vetted, penalty, strict=True
+        )
+    ]
+
+
+def _each(kind: str, recs: list[Any], parse: Any) -> list[Any]:
+    """Record by record: the first problem names its record (position and id)."""
+    out = []
+    seen: set[str] = set()
+    for k, rec in enumerate(recs):
+        try:
+            out.append(parse(rec, seen))
+        except ValueError as exc:
+            raise ValueError(f"{_label(kind, k, rec)}: {exc}") from None
+    return out
+
+
 def parse_instance(doc: object) -> tuple[list[Need], list[Volunteer], Settings]:
     """Needs, volunteers and settings from a decoded JSON instance.
 
@@ -162,20 +275,14 @@ def parse_instance(doc: object) -> tuple[list[Need], list[Volunteer], Settings]:
         settings = Settings(**_check_keys(top.get("settings", {}), _SETTINGS_FIELDS))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"settings: {exc}") from exc
-    needs: list[Need] = []
-    seen: set[str] = set()
-    for k, rec in enumerate(top["needs"]):
-        try:
-            needs.append(_need(rec, seen))
-        except ValueError as exc:
-            raise ValueError(f"{_label('need', k, rec)}: {exc}") from None
-    vols: list[Volunteer] = []
-    seen = set()
-    for k, rec in enumerate(top["volunteers"]):
-        try:
-            vols.append(_volunteer(rec, seen))
-        except ValueError as exc:
-            raise ValueError(f"{_label('volunteer', k, rec)}: {exc}") from None
+    try:
+        needs = _fast_needs(top["needs"])
+    except _Unusual:
+        needs = _each("need", top["needs"], _need)
+    try:
+        vols = _fast_volunteers(top["volunteers"])
+    except _Unusual:
+        vols = _each("volunteer", top["volunteers"], _volunteer)
     return needs, vols, settings
 
 

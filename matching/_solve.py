@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from ._engine import Assignment, assign
 from ._geo import chord_to_km, great_circle_km, km_to_chord, unit_vectors
+from ._kdtree import cKDTree
 from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Unmatched, Volunteer
 
 __all__ = ["Arrays", "solve", "to_arrays"]

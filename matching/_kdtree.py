@@ -1,0 +1,42 @@
+"""scipy's cKDTree, imported without the rest of `scipy.spatial`.
+
+`scipy.spatial`'s package import also loads its distance functions, rotations,
+convex hulls and, through them, `scipy.special` (which parses docstrings at
+import): about 0.2 s of a whole `python -m matching solve` run, which only
+needs the k-d tree. Its compiled module is loaded under a bare package object
+that is removed again at once, so a later ``import scipy.spatial`` runs the
+package as usual and hands out this same class. Should that ever fail (a
+scipy that lays its modules out differently), the ordinary import is used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from typing import TYPE_CHECKING
+
+__all__ = ["cKDTree"]
+
+
+def _load() -> type:
+    if "scipy.spatial" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("scipy.spatial")
+            if spec is not None:
+                sys.modules["scipy.spatial"] = importlib.util.module_from_spec(spec)
+                try:
+                    from scipy.spatial._ckdtree import cKDTree as tree
+                finally:
+                    del sys.modules["scipy.spatial"]
+                return tree
+        except Exception:
+            sys.modules.pop("scipy.spatial._ckdtree", None)
+    from scipy.spatial import cKDTree as tree
+
+    return tree
+
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
+else:
+    cKDTree = _load()
