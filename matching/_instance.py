@@ -172,15 +172,19 @@ def _records(recs: Any, allowed: set[str]) -> None:
         raise _Unusual
 
 
-def _fast_needs(recs: list[Any]) -> list[Need]:
-    """All needs at once, when every record is plainly valid (else `_Unusual`)."""
-    _records(recs, _NEED_FIELDS)
+def _placed(recs: list[Any], allowed: set[str]) -> tuple[list[str], list[float], list[float]]:
+    """Unique ids and in-range coordinates of plainly valid records."""
+    _records(recs, allowed)
     ids = _column(recs, "id")
     _texts(ids)
     if len(set(ids)) != len(ids):
         raise _Unusual
-    lat = _numbers(_column(recs, "lat"), -90, 90)
-    lon = _numbers(_column(recs, "lon"), -180, 180)
+    return ids, _numbers(_column(recs, "lat"), -90, 90), _numbers(_column(recs, "lon"), -180, 180)
+
+
+def _fast_needs(recs: list[Any]) -> list[Need]:
+    """All needs at once, when every record is plainly valid (else `_Unusual`)."""
+    ids, lat, lon = _placed(recs, _NEED_FIELDS)
     category = _column(recs, "category")
     _texts(category)
     urgency = _column(recs, "urgency", "normal")
@@ -204,13 +208,7 @@ def _fast_needs(recs: list[Any]) -> list[Need]:
 
 def _fast_volunteers(recs: list[Any]) -> list[Volunteer]:
     """All volunteers at once, when every record is plainly valid (else `_Unusual`)."""
-    _records(recs, _VOL_FIELDS)
-    ids = _column(recs, "id")
-    _texts(ids)
-    if len(set(ids)) != len(ids):
-        raise _Unusual
-    lat = _numbers(_column(recs, "lat"), -90, 90)
-    lon = _numbers(_column(recs, "lon"), -180, 180)
+    ids, lat, lon = _placed(recs, _VOL_FIELDS)
     categories = _column(recs, "categories")
     if not all(type(x) is list for x in categories):
         raise _Unusual
