@@ -3,8 +3,10 @@
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/mutualaid_bench python bench/dashboard.py
 
 The database is emptied and migrated, filled with 10,000 open requests and 5,000
-volunteers (a few hundred proposals among them), then each page is loaded through the
-app's test client by a logged-in coordinator. Default: an SQLite file in a temp folder.
+volunteers (a few hundred proposals among them), 50,000 texts and 2,000 coordinators'
+notes, then each page is loaded through the app's test client by a logged-in coordinator
+(the message searches are posted, as the page posts them). Default: an SQLite file in a
+temp folder.
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ CATEGORIES = ["groceries", "meals", "pharmacy", "rides", "childcare", "checkin"]
 URGENCIES = ["normal", "normal", "soon", "urgent"]
 
 
-def fill(n_requests: int, n_volunteers: int, seed: int = 7) -> None:
+WORDS = ["milk", "bread", "rides", "pharmacy", "tomorrow", "thanks", "please", "call", "when",
+         "outside", "buzzer"]  # fmt: skip
+
+
+def fill(n_requests: int, n_volunteers: int, n_messages: int = 50_000, seed: int = 7) -> None:
     rng = random.Random(seed)
     now = dt.datetime.now(dt.UTC)
     people = [
-        {"id": i, "phone": f"+1718{i:07d}", "name": f"P{i}", "language": "en"}
+        {"id": i, "phone": f"+17182{i:06d}", "name": f"P{i}", "language": "en"}
         for i in range(1, n_requests + n_volunteers + 1)
     ]
     requests = []
@@ -95,6 +101,27 @@ def fill(n_requests: int, n_volunteers: int, seed: int = 7) -> None:
         }
         for i in range(1, n_requests + 1, 25)
     ]
+    messages = []
+    for k in range(1, n_messages + 1):
+        person = rng.randint(1, len(people))
+        inbound = k % 2 == 0
+        messages.append(
+            {
+                "id": k,
+                "direction": "inbound" if inbound else "outbound",
+                "person_id": person,
+                "phone": people[person - 1]["phone"],
+                "body": " ".join(rng.choices(WORDS, k=8)),
+                "status": "processed" if inbound else "sent",
+                "request_id": person if person <= n_requests else None,
+                "created_at": now - dt.timedelta(minutes=n_messages - k),
+            }
+        )
+    notes = [
+        {"request_id": i, "body": f"note {i}: " + " ".join(rng.choices(WORDS, k=12)),
+         "created_at": now}
+        for i in range(1, n_requests + 1, max(1, n_requests // 2000))
+    ]  # fmt: skip
     tables = Base.metadata.tables
     for name, rows in (
         ("people", people),
@@ -102,11 +129,13 @@ def fill(n_requests: int, n_volunteers: int, seed: int = 7) -> None:
         ("offers", offers),
         ("offer_categories", cats),
         ("matches", matches),
+        ("messages", messages),
+        ("request_notes", notes),
     ):
         for start in range(0, len(rows), 2000):
             db.session.execute(sa.insert(tables[name]), rows[start : start + 2000])
     if db.engine.dialect.name == "postgresql":
-        for name in ("people", "aid_requests", "offers", "matches"):
+        for name in ("people", "aid_requests", "offers", "matches", "messages"):
             db.session.execute(
                 sa.text(
                     f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) FROM {name}"
@@ -120,6 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--volunteers", type=int, default=5_000)
+    parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
@@ -139,10 +169,10 @@ def main() -> None:
                 conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         started = time.perf_counter()
-        fill(args.requests, args.volunteers)
+        fill(args.requests, args.volunteers, args.messages)
         print(
             f"{db.engine.dialect.name}: {args.requests} open requests, {args.volunteers} "
-            f"volunteers loaded in {time.perf_counter() - started:.1f} s"
+            f"volunteers, {args.messages} texts loaded in {time.perf_counter() - started:.1f} s"
         )
         create_account(db.session, "bench@example.org", "bench password 123", Role.COORDINATOR)
         db.session.commit()
@@ -154,6 +184,7 @@ def main() -> None:
             "/dashboard/requests?state=open&sort=urgency&page=150",
             "/dashboard/requests?category=rides&urgency=urgent&flagged=1",
             "/dashboard/requests/5000",
+            "/dashboard/requests/5001?lang=es",
             "/dashboard/volunteers",
             "/dashboard/volunteers?category=meals&vetted=yes&page=20",
             "/dashboard/volunteers/2500",
@@ -161,6 +192,11 @@ def main() -> None:
             "/dashboard/map",
             "/dashboard/figures",
             "/dashboard/audit",
+            "/dashboard/messages",
+            ("/dashboard/messages/search", {"q": "pharmacy"}),
+            ("/dashboard/messages/search", {"q": "nowhere-to-be-found"}),
+            ("/dashboard/messages/search", {"phone": "(718) 200-4321"}),
+            ("/dashboard/messages/search", {"phone": "(718) 200-4321", "q": "milk"}),
         ]
         queries: list[int] = []
         sa.event.listen(db.engine, "before_cursor_execute", lambda *a: queries.append(1))
@@ -170,13 +206,17 @@ def main() -> None:
             for _ in range(args.repeat):
                 queries.clear()
                 t = time.perf_counter()
-                response = client.get(page)
+                if isinstance(page, tuple):
+                    response = client.post(page[0], data=page[1])
+                else:
+                    response = client.get(page)
                 times.append((time.perf_counter() - t) * 1000)
                 assert response.status_code == 200, (page, response.status_code)
             p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
             size = len(response.data) / 1024
             p50 = statistics.median(times)
-            print(f"{page:62} {p50:8.1f} {p95:8.1f} {len(queries):8d} {size:6.0f}")
+            name = page if isinstance(page, str) else f"POST {page[0]} {page[1]}"
+            print(f"{name:62} {p50:8.1f} {p95:8.1f} {len(queries):8d} {size:6.0f}")
         db.session.remove()
         db.engine.dispose()
 
