@@ -7,28 +7,29 @@ and returns how much it did.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator
 
 from flask import Flask
 from sqlalchemy import Engine, func, select, text
 
+from mutualaid.db import READ_ONLY, let_writers_in
 from mutualaid.extensions import db
 from mutualaid.models import (
     AidRequest,
     Match,
     MatchingRun,
     MatchStatus,
-    Message,
-    MessageDirection,
-    MessageStatus,
     Offer,
     RequestStatus,
     utcnow,
 )
-from mutualaid.services import lifecycle, matching_runs
+from mutualaid.services import handling, lifecycle, matching_runs
 from mutualaid.services.audit import Actor, record
+from mutualaid.services.limits import Limit
 from mutualaid.services.links import proposal_link
 from mutualaid.services.notify import SmsContext, build_sms_context, say
 
@@ -88,6 +89,9 @@ def run_matching(
         if not got:
             return None
         started_at = utcnow()
+        if not db.session().in_transaction():
+            # Only reads: on SQLite, without holding the write lock (webhooks keep storing).
+            db.session.connection(execution_options=READ_ONLY)
         snapshot = matching_runs.take_snapshot(
             db.session,
             categories=app.extensions["categories"],
@@ -108,7 +112,9 @@ def run_matching(
             dry_run=dry_run,
             started_at=started_at,
             link_for=lambda match: proposal_link(base, secret, match),
+            checkpoint=None if dry_run else _commit_and_let_writers_in,
         )
+        run.finished_at = utcnow()  # when its last proposal was written
         if dry_run:
             db.session.rollback()
         else:
@@ -123,6 +129,11 @@ def run_matching(
             run.solve_seconds,
         )
         return run, plan
+
+
+def _commit_and_let_writers_in() -> None:
+    db.session.commit()
+    let_writers_in(db.engine)
 
 
 def match_if_due(app: Flask) -> int:
@@ -269,26 +280,57 @@ def escalate(app: Flask, *, limit: int = 500) -> int:
     return done
 
 
-def retry_stuck_inbound(app: Flask, *, older_than: float = 30.0, limit: int = 50) -> int:
-    """Handle inbound messages stored but never processed (a crash mid-handling)."""
-    from mutualaid.web.sms import process_inbound
+def handle_received(app: Flask, *, limit: int = 500, max_seconds: float = 1.0) -> int:
+    """Handle received inbound texts, oldest first, one transaction each (see
+    services.handling), until none is ready, ``limit`` were handled, or ``max_seconds``
+    passed (so the outbox is not starved). Returns how many were handled or failed.
 
-    cutoff = utcnow() - dt.timedelta(seconds=older_than)
-    ids = list(
-        db.session.scalars(
-            select(Message.id)
-            .where(
-                Message.direction == MessageDirection.INBOUND,
-                Message.status == MessageStatus.RECEIVED,
-                Message.created_at < cutoff,
+    A text stored but never handled (the worker died mid-way, handling failed) is still
+    received: this job finds it again, so nothing is lost."""
+    config = app.config
+    rate = Limit(config["SMS_RATE_LIMIT"], config["SMS_RATE_WINDOW_SECONDS"])
+    session = db.session
+    started = time.monotonic()
+    done = 0
+    while done < limit and time.monotonic() - started < max_seconds:
+        ids = handling.next_batch(session, now=utcnow())
+        session.rollback()
+        if not ids:
+            break
+        # One context per batch: the places table is read once, not once per text.
+        ctx = sms_context(app)
+        before = done
+        for message_id in ids[: limit - done]:
+            done += _handle_one(app, ctx, rate, message_id)
+            if time.monotonic() - started >= max_seconds:
+                break
+        if done == before:
+            break  # all taken by other workers meanwhile
+    return done
+
+
+def _handle_one(app: Flask, ctx: SmsContext, rate: Limit, message_id: int) -> bool:
+    session = db.session
+    message = handling.claim(session, message_id)
+    if message is None:
+        session.rollback()
+        return False
+    now = utcnow()
+    try:
+        with session.begin_nested():
+            handling.handle(
+                session,
+                dataclasses.replace(ctx, now=now),
+                message,
+                limit=rate,
+                secret=app.config["SECRET_KEY"],
             )
-            .order_by(Message.id)
-            .limit(limit)
-        )
-    )
-    db.session.rollback()
-    with app.test_request_context():
-        return sum(process_inbound(message_id) for message_id in ids)
+    except Exception as exc:
+        log.exception("inbound message %s not handled; it stays received for a retry", message_id)
+        handling.count_failure(session, message, exc, now=now)
+    session.commit()
+    let_writers_in(db.engine)
+    return True
 
 
 def purge_expired(app: Flask) -> int:
@@ -307,7 +349,6 @@ def recover_inbound(app: Flask, *, since: dt.timedelta = dt.timedelta(hours=1), 
     down, or a webhook was lost): each MessageSid is stored at most once, however often
     this runs. Only the Twilio backend can be asked; otherwise it does nothing."""
     from mutualaid.services.inbox import import_missed
-    from mutualaid.web.sms import process_inbound
 
     if sender is None:
         if app.config["SMS_BACKEND"] != "twilio":
@@ -326,7 +367,6 @@ def recover_inbound(app: Flask, *, since: dt.timedelta = dt.timedelta(hours=1), 
     db.session.commit()
     if new_ids:
         log.warning("recovered %d inbound messages the webhook never delivered", len(new_ids))
-    with app.test_request_context():
-        for message_id in new_ids:
-            process_inbound(message_id)
+        # They are older than anything received since: handled first, in their order.
+        handle_received(app, limit=len(new_ids), max_seconds=float("inf"))
     return len(new_ids)

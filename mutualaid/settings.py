@@ -144,6 +144,7 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     require("GEOCODER_CACHE_SIZE", lambda v: v >= 0, "a whole number >= 0")
     require("MAX_KM", lambda v: 0 < v <= 500, "a distance in km between 0 and 500")
     require("WORKER_POLL_SECONDS", lambda v: 0 < v <= 3600, "seconds between 0 and 3600")
+    require("WORKER_NICE", lambda v: 0 <= v <= 19, "a whole number from 0 to 19")
     require(
         "LOG_LEVEL",
         lambda v: v in {"DEBUG", "INFO", "WARNING", "ERROR"},

@@ -1,13 +1,17 @@
 """The background worker: runs jobs (outbox sending, periodic runs) in a loop.
 
 Each job is a function ``job(app) -> int`` returning how much work it did; it opens and
-commits its own transactions. When no job did anything, the worker sleeps for
-WORKER_POLL_SECONDS. SIGTERM and SIGINT stop it between jobs.
+commits its own transactions. When a job did something, all run again at once. When
+none did, the worker waits WORKER_POLL_SECONDS, but looks for received texts every
+INBOUND_POLL_SECONDS meanwhile (the webhook only stores them): a text is answered
+within a fraction of a second, while the periodic jobs still poll at their own pace.
+SIGTERM and SIGINT stop it between jobs.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -27,6 +31,8 @@ Job = Callable[[Flask], int]
 
 # Messages claimed at a time: a batch is sent one by one, each with its own lease.
 OUTBOX_BATCH_SIZE = 50
+# How often an idle worker looks for received texts (at most WORKER_POLL_SECONDS).
+INBOUND_POLL_SECONDS = 0.2
 
 
 def jobs() -> list[Job]:
@@ -34,8 +40,8 @@ def jobs() -> list[Job]:
     from mutualaid import jobs as lifecycle
 
     return [
+        lifecycle.handle_received,
         send_outbox,
-        _every(30, lifecycle.retry_stuck_inbound),
         lifecycle.expire_proposals,
         lifecycle.match_if_due,
         _every(60, lifecycle.escalate),
@@ -104,22 +110,46 @@ def transaction() -> Iterator[Session]:
 
 def run(app: Flask, *, once: bool = False, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread():  # the worker process itself
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+        _lower_priority(app)
+    from mutualaid.jobs import handle_received
+
     poll = app.config["WORKER_POLL_SECONDS"]
+    inbound_poll = min(poll, INBOUND_POLL_SECONDS)
     log.info("worker started")
     while not stop.is_set():
-        done = 0
-        for job in jobs():
-            with app.app_context():
-                try:
-                    done += job(app)
-                except Exception:
-                    db.session.rollback()
-                    log.exception("worker job %s failed", job.__name__)
+        done = _run_jobs(app, jobs())
         if once:
             break
-        if not done:
-            stop.wait(poll)
+        if done:
+            continue
+        idle_until = time.monotonic() + poll
+        while not stop.wait(min(inbound_poll, max(0.0, idle_until - time.monotonic()))):
+            if time.monotonic() >= idle_until or _run_jobs(app, [handle_received]):
+                break  # time for every job, or texts were handled: send their replies now
     log.info("worker stopped")
+
+
+def _lower_priority(app: Flask) -> None:
+    """Let the web processes have the CPU first (WORKER_NICE). Not on SQLite: there the
+    worker often holds the one write lock, and a worker waiting for the CPU while holding
+    it would hold up every webhook (priority inversion)."""
+    nice = app.config["WORKER_NICE"]
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+    if nice and not sqlite and hasattr(os, "nice"):
+        os.nice(nice)
+
+
+def _run_jobs(app: Flask, to_run: list[Job]) -> int:
+    done = 0
+    for job in to_run:
+        with app.app_context():
+            try:
+                done += job(app)
+            except Exception:
+                db.session.rollback()
+                log.exception("worker job %s failed", job.__name__)
+    return done

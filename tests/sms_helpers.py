@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import uuid
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +37,15 @@ def signed_post(
 
 
 def text(client: FlaskClient, app: Flask, sender: str, body: str, **extra: str):
-    """A person texts ``body`` to the service; returns the webhook's response."""
+    """A person texts ``body`` to the service and the worker handles it (as it would a
+    fraction of a second later); returns the webhook's response."""
+    response = deliver(client, app, sender, body, **extra)
+    handle_received(app)
+    return response
+
+
+def deliver(client: FlaskClient, app: Flask, sender: str, body: str, **extra: str):
+    """Only the webhook's part of a text: stored, not yet handled; its response."""
     params = {
         "MessageSid": extra.pop("MessageSid", f"SM{uuid.uuid4().hex}"),
         "AccountSid": "AC" + "0" * 32,
@@ -48,6 +56,18 @@ def text(client: FlaskClient, app: Flask, sender: str, body: str, **extra: str):
         **extra,
     }
     return signed_post(client, app, "/sms/inbound", params)
+
+
+def handle_received(app: Flask) -> int:
+    """What the worker does with received texts (jobs.handle_received), all of them; how
+    many it handled. Like the webhook under the test client, it runs in the test's app
+    context when there is one (its session: each text is committed)."""
+    from mutualaid import jobs
+
+    if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
+        return jobs.handle_received(app, limit=10_000, max_seconds=float("inf"))
+    with app.app_context():
+        return jobs.handle_received(app, limit=10_000, max_seconds=float("inf"))
 
 
 def outbox(session: Session, phone: str | None = None) -> list[Message]:

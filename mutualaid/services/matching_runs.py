@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,6 +204,10 @@ def solve(snapshot: Snapshot, settings: RunSettings) -> Plan:
     return Plan(snapshot, matching.solve(snapshot.needs, snapshot.volunteers, settings.engine))
 
 
+# Pairs proposed between two checkpoints of apply_plan.
+CHECKPOINT_PAIRS = 5
+
+
 def apply_plan(
     session: Session,
     ctx: SmsContext,
@@ -214,9 +218,13 @@ def apply_plan(
     dry_run: bool = False,
     started_at: dt.datetime,
     link_for: Any = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> MatchingRun:
     """Record the run and (unless ``dry_run``) propose each pair that is still possible.
-    Flushes; the caller commits."""
+    Flushes; the caller commits. ``checkpoint``, when given, is called after every
+    CHECKPOINT_PAIRS pairs: a job commits there, so that a run proposing thousands of
+    pairs does not hold SQLite's write lock (and the webhooks) for its whole length;
+    each proposal stands on its own, so a run stopped part-way leaves nothing half-done."""
     result = plan.result
     run = MatchingRun(
         started_at=started_at,
@@ -235,7 +243,7 @@ def apply_plan(
     if not dry_run:
         expires_at = ctx.now + ctx.proposal_ttl
         actor = Actor.coordinator(triggered_by) if triggered_by else Actor.system()
-        for pair in result.pairs:
+        for n, pair in enumerate(result.pairs):
             req = session.get(AidRequest, int(pair.need[1:]))
             offer = session.get(Offer, int(pair.volunteer[1:]))
             if req is None or offer is None:
@@ -255,6 +263,8 @@ def apply_plan(
             if match is not None:
                 plan.proposed.append(match.id)
                 total_km += pair.km
+            if checkpoint is not None and (n + 1) % CHECKPOINT_PAIRS == 0:
+                checkpoint()
     run.proposed = len(plan.proposed)
     run.total_km = round(total_km if not dry_run else result.stats.total_km, 3)
     run.finished_at = ctx.now

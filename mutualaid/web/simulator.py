@@ -1,8 +1,9 @@
 """The SMS simulator (development mode only): type as a phone would, see the replies.
 
-Each text goes through the real inbound webhook, signed exactly as Twilio signs it, so
-what you see is what a phone would get (the outbox shows replies as they are queued and
-sent by the worker)."""
+Each text goes through the real inbound webhook, signed exactly as Twilio signs it, and
+is then handled at once by the worker's own job (rather than a moment later by the
+worker), so what you see is what a phone would get (the outbox shows replies as they
+are queued and sent by the worker)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from sqlalchemy import or_, select
 
 from mutualaid.extensions import db
+from mutualaid.jobs import handle_received
 from mutualaid.models import Message
 from mutualaid.web.ports import sms_auth_token
 from sms.phones import InvalidPhoneNumber, normalize
@@ -63,4 +65,5 @@ def send():
     )
     if response.status_code != 200:
         abort(502, description=f"the webhook answered {response.status_code}")
+    handle_received(current_app._get_current_object(), limit=20)  # type: ignore[attr-defined]
     return redirect(url_for("simulator.page", phone=phone), code=303)

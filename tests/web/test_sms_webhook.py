@@ -206,25 +206,3 @@ def test_invalid_utf8_is_stored_readably(app, client, session) -> None:
     )
     assert response.status_code == 200
     assert _inbound_count(session) == 1
-
-
-def test_a_text_that_fails_to_be_handled_stays_stored_and_is_set_aside_after_3_tries(
-    app, client, session, monkeypatch
-) -> None:
-    import mutualaid.web.sms as webhook
-    from mutualaid.web.sms import process_inbound
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr(webhook, "handle_inbound", broken)
-    assert text(client, app, ROSA, "need groceries 11216").status_code == 200
-    (inbound,) = session.scalars(select(Message).where(Message.direction == "inbound"))
-    assert inbound.status is MessageStatus.RECEIVED and inbound.attempts == 1
-    with app.test_request_context():
-        assert not process_inbound(inbound.id)
-        assert not process_inbound(inbound.id)
-    session.expire_all()
-    assert inbound.status is MessageStatus.PROCESSED
-    assert inbound.error_message == "not handled: RuntimeError"
-    assert inbound.body == "need groceries 11216"  # nothing lost
