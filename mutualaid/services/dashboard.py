@@ -94,6 +94,26 @@ class Privacy:
         return text if self.full else strip_numbers(text, self.region)
 
 
+MAX_ID = 2**31 - 1  # the largest id an integer column holds (PostgreSQL's)
+
+
+def whole_number(text: str, top: int = MAX_ID) -> int | None:
+    """``text`` as a whole number from 0 to ``top``, or None: only ASCII digits count
+    (str.isdigit() accepts "²", which int() refuses), and nothing a database column cannot
+    hold gets near a query."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    value = int(text)
+    return value if value <= top else None
+
+
+def text_arg(args: Mapping[str, str], name: str, limit: int) -> str:
+    """A free-text query argument, trimmed, without control characters (PostgreSQL refuses
+    a NUL byte even in a comparison: a 500, not "no match")."""
+    value = "".join(ch for ch in args.get(name, "") if ch.isprintable())
+    return value.strip()[:limit]
+
+
 # --- Overview -------------------------------------------------------------------------
 
 
@@ -190,15 +210,15 @@ class RequestFilter:
             return value if value in allowed else ""
 
         def whole(name: str, default: int, top: int) -> int:
-            value = args.get(name, "")
-            return min(int(value), top) if value.isdigit() and int(value) > 0 else default
+            value = whole_number(args.get(name, ""), top=10**12)
+            return min(value, top) if value else default
 
         return cls(
             state=choice("state", {s.value for s in RequestStatus}),
-            category=args.get("category", "")[:40],
+            category=text_arg(args, "category", 40),
             urgency=choice("urgency", {u.value for u in Urgency}),
             channel=choice("channel", {c.value for c in Channel}),
-            area=args.get("area", "").strip()[:120],
+            area=text_arg(args, "area", 120),
             flagged=args.get("flagged") == "1",
             older_than_hours=whole("older_than_hours", 0, 24 * 365),
             sort=choice("sort", set(SORTS)) or "newest",
@@ -373,12 +393,12 @@ class VolunteerFilter:
         yes_no = {"yes", "no"}
         page = args.get("page", "")
         return cls(
-            category=args.get("category", "")[:40],
+            category=text_arg(args, "category", 40),
             vetted=args.get("vetted", "") if args.get("vetted") in yes_no else "",
             paused=args.get("paused", "") if args.get("paused") in yes_no else "",
-            area=args.get("area", "").strip()[:120],
+            area=text_arg(args, "area", 120),
             room=args.get("room", "") if args.get("room") in yes_no else "",
-            page=min(int(page), 100000) if page.isdigit() and int(page) > 0 else 1,
+            page=min(whole_number(page, top=10**12) or 1, 100000),
         )
 
 
@@ -728,15 +748,15 @@ class AuditFilter:
     def from_args(cls, args: Mapping[str, str]) -> AuditFilter:
         def number(name: str) -> int | None:
             value = args.get(name, "")
-            return int(value) if value.isdigit() and len(value) < 12 else None
+            return whole_number(value)
 
         return cls(
             actor_type=args.get("actor_type", "")
             if args.get("actor_type") in {"person", "coordinator", "system"}
             else "",
             actor_id=number("actor_id"),
-            action=args.get("action", "")[:60],
-            subject_type=args.get("subject_type", "")[:40],
+            action=text_arg(args, "action", 60),
+            subject_type=text_arg(args, "subject_type", 40),
             subject_id=number("subject_id"),
             page=max(1, min(number("page") or 1, 100000)),
         )

@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mutualaid.models import AidRequest, Message, Offer, Person
+from mutualaid.services.dashboard import whole_number
 from mutualaid.services.errors import Refused
 from sms.phones import InvalidPhoneNumber, normalize
 
@@ -50,7 +51,7 @@ class MessageQuery:
         before = form.get("before", "")
         if not words and not phone:
             raise Refused("search_nothing", "type some words or a phone number to search for")
-        return cls(words, phone, int(before) if before.isdigit() and len(before) < 12 else None)
+        return cls(words, phone, whole_number(before))
 
 
 @dataclass

@@ -63,6 +63,13 @@ def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
+@bp.url_value_preprocessor
+def _ids_in_range(endpoint: str | None, values: dict | None) -> None:
+    """An id no database row can have is a 404 here, not a database error."""
+    if any(k.endswith("_id") and v > queries.MAX_ID for k, v in (values or {}).items()):
+        abort(404)
+
+
 @bp.context_processor
 def _common() -> dict:
     return {"categories": _categories()}
@@ -175,7 +182,8 @@ def _back_to_request(req_id: int):
 def request_assign(request_id: int):
     req = _request_or_404(request_id)
     offer_id = request.form.get("offer_id", "")
-    offer = db.session.get(Offer, int(offer_id)) if offer_id.isdigit() else None
+    offer_ref = queries.whole_number(offer_id)
+    offer = db.session.get(Offer, offer_ref) if offer_ref is not None else None
     if offer is None:
         abort(422)
     options = queries.candidates(db.session, req, max_km=current_app.config["MAX_KM"], limit=10_000)
@@ -419,7 +427,7 @@ def _send_previewed():
     if previewed is None:
         flash(t("dash.flash.preview_gone"))
         return back
-    kept = {int(v) for v in request.form.getlist("request") if v.isdigit() and len(v) < 12}
+    kept = {queries.whole_number(v) for v in request.form.getlist("request")} - {None}
     chosen = [p for p in previewed if p.request_id in kept]
     if not chosen:
         flash(t("dash.flash.none_kept"))
@@ -485,7 +493,7 @@ def map_page():
 @require("read")
 def figures():
     days = request.args.get("days", "30")
-    days_n = min(int(days), 365) if days.isdigit() and int(days) > 0 else 30
+    days_n = min(queries.whole_number(days, top=10**6) or 30, 365)
     fig = queries.figures(
         db.session, now=utcnow(), days=days_n, tz=ZoneInfo(current_app.config["TIMEZONE"])
     )
@@ -652,7 +660,7 @@ def volunteer_message(offer_id: int):
 def requests_bulk():
     """One action on the requests checked in the list: cancel, flag, or re-run matching
     for just them."""
-    ids = sorted({int(v) for v in request.form.getlist("request") if v.isdigit()})
+    ids = sorted({queries.whole_number(v) for v in request.form.getlist("request")} - {None})
     ids = ids[: queries.PAGE_SIZE]
     action = request.form.get("action", "")
     target = request.form.get("back", "")

@@ -720,3 +720,31 @@ def test_message_search_pages_and_scan_limit(session, app):
     assert len(by_phone.hits) == 25 and by_phone.hits[0].message.body == "other 29"
     tail = ms.search(session, ms.MessageQuery(phone=person.phone, before=by_phone.next_before))
     assert len(tail.hits) == 5 and tail.next_before is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboard/volunteers?category=%00&area=a%00b",
+        "/dashboard/requests?category=x%00&area=%00&page=%C2%B2&older_than_hours=%C2%B2",
+        "/dashboard/audit?action=%00&subject_type=%00&actor_id=99999999999999999999&page=%C2%B2",
+        "/dashboard/figures?days=%C2%B2",
+        "/dashboard/requests/99999999999999999999",
+        "/dashboard/volunteers/99999999999999999999",
+    ],
+)
+def test_junk_in_the_address_is_never_a_server_error(coordinator, url):
+    assert coordinator.get(url).status_code in (200, 404)
+
+
+def test_junk_in_forms_is_never_a_server_error(coordinator, session):
+    req = builders.aid_request(session)
+    session.commit()
+    for path, data in [
+        (f"/dashboard/requests/{req.id}/assign", {"offer_id": "99999999999999999999"}),
+        (f"/dashboard/requests/{req.id}/assign", {"offer_id": "²"}),
+        ("/dashboard/requests/bulk", {"action": "flag", "request": ["²", "99999999999999999999"]}),
+        ("/dashboard/messages/search", {"q": "x", "before": "²"}),
+        ("/dashboard/matching/send", {"selection": "1", "plan": "x", "request": "²"}),
+    ]:
+        assert coordinator.post(path, data=data).status_code < 500, (path, data)
