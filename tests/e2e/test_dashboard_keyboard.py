@@ -5,42 +5,21 @@ fields). Every control reached shows a visible focus outline; no mouse event eve
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
-
 import pytest
 
-from tests.e2e.conftest import LiveServer, running_service, screenshot
-from tests.e2e.test_dashboard_browser import _ask_for_groceries, _offer_groceries, _rows
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_dashboard_browser import (
+    EMAIL,
+    PASSWORD,
+    _ask_for_groceries,
+    _offer_groceries,
+    _rows,
+    quiet_server,  # noqa: F401 (a fixture: the service, its worker's matching held off)
+)
 
 pytestmark = pytest.mark.e2e
 
-EMAIL = "keys@example.org"
-PASSWORD = "a long keyboard-only password"
 NOTE = "Called her back: mornings are best"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The service as `make run` starts it; the worker's own matching waits a day, so the
-    run this test previews and sends is the only one."""
-    with running_service(
-        tmp_path_factory.mktemp("keys"),
-        MUTUALAID_MATCH_INTERVAL_SECONDS="86400",
-        MUTUALAID_MATCH_DEBOUNCE_SECONDS="86400",
-    ) as server:
-        created = subprocess.run(
-            [sys.executable, "-m", "mutualaid", "create-user", EMAIL, "--role", "coordinator"],
-            input=PASSWORD + "\n",
-            env={**server.env, "MUTUALAID_ENV": "development"},
-            cwd=server.log.parent,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert created.returncode == 0, created.stderr
-        yield server
 
 
 FOCUSED = """() => {
@@ -89,7 +68,8 @@ def no_mouse_so_far(page) -> None:
     assert page.evaluate("window.__mouseEvents || 0") == 0
 
 
-def test_a_coordinator_works_with_the_keyboard_only(server, browser) -> None:
+def test_a_coordinator_works_with_the_keyboard_only(quiet_server, browser) -> None:  # noqa: F811
+    server = quiet_server
     url = server.url
     setup = browser.new_context()
     try:
