@@ -302,6 +302,19 @@ def _dedupe(problem: _Problem, need: _IntArray, vol: _IntArray) -> tuple[_IntArr
     return (keys // problem.n_vol).astype(np.intp), (keys % problem.n_vol).astype(np.intp)
 
 
+def _merge(
+    problem: _Problem,
+    pairs: tuple[_IntArray, _IntArray, _FloatArray],
+    more: tuple[_IntArray, _IntArray, _FloatArray],
+) -> tuple[_IntArray, _IntArray, _FloatArray]:
+    """`_dedupe` of two pair lists with their distances, computed once per pair."""
+    need, vol, km = (np.concatenate([a, b]) for a, b in zip(pairs, more, strict=True))
+    keys = need.astype(np.int64) * problem.n_vol + vol
+    keys, first = np.unique(keys, return_index=True)
+    n_vol = problem.n_vol
+    return (keys // n_vol).astype(np.intp), (keys % n_vol).astype(np.intp), km[first]
+
+
 @dataclass(frozen=True)
 class _Solution:
     match: _IntArray  # per need: volunteer index or -1
@@ -863,10 +876,7 @@ def assign(
         more_need, more_vol = _candidates(problem, index, widen * k_nearest, 0, lonely)
         more_km = _pair_km(problem, more_need, more_vol)
         ok = problem.feasible(more_need, more_vol, more_km)
-        need, vol = _dedupe(
-            problem, np.concatenate([need, more_need[ok]]), np.concatenate([vol, more_vol[ok]])
-        )
-        km = _pair_km(problem, need, vol)
+        need, vol, km = _merge(problem, (need, vol, km), (more_need[ok], more_vol[ok], more_km[ok]))
     # Any weight gain of 1 point must outweigh any possible cost difference.
     slots = int(np.minimum(problem.capacity, problem.n_need).sum())
     worst = min(problem.max_km, float(problem.radius.max(initial=0.0)))
@@ -898,12 +908,9 @@ def assign(
         if rounds >= max_rounds:
             break
         previous = (sol.match, np.unique(bad_need))
-        need, vol = _dedupe(
-            problem,
-            np.concatenate([need, bad_need]),
-            np.concatenate([vol, bad_vol]),
+        need, vol, km = _merge(
+            problem, (need, vol, km), (bad_need, bad_vol, _pair_km(problem, bad_need, bad_vol))
         )
-        km = _pair_km(problem, need, vol)
     matched = np.flatnonzero(sol.match >= 0)
     pair_vol = sol.match[matched]
     pair_km = _pair_km(problem, matched, pair_vol)
