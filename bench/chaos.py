@@ -439,7 +439,7 @@ def web_worker_kill(
     *,
     messages: int = 480,
     rate: float = 40,
-    kills: int = 12,
+    kills: int = 20,
     enough: int = 5,
 ) -> WebKill:
     """Webhooks at ``rate`` a second while gunicorn workers are killed (-9) in the middle
