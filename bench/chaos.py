@@ -231,8 +231,9 @@ class Stored:
 
 
 def outbox_settled(database_url: str, fake, *, seconds: float = 90) -> tuple[int, int, int]:
-    """Wait until the worker has sent every queued reply; (sent rows, still pending,
-    duplicates at the fake API: messages there beyond the rows marked sent)."""
+    """Wait until the worker has handled every text and sent every reply; (replies sent,
+    still pending: texts unhandled and replies unsent, duplicates at the fake API:
+    messages there that no row records)."""
     engine = sa.create_engine(database_url)
     deadline = time.monotonic() + seconds
     try:
@@ -240,8 +241,8 @@ def outbox_settled(database_url: str, fake, *, seconds: float = 90) -> tuple[int
             with engine.connect() as conn:
                 pending = conn.execute(
                     sa.text(
-                        "SELECT count(*) FROM messages "
-                        "WHERE direction = 'outbound' AND status IN ('queued', 'sending')"
+                        "SELECT count(*) FROM messages WHERE status IN "
+                        "('received', 'queued', 'sending')"  # texts unhandled, replies unsent
                     )
                 ).scalar_one()
             if not pending or time.monotonic() > deadline:
@@ -704,9 +705,10 @@ def main() -> int:
                 report.add(
                     "PostgreSQL restart under load: messages",
                     f"{result.stored}; replies {result.replies_sent} sent, "
-                    f"{result.replies_pending} pending, {result.duplicate_sends} duplicates; "
+                    f"{result.replies_pending} texts or replies pending, "
+                    f"{result.duplicate_sends} duplicates; "
                     f"worker {'alive' if result.worker_alive else 'DEAD'}",
-                    ONCE + ", outbox drained, no duplicate send",
+                    ONCE + ", then handled and answered, no reply sent twice",
                     result.stored.exact
                     and not result.replies_pending
                     and not result.duplicate_sends

@@ -51,7 +51,7 @@ def test_postgres_restart_under_load_recovers_in_seconds_and_loses_nothing() -> 
     figures = (
         f"recovered in {result.recovery_seconds:.1f} s, {result.failed} webhooks failed; "
         f"{result.stored}; replies {result.replies_sent} sent, {result.replies_pending} "
-        f"pending, {result.duplicate_sends} sent twice"
+        f"texts or replies pending, {result.duplicate_sends} sent twice"
     )
     print("\n" + figures)
     assert result.recovery_seconds < RECOVERY_GOAL_SECONDS, figures
