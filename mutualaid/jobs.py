@@ -11,12 +11,12 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Flask
 from sqlalchemy import Engine, func, select, text
 
-from mutualaid.db import READ_ONLY, let_writers_in
+from mutualaid.db import READ_ONLY
 from mutualaid.extensions import db
 from mutualaid.models import (
     AidRequest,
@@ -112,7 +112,7 @@ def run_matching(
             dry_run=dry_run,
             started_at=started_at,
             link_for=lambda match: proposal_link(base, secret, match),
-            checkpoint=None if dry_run else _commit_and_let_writers_in,
+            checkpoint=None if dry_run else _sharing_commit(),
         )
         run.finished_at = utcnow()  # when its last proposal was written
         if dry_run:
@@ -131,9 +131,19 @@ def run_matching(
         return run, plan
 
 
-def _commit_and_let_writers_in() -> None:
-    db.session.commit()
-    let_writers_in(db.engine)
+def _sharing_commit() -> Callable[[], None]:
+    """A commit that, on SQLite, then leaves the write lock free for as long as the
+    transaction held it (as handle_received does between texts)."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    began = [time.monotonic()]
+
+    def commit() -> None:
+        db.session.commit()
+        if sqlite:
+            time.sleep(time.monotonic() - began[0])
+        began[0] = time.monotonic()
+
+    return commit
 
 
 def match_if_due(app: Flask) -> int:
@@ -285,11 +295,16 @@ def handle_received(app: Flask, *, limit: int = 500, max_seconds: float = 1.0) -
     services.handling), until none is ready, ``limit`` were handled, or ``max_seconds``
     passed (so the outbox is not starved). Returns how many were handled or failed.
 
+    On SQLite, after each text the worker waits as long as handling it took: the one
+    write lock is free at least half the time for the webhooks storing texts (a burst
+    stays fast; the worker catches up after it).
+
     A text stored but never handled (the worker died mid-way, handling failed) is still
     received: this job finds it again, so nothing is lost."""
     config = app.config
     rate = Limit(config["SMS_RATE_LIMIT"], config["SMS_RATE_WINDOW_SECONDS"])
     session = db.session
+    sqlite = db.engine.dialect.name == "sqlite"
     started = time.monotonic()
     done = 0
     while done < limit and time.monotonic() - started < max_seconds:
@@ -301,7 +316,10 @@ def handle_received(app: Flask, *, limit: int = 500, max_seconds: float = 1.0) -
         ctx = sms_context(app)
         before = done
         for message_id in ids[: limit - done]:
+            began = time.monotonic()
             done += _handle_one(app, ctx, rate, message_id)
+            if sqlite:
+                time.sleep(time.monotonic() - began)
             if time.monotonic() - started >= max_seconds:
                 break
         if done == before:
@@ -329,7 +347,6 @@ def _handle_one(app: Flask, ctx: SmsContext, rate: Limit, message_id: int) -> bo
         log.exception("inbound message %s not handled; it stays received for a retry", message_id)
         handling.count_failure(session, message, exc, now=now)
     session.commit()
-    let_writers_in(db.engine)
     return True
 
 
