@@ -16,7 +16,7 @@ help:
 	@echo "make run    set up and start the service (web + worker) on http://127.0.0.1:$${PORT:-5000}"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make lint   ruff, mypy and the import contracts"
-	@echo "make bench  benchmarks that print their figures"
+	@echo "make bench  benchmarks, then one table of their figures and goals (BENCH_QUICK=1: shorter)"
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -47,9 +47,10 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# The load, chaos and matching benchmarks, then one table of figures and goals (an hour or
+# more); BENCH_QUICK=1 make bench runs shorter versions.
 bench: $(VENV)/.installed-test
-	$(PY) bench/matching.py
-	MUTUALAID_ENV=development $(VENV)/bin/mutualaid simulate
+	$(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
