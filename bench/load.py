@@ -473,8 +473,8 @@ def bench(
                 row(f"{label}: errors", str(result.errors), "0", result.errors == 0)
             load_ended = time.time()
             # The worker handles what the webhook stored, then sends the replies: wait (up to
-            # 10 minutes) for both before counting.
-            deadline = time.monotonic() + 600
+            # 20 minutes) for both before counting.
+            deadline = time.monotonic() + 1200
             c = counts(url)
             while (c["received"] or c["sent"] < c["outbound"]) and time.monotonic() < deadline:
                 time.sleep(2)

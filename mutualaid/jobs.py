@@ -23,6 +23,8 @@ from mutualaid.models import (
     Match,
     MatchingRun,
     MatchStatus,
+    Message,
+    MessageDirection,
     Offer,
     RequestStatus,
     utcnow,
@@ -295,9 +297,9 @@ def handle_received(app: Flask, *, limit: int = 500, max_seconds: float = 1.0) -
     services.handling), until none is ready, ``limit`` were handled, or ``max_seconds``
     passed (so the outbox is not starved). Returns how many were handled or failed.
 
-    On SQLite, after each text the worker waits as long as handling it took: the one
-    write lock is free at least half the time for the webhooks storing texts (a burst
-    stays fast; the worker catches up after it).
+    On SQLite, while texts keep arriving, the worker waits after each text as long as
+    handling it took: the one write lock is free at least half the time for the webhooks
+    storing texts (a burst stays fast); once none arrive, it catches up at full speed.
 
     A text stored but never handled (the worker died mid-way, handling failed) is still
     received: this job finds it again, so nothing is lost."""
@@ -309,6 +311,7 @@ def handle_received(app: Flask, *, limit: int = 500, max_seconds: float = 1.0) -
     done = 0
     while done < limit and time.monotonic() - started < max_seconds:
         ids = handling.next_batch(session, now=utcnow())
+        share = sqlite and _texts_arriving(session)
         session.rollback()
         if not ids:
             break
@@ -318,13 +321,26 @@ def handle_received(app: Flask, *, limit: int = 500, max_seconds: float = 1.0) -
         for message_id in ids[: limit - done]:
             began = time.monotonic()
             done += _handle_one(app, ctx, rate, message_id)
-            if sqlite:
+            if share:
                 time.sleep(time.monotonic() - began)
             if time.monotonic() - started >= max_seconds:
                 break
         if done == before:
             break  # all taken by other workers meanwhile
     return done
+
+
+_newest_inbound: list[int | None] = [None]
+
+
+def _texts_arriving(session) -> bool:
+    """Whether a text arrived since this process last looked (the newest inbound id)."""
+    newest = session.scalar(
+        select(func.max(Message.id)).where(Message.direction == MessageDirection.INBOUND)
+    )
+    arriving = newest != _newest_inbound[0]
+    _newest_inbound[0] = newest
+    return arriving
 
 
 def _handle_one(app: Flask, ctx: SmsContext, rate: Limit, message_id: int) -> bool:
