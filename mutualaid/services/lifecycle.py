@@ -32,6 +32,7 @@ from mutualaid.models import (
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.notify import SmsContext, say
 from mutualaid.services.transitions import (
+    IllegalTransition,
     StaleState,
     change_match_status,
     change_request_status,
@@ -45,6 +46,7 @@ R = RequestStatus
 class Outcome(StrEnum):
     DONE = "done"  # the change happened
     TOO_LATE = "too_late"  # someone or something else changed it first
+    NOT_ALLOWED = "not_allowed"  # its state does not allow it (already closed, say)
 
 
 def live_load(session: Session, offer_id: int) -> int:
@@ -287,6 +289,8 @@ def cancel_request(session: Session, ctx: SmsContext, req: AidRequest, *, actor:
         change_request_status(session, req, R.CANCELLED, actor=actor)
     except StaleState:
         return Outcome.TOO_LATE
+    except IllegalTransition:
+        return Outcome.NOT_ALLOWED
     for match in live_matches(session, request_id=req.id):
         to = M.WITHDRAWN if match.status is M.PROPOSED else M.CANCELLED
         try:

@@ -269,6 +269,8 @@ def request_cancel(request_id: int):
     req = _request_or_404(request_id)
     outcome = lifecycle.cancel_request(db.session, sms_context(db.session), req, actor=_actor())
     db.session.commit()
+    if outcome is lifecycle.Outcome.NOT_ALLOWED:
+        return _error(409, f"the request is {req.status.value}: only an open or matched one")
     if outcome is not lifecycle.Outcome.DONE:
         return _error(409, "the request changed meanwhile")
     return jsonify(request=_request_json(req, _privacy()))

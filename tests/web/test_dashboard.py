@@ -164,6 +164,20 @@ def test_cancel_and_complete(coordinator, session):
     assert "completed" in page
 
 
+def test_cancelling_twice_is_not_an_error_page(coordinator, session):
+    req = builders.aid_request(session)
+    session.commit()
+    coordinator.post(f"/dashboard/requests/{req.id}/cancel")
+    again = coordinator.post(f"/dashboard/requests/{req.id}/cancel", follow_redirects=True)
+    assert again.status_code == 200
+    bulk = coordinator.post(
+        "/dashboard/requests/bulk", data={"action": "cancel", "request": str(req.id)}
+    )
+    assert bulk.status_code < 500
+    session.expire_all()
+    assert session.get(AidRequest, req.id).status is RequestStatus.CANCELLED
+
+
 def test_complete_needs_an_accepted_match(coordinator, session):
     req = builders.aid_request(session)
     session.commit()

@@ -182,3 +182,16 @@ def test_notes_through_the_api(client, session):
         assert client.post(url, headers=coordinator, json=bad).status_code == 422, bad
     assert client.get("/api/requests/999999/notes", headers=viewer).status_code == 404
     assert session.scalar(select(func.count()).select_from(RequestNote)) == 2
+
+
+def test_cancelling_a_closed_request_is_a_conflict_with_a_reason(client, session):
+    # Found by schemathesis: a second cancel was a 500 (IllegalTransition).
+    req = builders.aid_request(session)
+    session.commit()
+    headers = token_for(session, Role.COORDINATOR)
+    assert client.post(f"/api/requests/{req.id}/cancel", headers=headers).status_code == 200
+    again = client.post(f"/api/requests/{req.id}/cancel", headers=headers)
+    assert again.status_code == 409
+    assert "cancelled" in again.get_json()["error"]
+    session.expire_all()
+    assert session.get(AidRequest, req.id).status is RequestStatus.CANCELLED
