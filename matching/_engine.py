@@ -589,21 +589,16 @@ def _solve_sap(
 ) -> _Solution:
     """`_solve_candidates` by compiled shortest augmenting paths.
 
-    Rows are all needs, columns all capacity slots then one slack column per need.
+    Rows are all needs; columns are the volunteers, each with its capacity, then
+    one slack column per need, costing big * weight: leaving the need unserved.
     """
     assert _sap_assign_rows is not None
     n_need, n_vol = problem.n_need, problem.n_vol
-    slot_start = np.concatenate([[0], np.cumsum(problem.capacity)])
-    n_slot = int(slot_start[-1])
-    n_col = n_slot + n_need
-    # Capacity by column replication; every row also has its own slack column,
-    # costing big * weight. +1 on every arc keeps the optimum (every row takes
-    # exactly one column) and keeps every cost positive.
-    # Candidate pairs come sorted by need; each row's slack arc goes last.
-    rep = problem.capacity[vol]
-    total = int(rep.sum())
-    within = np.arange(total) - np.repeat(np.cumsum(rep) - rep, rep)
-    per_row = np.bincount(need, weights=rep, minlength=n_need).astype(np.int64) + 1
+    n_col = n_vol + n_need
+    # Candidate pairs come sorted by need; each row's slack arc goes last. +1 on
+    # every arc keeps the optimum (every row takes exactly one column) and keeps
+    # every cost positive.
+    per_row = np.bincount(need, minlength=n_need).astype(np.int64) + 1
     indptr = np.concatenate([[0], np.cumsum(per_row)])
     slack_at = indptr[1:] - 1
     is_pair = np.ones(int(indptr[-1]), dtype=bool)
@@ -611,35 +606,30 @@ def _solve_sap(
     e_row = np.repeat(np.arange(n_need), per_row)
     e_col = np.empty(len(e_row), dtype=np.intp)
     e_cost = np.empty(len(e_row))
-    e_col[is_pair] = np.repeat(slot_start[vol], rep) + within
-    e_col[slack_at] = n_slot + np.arange(n_need)
-    e_cost[is_pair] = np.repeat(cost, rep) + 1.0
+    e_col[is_pair] = vol
+    e_col[slack_at] = n_vol + np.arange(n_need)
+    e_cost[is_pair] = cost + 1.0
     e_cost[slack_at] = big * problem.weight + 1.0
+    capacity = np.concatenate([problem.capacity, np.ones(n_need, dtype=np.int64)])
     scale = big * float(problem.weight.max(initial=1)) + 1.0
     tol = _TOL_BF * scale + 1e-12
-    col_of_row, v = _sap_assign_rows(n_col, indptr.astype(np.int64), e_col.astype(np.intc), e_cost)
+    col_of_row, v = _sap_assign_rows(
+        indptr.astype(np.int64), e_col.astype(np.intc), e_cost, capacity.astype(np.intc)
+    )
     # The search's prices are the LP duals: check them rather than trust floats.
     own = col_of_row[e_row] == e_col
     matched_cost = np.zeros(n_need)
     matched_cost[e_row[own]] = e_cost[own]
     u = matched_cost - v[col_of_row]
-    free = np.ones(n_col, dtype=bool)
-    free[col_of_row] = False
+    room = np.bincount(col_of_row, minlength=n_col) < capacity
     duals_ok = bool(
         np.all(e_cost - u[e_row] - v[e_col] >= -tol)
         and np.all(v <= tol)
-        and np.all(np.abs(v[free]) <= tol)
+        and np.all(np.abs(v[room]) <= tol)
     )
-    match = np.full(n_need, -1, dtype=np.intp)
-    matched = col_of_row < n_slot
-    slot_owner = np.repeat(np.arange(n_vol), problem.capacity)
-    match[matched] = slot_owner[col_of_row[matched]]
+    match = np.where(col_of_row < n_vol, col_of_row, -1)
     threshold = matched_cost - v[col_of_row] - 1.0
-    has = problem.capacity > 0
-    top = np.zeros(n_vol)
-    if n_slot:
-        top[has] = np.maximum.reduceat(v[:n_slot], slot_start[:-1][has])
-    price = np.maximum(-top, 0.0)
+    price = np.maximum(-v[:n_vol], 0.0)
     return _Solution(match, threshold, price, duals_ok)
 
 

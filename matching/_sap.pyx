@@ -1,17 +1,20 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Shortest augmenting paths for sparse rectangular assignment (compiled).
+"""Shortest augmenting paths for sparse rectangular assignment with column
+capacities (compiled).
 
 Rows are added one at a time; each takes a Dijkstra search over reduced costs
-from the row to the nearest free column, then the path is augmented and the
-column prices of the searched region updated (Jonker-Volgenant's augmentation
-step, on a sparse graph, with a binary heap). A search touches only the
+from the row to the nearest column with room left, then the path is augmented
+and the column prices of the searched region updated (Jonker-Volgenant's
+augmentation step, on a sparse graph, with a binary heap). A column of
+capacity k holds up to k rows at one price (the optimum prices a volunteer's
+k places alike, so they need not be k columns). A search touches only the
 region it explores and resets only what it touched, so on geographic graphs,
 where the nearest free column is a few hops away, the work grows about
 linearly with the rows instead of as rows x columns (scipy's LAPJVsp).
 
-Invariants: every column price is <= 0, free columns are priced 0, every arc
-has a reduced cost >= 0 and every matched arc 0; at the end these are the LP
-dual prices that prove the assignment optimal.
+Invariants: every column price is <= 0, columns with room left are priced 0,
+every arc has a reduced cost >= 0 and every matched arc 0; at the end these are
+the LP dual prices that prove the assignment optimal.
 """
 
 import numpy as np
@@ -63,25 +66,26 @@ cdef inline void _pop(double* hk, int* hq, Py_ssize_t* size) noexcept nogil:
 
 
 def assign_rows(
-    Py_ssize_t n_col,
     const long long[::1] indptr,
     const int[::1] indices,
     const double[::1] cost,
+    const int[::1] capacity,
 ):
-    """Min-cost assignment of every row to a distinct column.
+    """Min-cost assignment of every row to a column, at most ``capacity`` rows a column.
 
     Parameters
     ----------
-    n_col : int
     indptr, indices, cost : arrays
         The graph in CSR form (rows x columns); every row must be able to reach a
-        free column (give each row a column of its own to be sure).
+        column with room (give each row a column of its own to be sure).
+    capacity : array of int32
+        Rows each column may take.
 
     Returns
     -------
     col_of_row : ndarray of intp
     price : ndarray of float64
-        Column prices (<= 0, 0 on free columns).
+        Column prices (<= 0, 0 on columns with room left).
 
     Raises
     ------
@@ -89,9 +93,14 @@ def assign_rows(
         When a row cannot be assigned.
     """
     cdef Py_ssize_t n_row = indptr.shape[0] - 1
+    cdef Py_ssize_t n_col = capacity.shape[0]
     cdef Py_ssize_t nnz = indices.shape[0]
+    cap_np = np.asarray(capacity, dtype=np.intc)
+    first_np = np.zeros(n_col + 1, dtype=np.int64)
+    np.cumsum(cap_np, out=first_np[1:])
     col_of_row_a = np.full(n_row, -1, dtype=np.intp)
-    row_of_col_a = np.full(n_col, -1, dtype=np.intc)
+    load_a = np.zeros(n_col, dtype=np.intc)
+    holder_a = np.full(max(int(first_np[n_col]), 1), -1, dtype=np.intc)
     price_a = np.zeros(n_col, dtype=np.float64)
     matched_cost_a = np.zeros(n_row, dtype=np.float64)
     dist_a = np.full(n_col, INFINITY, dtype=np.float64)
@@ -102,8 +111,10 @@ def assign_rows(
     scanned_a = np.zeros(n_col, dtype=np.intc)
     heap_key_a = np.zeros(nnz + 1, dtype=np.float64)
     heap_col_a = np.zeros(nnz + 1, dtype=np.intc)
+    cdef long long[::1] first = first_np
     cdef Py_ssize_t[::1] col_of_row = col_of_row_a
-    cdef int[::1] row_of_col = row_of_col_a
+    cdef int[::1] load = load_a
+    cdef int[::1] holder = holder_a
     cdef double[::1] price = price_a
     cdef double[::1] dist = dist_a
     cdef int[::1] pred = pred_a
@@ -114,7 +125,7 @@ def assign_rows(
     cdef int[::1] scanned = scanned_a
     cdef double[::1] heap_key = heap_key_a
     cdef int[::1] heap_col = heap_col_a
-    cdef Py_ssize_t s, k, t, n_touched, n_scanned, heap_size
+    cdef Py_ssize_t s, k, t, h, n_touched, n_scanned, heap_size
     cdef int q, q2, r, end, prev
     cdef double start, key, base, nd, reach, c, bound
     cdef int failed = -1
@@ -132,7 +143,7 @@ def assign_rows(
             n_touched = 0
             n_scanned = 0
             heap_size = 0
-            # The nearest free column reached so far: nothing beyond it can matter.
+            # The nearest column with room reached so far: nothing beyond it can matter.
             bound = INFINITY
             for k in range(indptr[s], indptr[s + 1]):
                 q = indices[k]
@@ -141,7 +152,7 @@ def assign_rows(
                     nd = 0
                 if nd > bound:
                     continue
-                if row_of_col[q] < 0 and nd < bound:
+                if load[q] < capacity[q] and nd < bound:
                     bound = nd
                 if dist[q] == INFINITY:
                     touched[n_touched] = q
@@ -162,33 +173,34 @@ def assign_rows(
                 done[q] = 1
                 scanned[n_scanned] = q
                 n_scanned += 1
-                r = row_of_col[q]
-                if r < 0:
+                if load[q] < capacity[q]:
                     end = q
                     reach = key
                     break
-                # Leaving q's row for another column: that arc's reduced cost,
-                # measured from the row's matched arc (reduced cost 0).
-                base = key - matched_cost[r] + price[q]
-                for k in range(indptr[r], indptr[r + 1]):
-                    q2 = indices[k]
-                    if done[q2]:
-                        continue
-                    nd = base + cost[k] - price[q2]
-                    if nd < key:
-                        nd = key
-                    if nd > bound:
-                        continue
-                    if row_of_col[q2] < 0 and nd < bound:
-                        bound = nd
-                    if dist[q2] == INFINITY:
-                        touched[n_touched] = q2
-                        n_touched += 1
-                    if nd < dist[q2]:
-                        dist[q2] = nd
-                        pred[q2] = r
-                        pred_cost[q2] = cost[k]
-                        _push(&heap_key[0], &heap_col[0], &heap_size, nd, q2)
+                # Each row on q may leave it for another column: that arc's reduced
+                # cost, measured from the row's matched arc (reduced cost 0).
+                for h in range(first[q], first[q] + load[q]):
+                    r = holder[h]
+                    base = key - matched_cost[r] + price[q]
+                    for k in range(indptr[r], indptr[r + 1]):
+                        q2 = indices[k]
+                        if done[q2]:
+                            continue
+                        nd = base + cost[k] - price[q2]
+                        if nd < key:
+                            nd = key
+                        if nd > bound:
+                            continue
+                        if load[q2] < capacity[q2] and nd < bound:
+                            bound = nd
+                        if dist[q2] == INFINITY:
+                            touched[n_touched] = q2
+                            n_touched += 1
+                        if nd < dist[q2]:
+                            dist[q2] = nd
+                            pred[q2] = r
+                            pred_cost[q2] = cost[k]
+                            _push(&heap_key[0], &heap_col[0], &heap_size, nd, q2)
             if end < 0:
                 failed = <int>s
                 break
@@ -196,21 +208,29 @@ def assign_rows(
             for t in range(n_scanned):
                 q = scanned[t]
                 price[q] += dist[q] - reach
-            # Augment along the search tree back to the new row.
+            # Augment along the search tree back to the new row: each row on the path
+            # moves to the column it reached, the last one to the column with room.
             q = end
             while True:
                 r = pred[q]
                 prev = <int>col_of_row[r]
                 col_of_row[r] = q
-                row_of_col[q] = r
+                holder[first[q] + load[q]] = r
+                load[q] += 1
                 matched_cost[r] = pred_cost[q]
                 if r == s:
                     break
+                # r leaves prev: its place there goes to the next row of the path.
+                for h in range(first[prev], first[prev] + load[prev]):
+                    if holder[h] == r:
+                        holder[h] = holder[first[prev] + load[prev] - 1]
+                        break
+                load[prev] -= 1
                 q = prev
             for t in range(n_touched):
                 q = touched[t]
                 dist[q] = INFINITY
                 done[q] = 0
     if failed >= 0:
-        raise ValueError(f"row {failed} cannot be assigned to a free column")
+        raise ValueError(f"row {failed} cannot be assigned to a column with room")
     return col_of_row_a, price_a

@@ -25,10 +25,15 @@ def test_the_compiled_solver_is_built():
     assert engine._sap_assign_rows is assign_rows
 
 
-def solve(graph: sp.csr_array):
+def solve(graph: sp.csr_array, capacity=None):
     graph = graph.tocsr()
+    if capacity is None:
+        capacity = np.ones(graph.shape[1], dtype=np.intc)
     return assign_rows(
-        graph.shape[1], graph.indptr.astype(np.int64), graph.indices.astype(np.intc), graph.data
+        graph.indptr.astype(np.int64),
+        graph.indices.astype(np.intc),
+        graph.data,
+        np.asarray(capacity, dtype=np.intc),
     )
 
 
@@ -94,3 +99,27 @@ def test_same_input_gives_the_same_assignment():
     first, _ = solve(graph)
     for _ in range(3):
         assert solve(graph)[0].tolist() == first.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs(), st.lists(st.integers(0, 3), min_size=8, max_size=8))
+def test_capacities_give_the_optimum_of_one_column_per_place(graph, caps):
+    n_row, n_col = graph.shape
+    n_shared = n_col - n_row
+    capacity = np.array(caps[:n_shared] + [1] * n_row, dtype=np.intc)
+    col_of_row, price = solve(graph, capacity)
+    load = np.bincount(col_of_row, minlength=n_col)
+    assert np.all(load <= capacity)
+    dense = graph.toarray()
+    assert np.all(dense[np.arange(n_row), col_of_row] > 0)
+    # The same problem with a column per place, solved by scipy.
+    owner = np.repeat(np.arange(n_col), capacity)
+    _, reference = min_weight_full_bipartite_matching(sp.csr_array(dense[:, owner]))
+    best = dense[:, owner][np.arange(n_row), reference].sum()
+    assert dense[np.arange(n_row), col_of_row].sum() == pytest.approx(best, abs=1e-9)
+    # Prices prove it: reduced costs >= 0, prices <= 0, and 0 where there is room.
+    u = dense[np.arange(n_row), col_of_row] - price[col_of_row]
+    coo = graph.tocoo()
+    assert np.all(coo.data - u[coo.row] - price[coo.col] >= -1e-9)
+    assert np.all(price <= 1e-12)
+    assert np.all(price[load < capacity] == 0)
