@@ -65,6 +65,36 @@ cdef inline void _pop(double* hk, int* hq, Py_ssize_t* size) noexcept nogil:
         hq[i] = q
 
 
+cdef struct _Search:
+    double* dist
+    int* pred
+    double* pred_cost
+    int* touched
+    Py_ssize_t n_touched
+    double* heap_key
+    int* heap_col
+    Py_ssize_t heap_size
+    double bound
+    const int* load
+    const int* capacity
+
+
+cdef inline void _reach(_Search* se, int q, double nd, int row, double arc_cost) noexcept nogil:
+    """Column ``q`` reached at reduced distance ``nd`` from ``row`` by an arc of this cost."""
+    if nd > se.bound:
+        return  # beyond the nearest column with room already reached: cannot matter
+    if se.load[q] < se.capacity[q] and nd < se.bound:
+        se.bound = nd
+    if se.dist[q] == INFINITY:
+        se.touched[se.n_touched] = q
+        se.n_touched += 1
+    if nd < se.dist[q]:
+        se.dist[q] = nd
+        se.pred[q] = row
+        se.pred_cost[q] = arc_cost
+        _push(se.heap_key, se.heap_col, &se.heap_size, nd, q)
+
+
 def assign_rows(
     const long long[::1] indptr,
     const int[::1] indices,
@@ -125,10 +155,19 @@ def assign_rows(
     cdef int[::1] scanned = scanned_a
     cdef double[::1] heap_key = heap_key_a
     cdef int[::1] heap_col = heap_col_a
-    cdef Py_ssize_t s, k, t, h, n_touched, n_scanned, heap_size
+    cdef Py_ssize_t s, k, t, h, n_scanned
     cdef int q, q2, r, end, prev
-    cdef double start, key, base, nd, reach, c, bound
+    cdef double start, key, base, nd, reach, c
     cdef int failed = -1
+    cdef _Search se
+    se.dist = &dist[0]
+    se.pred = &pred[0]
+    se.pred_cost = &pred_cost[0]
+    se.touched = &touched[0]
+    se.heap_key = &heap_key[0]
+    se.heap_col = &heap_col[0]
+    se.load = &load[0]
+    se.capacity = &capacity[0]
     with nogil:
         for s in range(n_row):
             # The row's own price: its cheapest arc costs 0 reduced.
@@ -140,34 +179,20 @@ def assign_rows(
             if start == INFINITY:
                 failed = <int>s
                 break
-            n_touched = 0
+            se.n_touched = 0
+            se.heap_size = 0
+            se.bound = INFINITY
             n_scanned = 0
-            heap_size = 0
-            # The nearest column with room reached so far: nothing beyond it can matter.
-            bound = INFINITY
             for k in range(indptr[s], indptr[s + 1]):
                 q = indices[k]
                 nd = cost[k] - price[q] - start
-                if nd < 0:
-                    nd = 0
-                if nd > bound:
-                    continue
-                if load[q] < capacity[q] and nd < bound:
-                    bound = nd
-                if dist[q] == INFINITY:
-                    touched[n_touched] = q
-                    n_touched += 1
-                if nd < dist[q]:
-                    dist[q] = nd
-                    pred[q] = <int>s
-                    pred_cost[q] = cost[k]
-                    _push(&heap_key[0], &heap_col[0], &heap_size, nd, q)
+                _reach(&se, q, nd if nd > 0 else 0, <int>s, cost[k])
             end = -1
             reach = 0
-            while heap_size > 0:
+            while se.heap_size > 0:
                 key = heap_key[0]
                 q = heap_col[0]
-                _pop(&heap_key[0], &heap_col[0], &heap_size)
+                _pop(&heap_key[0], &heap_col[0], &se.heap_size)
                 if done[q] or key > dist[q]:
                     continue
                 done[q] = 1
@@ -184,23 +209,9 @@ def assign_rows(
                     base = key - matched_cost[r] + price[q]
                     for k in range(indptr[r], indptr[r + 1]):
                         q2 = indices[k]
-                        if done[q2]:
-                            continue
-                        nd = base + cost[k] - price[q2]
-                        if nd < key:
-                            nd = key
-                        if nd > bound:
-                            continue
-                        if load[q2] < capacity[q2] and nd < bound:
-                            bound = nd
-                        if dist[q2] == INFINITY:
-                            touched[n_touched] = q2
-                            n_touched += 1
-                        if nd < dist[q2]:
-                            dist[q2] = nd
-                            pred[q2] = r
-                            pred_cost[q2] = cost[k]
-                            _push(&heap_key[0], &heap_col[0], &heap_size, nd, q2)
+                        if not done[q2]:
+                            nd = base + cost[k] - price[q2]
+                            _reach(&se, q2, nd if nd > key else key, r, cost[k])
             if end < 0:
                 failed = <int>s
                 break
@@ -227,7 +238,7 @@ def assign_rows(
                         break
                 load[prev] -= 1
                 q = prev
-            for t in range(n_touched):
+            for t in range(se.n_touched):
                 q = touched[t]
                 dist[q] = INFINITY
                 done[q] = 0
