@@ -113,7 +113,8 @@ def run(app: Flask, *, once: bool = False, stop: threading.Event | None = None) 
     if threading.current_thread() is threading.main_thread():  # the worker process itself
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        _lower_priority(app)
+        if not once:
+            _lower_priority(app)
     from mutualaid.jobs import handle_received
 
     poll = app.config["WORKER_POLL_SECONDS"]
