@@ -10,6 +10,7 @@ anyway. The exit status is 0 even when a goal is missed: this reports, it does n
     python bench/report.py                    # everything, the issue's full goals (~1 h)
     python bench/report.py --quick            # shorter runs (also BENCH_QUICK=1)
     python bench/report.py --only load,chaos
+    python bench/report.py --from load=a.json,matching=b.json   # the table of runs made
 """
 
 from __future__ import annotations
@@ -124,7 +125,21 @@ def main(argv: list[str] | None = None) -> int:
         help="shorter runs (default when BENCH_QUICK=1)",
     )
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated")
+    parser.add_argument(
+        "--from",
+        dest="saved",
+        default="",
+        help="name=PATH,...: print the table of summaries already written, run nothing",
+    )
     args = parser.parse_args(argv)
+    if args.saved:
+        saved = [item.split("=", 1) for item in args.saved.split(",") if item]
+        if any(len(item) != 2 or item[0] not in BENCHMARKS for item in saved):
+            parser.error(f"--from takes name=PATH pairs, names among {', '.join(BENCHMARKS)}")
+        rows = [row for name, path in saved for row in read_rows(Path(path), name)]
+        print(table(rows))
+        print(f"\n{goals_met(rows)}")
+        return 0
     chosen = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:
@@ -134,13 +149,17 @@ def main(argv: list[str] | None = None) -> int:
         rows += run(name, args.quick)
     print(f"\n{'Quick' if args.quick else 'Full'} benchmark figures and their goals\n")
     print(table(rows))
+    print(f"\n{goals_met(rows)}")
+    return 0
+
+
+def goals_met(rows: list[dict[str, object]]) -> str:
     judged = [r for r in rows if isinstance(r["met"], bool)]
     missed = [r for r in judged if not r["met"]]
     summary = f"{len(judged) - len(missed)} of {len(judged)} goals met"
     if missed:
         summary += "; missed: " + "; ".join(f"{r['benchmark']}: {r['figure']}" for r in missed)
-    print(f"\n{summary}")
-    return 0
+    return summary
 
 
 if __name__ == "__main__":

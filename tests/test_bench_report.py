@@ -77,3 +77,25 @@ def test_a_summary_that_is_not_rows_is_said_so(report, tmp_path) -> None:
     bad.write_text(json.dumps({"not": "a list"}))
     (row,) = report.read_rows(bad, "chaos")
     assert row["value"] == "chaos: summary is not a list of rows" and row["met"] is None
+
+
+def test_the_table_of_summaries_already_written(report, tmp_path, capsys) -> None:
+    saved = tmp_path / "load.json"
+    saved.write_text(
+        json.dumps(
+            [
+                {
+                    "benchmark": "load",
+                    "figure": "p99",
+                    "value": "9 ms",
+                    "goal": "< 250 ms",
+                    "met": True,
+                }
+            ]
+        )
+    )
+    assert report.main(["--from", f"with_summary={saved},crashing={tmp_path / 'none.json'}"]) == 0
+    out = capsys.readouterr().out
+    assert "9 ms" in out and "crashing: no summary" in out and "1 of 1 goals met" in out
+    with pytest.raises(SystemExit):
+        report.main(["--from", "nonesuch=x.json"])
