@@ -15,6 +15,7 @@ from mutualaid.models import (
     AidRequest,
     Conversation,
     Match,
+    MatchStatus,
     Message,
     MessageStatus,
     Offer,
@@ -22,7 +23,10 @@ from mutualaid.models import (
     RequestNote,
     RequestStatus,
 )
+from mutualaid.services import lifecycle
 from mutualaid.services.audit import Actor, record
+from mutualaid.services.errors import Refused
+from mutualaid.services.notify import SmsContext
 
 ERASED = ""
 CLOSED = (RequestStatus.COMPLETED, RequestStatus.CANCELLED)
@@ -111,6 +115,40 @@ def erase_person(session: Session, person: Person, *, actor: Actor) -> int:
     )
     session.flush()
     return erased
+
+
+def erase_person_now(session: Session, ctx: SmsContext, person: Person, *, actor: Actor) -> int:
+    """An admin's "erase this person": their open requests are cancelled (a volunteer on
+    one is told, as for any cancellation), proposals to them withdrawn, then everything
+    that identifies them is erased (`erase_person`). Refused while they hold an accepted
+    task as a volunteer: that request's requester is counting on them, so a coordinator
+    reassigns or completes it first. Returns the messages erased. Flushes."""
+    if person.phone is None and person.name is None and person.blocked:
+        raise Refused("erase_already", "this person is already erased")
+    offer = session.scalar(select(Offer).where(Offer.person_id == person.id))
+    if offer is not None:
+        accepted = session.scalar(
+            select(AidRequest.ref)
+            .join(Match, Match.request_id == AidRequest.id)
+            .where(Match.offer_id == offer.id, Match.status == MatchStatus.ACCEPTED)
+            .limit(1)
+        )
+        if accepted is not None:
+            raise Refused(
+                "erase_busy",
+                f"they have accepted request {accepted}: reassign or complete it first",
+                ref=accepted,
+            )
+        for match in lifecycle.pending_proposals(session, person):
+            lifecycle.decline(session, ctx, match, actor=actor, tell=False)
+    for req in session.scalars(
+        select(AidRequest).where(
+            AidRequest.requester_id == person.id,
+            AidRequest.status.in_((RequestStatus.OPEN, RequestStatus.MATCHED)),
+        )
+    ):
+        lifecycle.cancel_request(session, ctx, req, actor=actor)
+    return erase_person(session, person, actor=actor)
 
 
 def purge(session: Session, *, now: dt.datetime, retention: dt.timedelta) -> PurgeReport:

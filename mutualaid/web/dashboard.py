@@ -36,12 +36,20 @@ from mutualaid.models import (
     Message,
     MessageStatus,
     Offer,
+    Person,
     RequestStatus,
     Urgency,
     utcnow,
 )
 from mutualaid.services import dashboard as queries
-from mutualaid.services import lifecycle, matching_runs, message_search, notes, previews
+from mutualaid.services import (
+    lifecycle,
+    matching_runs,
+    message_search,
+    notes,
+    previews,
+    retention,
+)
 from mutualaid.services.errors import Refused
 from mutualaid.services.links import proposal_link
 from mutualaid.web.auth import require
@@ -331,6 +339,33 @@ def volunteer_action(offer_id: int, action: str):
         else t("dash.flash.nothing_to_change")
     )
     return redirect(url_for("dashboard.volunteer_detail", offer_id=offer.id), code=303)
+
+
+@bp.post("/people/<int:person_id>/erase")
+@require("admin")
+def person_erase(person_id: int):
+    """An admin erases a person at once (their requests cancelled first); the page they
+    came from (a request or a volunteer) shows what is left: nothing that identifies them."""
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    back = request.form.get("back", "")
+    if not back.startswith("/dashboard/") or "\\" in back or "//" in back:
+        back = url_for("dashboard.overview")
+    if request.form.get("confirm") != "yes":
+        flash(t("dash.flash.erase_unconfirmed"))
+        return redirect(back, code=303)
+    try:
+        erased = retention.erase_person_now(
+            db.session, sms_context(db.session), person, actor=current_user.actor
+        )
+    except Refused as exc:
+        db.session.rollback()
+        flash(t("dash.flash.erase_refused", error=_refusal(exc)))
+        return redirect(back, code=303)
+    db.session.commit()
+    flash(t("dash.flash.erased", messages=erased))
+    return redirect(back, code=303)
 
 
 # --- Matching -------------------------------------------------------------------------

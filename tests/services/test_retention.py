@@ -8,7 +8,16 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from mutualaid.models import AidRequest, AuditEvent, Base, Person, RequestNote, RequestStatus, Role
+from mutualaid.models import (
+    AidRequest,
+    AuditEvent,
+    Base,
+    MatchStatus,
+    Person,
+    RequestNote,
+    RequestStatus,
+    Role,
+)
 from mutualaid.services.audit import Actor
 from mutualaid.services.retention import erase_person, purge
 from tests import builders
@@ -137,3 +146,60 @@ def test_the_cli_runs_it(runner) -> None:
 
     result = runner.invoke(purge_command, [])
     assert result.exit_code == 0 and "Erased 0 closed requests" in result.output
+
+
+def test_an_admin_erases_a_person_from_the_dashboard(app, session, story) -> None:
+    rosa = session.scalars(select(Person).where(Person.phone == PHONE)).one()
+    back = f"/dashboard/requests/{story.id}"
+    coordinator = app.test_client()
+    login(coordinator, account(session, Role.COORDINATOR).email)
+    assert "erase" not in coordinator.get(back).get_data(as_text=True).lower()
+    refused = coordinator.post(
+        f"/dashboard/people/{rosa.id}/erase", data={"confirm": "yes", "back": back}
+    )
+    assert refused.status_code == 403
+    admin = app.test_client()
+    login(admin, account(session, Role.ADMIN).email)
+    assert "Erase this person" in admin.get(back).get_data(as_text=True)
+    admin.post(f"/dashboard/people/{rosa.id}/erase", data={"back": back})  # not confirmed
+    assert all(c in dump(session) for c in CANARIES)
+    done = admin.post(
+        f"/dashboard/people/{rosa.id}/erase",
+        data={"confirm": "yes", "back": back},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200 and "Erased:" in done.get_data(as_text=True)
+    everything = dump(session)
+    for canary in CANARIES:
+        assert canary not in everything, canary
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "person.erased"))
+
+
+def test_erasing_a_requester_cancels_their_open_request_first(app, session) -> None:
+    proposal = builders.match(session)
+    session.commit()
+    admin = app.test_client()
+    login(admin, account(session, Role.ADMIN).email)
+    requester = proposal.request.requester
+    admin.post(f"/dashboard/people/{requester.id}/erase", data={"confirm": "yes"})
+    session.expire_all()
+    assert proposal.request.status is RequestStatus.CANCELLED
+    assert proposal.status is MatchStatus.WITHDRAWN
+    assert requester.phone is None and requester.blocked
+
+
+def test_a_volunteer_counted_on_for_an_accepted_task_is_not_erased(app, session) -> None:
+    task = builders.match(session, status=MatchStatus.ACCEPTED)
+    task.request.status = RequestStatus.MATCHED
+    session.commit()
+    admin = app.test_client()
+    login(admin, account(session, Role.ADMIN).email)
+    volunteer = task.offer.person
+    page = admin.post(
+        f"/dashboard/people/{volunteer.id}/erase",
+        data={"confirm": "yes", "back": f"/dashboard/volunteers/{task.offer.id}"},
+        follow_redirects=True,
+    )
+    assert f"accepted request {task.request.ref}" in page.get_data(as_text=True)
+    session.expire_all()
+    assert volunteer.phone is not None and not volunteer.blocked
