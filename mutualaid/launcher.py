@@ -23,6 +23,10 @@ from pathlib import Path
 
 INSTANCE = Path("instance")
 
+# No query strings (they may carry what was searched for). Letters between the status and
+# the duration: "200 0.001234" would read as a phone number and be scrubbed from the log.
+ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s in %(M)s ms'
+
 
 def _kept(name: str, generate: Callable[[], str]) -> str:
     """instance/<name>, written once (mode 0600) with ``generate()`` and read ever after."""
@@ -81,7 +85,7 @@ def main() -> int:
             "--bind", f"{host}:{port}",
             "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
             "--access-logfile", "-",
-            "--access-logformat", '%(t)s "%(m)s %(U)s" %(s)s %(L)ss',  # no query strings
+            "--access-logformat", ACCESS_LOG_FORMAT,
             "mutualaid.wsgi:app",
         ]
     )  # fmt: skip

@@ -100,3 +100,22 @@ def test_new_request_ids_never_read_as_phone_numbers() -> None:
 def test_an_unknown_log_format_is_refused() -> None:
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
         load_settings(environ={"MUTUALAID_LOG_FORMAT": "xml", "MUTUALAID_ENV": "development"})
+
+
+def test_access_log_lines_keep_their_status_and_duration() -> None:
+    # gunicorn's access line passes through the scrubber like every other line.
+    from pathlib import Path
+
+    from mutualaid.launcher import ACCESS_LOG_FORMAT
+    from mutualaid.logs import redact
+
+    assert ACCESS_LOG_FORMAT in (Path(__file__).parent.parent / "Procfile").read_text()
+    line = ACCESS_LOG_FORMAT % {
+        "t": "[26/Nov/2026:10:40:29 +0000]",
+        "m": "GET",
+        "U": "/healthz",
+        "s": "200",
+        "M": "1234",
+    }
+    assert redact(line) == line
+    assert line.endswith('"GET /healthz" 200 in 1234 ms')
