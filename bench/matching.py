@@ -158,6 +158,12 @@ def _cli_seconds(n: int, seed: int) -> tuple[float, float, bool]:
     return best, best_cpu, proven
 
 
+def _km_saved_per_need(engine: dict[str, Any], other: dict[str, Any]) -> float:
+    """How much less the engine drives per need served than ``other``, in percent."""
+    per_need = engine["km"] / max(engine["served"], 1)
+    return 100 * (1 - per_need / max(other["km"] / max(other["served"], 1), 1e-12))
+
+
 def _fmt(x: float, digits: int = 2) -> str:
     return "-" if x != x else f"{x:.{digits}f}"
 
@@ -214,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "engine" in got and "fcfs" in got:
             e, f = got["engine"], got["fcfs"]
-            saved = 100 * (1 - (e["km"] / e["served"]) / (f["km"] / f["served"]))
+            saved = _km_saved_per_need(e, f)
             print(
                 f"  engine vs FCFS: {e['served'] - f['served']:+d} needs served, "
                 f"{e['weight'] - f['weight']:+d} weight, {e['urgent'] - f['urgent']:+d} urgent "
@@ -297,7 +303,7 @@ def _summary(
         f = fcfs.get(key)
         if f is None or key[1] < 10_000:
             continue
-        saved = 100 * (1 - (e["km"] / max(e["served"], 1)) / (f["km"] / max(f["served"], 1)))
+        saved = _km_saved_per_need(e, f)
         out.append(
             {
                 "benchmark": "matching",
