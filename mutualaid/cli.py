@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -12,10 +13,29 @@ from flask.cli import FlaskGroup
 from mutualaid.extensions import db
 from mutualaid.models import Role
 
+if TYPE_CHECKING:
+    from mutualaid.services.demo import DemoSummary
+
 
 def main() -> None:
+    """The console command. Finds the instance's keys as `make run` does (the environment,
+    then instance/secret_key and instance/data_key), so that every command reads the data
+    the running service wrote; a stored value the DATA_KEY cannot read is one line that
+    says so, not a traceback."""
+    from mutualaid.keys import command_folder, use_instance_keys
+    from mutualaid.models.crypto import DecryptionError
+
+    use_instance_keys(folder=command_folder())
     cli = FlaskGroup(create_app=_create_app, add_version_option=False, load_dotenv=False)
-    cli.main(prog_name="mutualaid")
+    try:
+        cli.main(prog_name="mutualaid")
+    except DecryptionError as exc:
+        click.echo(
+            f"mutualaid: {exc} (make run keeps the DATA_KEY in instance/data_key: run the "
+            "command in the folder it was started in, or set MUTUALAID_DATA_KEY)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 def _create_app() -> Flask:
@@ -26,11 +46,20 @@ def _create_app() -> Flask:
         return create_app()
     except ConfigError as exc:
         click.echo(f"mutualaid: configuration error: {exc}", err=True)
+        if str(exc).startswith(("SECRET_KEY: missing", "DATA_KEY: missing")):
+            from mutualaid.keys import command_folder
+
+            click.echo(
+                f"mutualaid: no key file in {command_folder()}: make run keeps the keys it "
+                "made in instance/ of the folder it was started in; run the command there",
+                err=True,
+            )
         sys.exit(2)
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user)
+    app.cli.add_command(reset_password)
     app.cli.add_command(seed_demo)
     app.cli.add_command(places)
     app.cli.add_command(worker)
@@ -54,10 +83,7 @@ def create_user(email: str, role: str) -> None:
     standard input (first line) when that is not a terminal."""
     from mutualaid.services.accounts import AccountError, create_account
 
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     try:
         account = create_account(db.session, email, password, Role(role))
     except AccountError as exc:
@@ -66,22 +92,39 @@ def create_user(email: str, role: str) -> None:
     click.echo(f"Created {account.role.value} account {account.email}.")
 
 
+@click.command("reset-password")
+@click.argument("email")
+def reset_password(email: str) -> None:
+    """Give an account a new password (a lost one, the demo organiser's): asked for at a
+    terminal, or read from standard input (first line). Every session of the account
+    ends; the reset is audited."""
+    from mutualaid.services.accounts import AccountError
+    from mutualaid.services.accounts import reset_password as reset
+
+    password = _read_password()
+    try:
+        account = reset(db.session, email, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"New password set for {account.email}; its sessions have ended.")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has data.")
 @click.option("--seed", default=7, show_default=True, help="Random seed of the demo city.")
 def seed_demo(if_empty: bool, seed: int) -> None:
     """Fill the database with a demo network: places, ~60 volunteers, ~40 requests."""
-    from mutualaid.services.demo import database_is_empty, seed_demo_network
-    from mutualaid.services.location import read_places_file
-
-    if if_empty and not database_is_empty(db.session):
+    summary = seed_demo_data(if_empty=if_empty, seed=seed)
+    if summary is None:
         click.echo("Database already has data; demo not seeded.")
         return
-    entries = read_places_file(_places_path())
-    summary = seed_demo_network(
-        db.session, entries, categories=current_app.extensions["categories"], seed=seed
-    )
-    db.session.commit()
     click.echo(
         f"Demo network seeded: {summary.volunteers} volunteers, {summary.requests} requests."
     )
@@ -89,6 +132,22 @@ def seed_demo(if_empty: bool, seed: int) -> None:
         f"Coordinator login: {summary.admin_email}  password: {summary.admin_password}\n"
         "(shown once; create your own account with `mutualaid create-user`)"
     )
+
+
+def seed_demo_data(*, if_empty: bool, seed: int = 7) -> DemoSummary | None:
+    """Seed and commit the demo network (the command's work, also the launcher's); None
+    when ``if_empty`` and the database has data."""
+    from mutualaid.services.demo import database_is_empty, seed_demo_network
+    from mutualaid.services.location import read_places_file
+
+    if if_empty and not database_is_empty(db.session):
+        return None
+    entries = read_places_file(_places_path())
+    summary = seed_demo_network(
+        db.session, entries, categories=current_app.extensions["categories"], seed=seed
+    )
+    db.session.commit()
+    return summary
 
 
 @click.group()
@@ -120,8 +179,13 @@ def _places_path() -> Path:
 @click.option("--once", is_flag=True, help="Run every job once and exit.")
 def worker(once: bool) -> None:
     """Run the background worker: sends the outbox and runs periodic jobs."""
+    from mutualaid.models import Base
+    from mutualaid.models.crypto import check_key
     from mutualaid.worker import run
 
+    # A wrong DATA_KEY stops it here, in one line, rather than failing every job.
+    check_key(db.session.connection(), Base.metadata, current_app.extensions["data_cipher"])
+    db.session.rollback()
     run(current_app._get_current_object(), once=once)  # type: ignore[attr-defined]
 
 

@@ -124,3 +124,32 @@ def test_readyz_is_503_when_migrations_are_pending(app, client, session) -> None
         # PostgreSQL's test database is reused (emptied, not re-migrated) by later tests.
         session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
         session.commit()
+
+
+def test_reset_password_sets_a_new_one_and_ends_every_session(runner, session) -> None:
+    from mutualaid.cli import reset_password
+    from mutualaid.models import AuditEvent
+
+    runner.invoke(create_user, ["a@example.org"], input="the first long password\n")
+    account = session.scalars(select(Account)).one()
+    token = account.session_token
+    result = runner.invoke(reset_password, ["A@Example.org"], input="the second long password\n")
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    account = session.scalars(select(Account)).one()
+    assert check_password(account, "the second long password")
+    assert not check_password(account, "the first long password")
+    assert account.session_token != token
+    actions = session.scalars(select(AuditEvent.action)).all()
+    assert "account.password_reset" in actions
+
+
+def test_reset_password_refuses_an_unknown_account_and_a_short_password(runner, session) -> None:
+    from mutualaid.cli import reset_password
+
+    unknown = runner.invoke(reset_password, ["nobody@example.org"], input="long enough pass\n")
+    assert unknown.exit_code == 1 and "no account" in unknown.output
+    runner.invoke(create_user, ["a@example.org"], input="the first long password\n")
+    short = runner.invoke(reset_password, ["a@example.org"], input="short\n")
+    assert short.exit_code == 1 and "at least 12" in short.output
+    assert check_password(session.scalars(select(Account)).one(), "the first long password")

@@ -198,6 +198,22 @@ def test_a_wrong_data_key_fails_loudly(app, session, database_url) -> None:
         db.session.rollback()
 
 
+def test_check_key_finds_a_wrong_data_key_before_any_page_or_job(app, session, database_url):
+    from mutualaid.models import Base
+    from mutualaid.models.crypto import check_key
+
+    check_key(session.connection(), Base.metadata, app.extensions["data_cipher"])  # empty
+    session.rollback()
+    builders.person(session, phone=TEXTER)
+    session.commit()
+    check_key(session.connection(), Base.metadata, app.extensions["data_cipher"])
+    session.rollback()
+    with other_app(database_url, DATA_KEY=base64.urlsafe_b64encode(KEY).decode()) as other:
+        with pytest.raises(DecryptionError, match=r"people\.phone: .* DATA_KEY"):
+            check_key(db.session.connection(), Base.metadata, other.extensions["data_cipher"])
+        db.session.rollback()
+
+
 def test_a_tampered_or_unencrypted_value_is_refused(app, session) -> None:
     person = builders.person(session, phone=TEXTER)
     session.commit()

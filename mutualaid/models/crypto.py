@@ -177,6 +177,25 @@ def rewrite_columns(
     return changed
 
 
+def check_key(connection: Connection, metadata: sa.MetaData, cipher: Cipher) -> None:
+    """Decrypt one stored value of every encrypted column (if it has any), so that a wrong
+    DATA_KEY stops a process at start-up with one DecryptionError naming the column,
+    instead of failing later on each page or job. Tables not created yet are skipped."""
+    existing = set(sa.inspect(connection).get_table_names())
+    for table in metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        for column in table.c:
+            if not isinstance(column.type, Encrypted):
+                continue
+            raw = sa.table(table.name, sa.column(column.name, Text()))
+            value = connection.scalar(
+                sa.select(raw.c[column.name]).where(raw.c[column.name] != "").limit(1)
+            )
+            if value:
+                cipher.decrypt(value, f"{table.name}.{column.name}")
+
+
 def reencrypt(connection: Connection, metadata: sa.MetaData, cipher: Cipher) -> int:
     """Rewrite every encrypted value of ``metadata``'s tables with the cipher's current key,
     reading each with the current or an old key (DATA_KEY rotation). How many changed."""

@@ -48,13 +48,15 @@ def running_service(home: Path, **settings: str) -> Iterator[LiveServer]:
         k: v for k, v in os.environ.items() if not k.startswith("MUTUALAID_") and k != "SECRET_KEY"
     }
     env.update(
-        PORT=str(port),
-        HOST="127.0.0.1",
-        DATABASE_URL=database_url,
-        MUTUALAID_DEMO="0",
-        WEB_CONCURRENCY="2",
-        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
-        **settings,
+        {
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "DATABASE_URL": database_url,
+            "MUTUALAID_DEMO": "0",
+            "WEB_CONCURRENCY": "2",
+            "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+            **settings,
+        }
     )
     log = home / "server.log"
     with open(log, "w") as out:
