@@ -24,11 +24,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	-$(PY) -m pip install --quiet --disable-pip-version-check uv
 
-$(VENV)/.installed-run: pyproject.toml setup.py matching/_sap.pyx | $(VENV)/bin/python
+$(VENV)/.installed-run: pyproject.toml setup.py matching/_flow.pyx | $(VENV)/bin/python
 	@$(INSTALL) -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml setup.py matching/_sap.pyx | $(VENV)/bin/python
+$(VENV)/.installed-test: pyproject.toml setup.py matching/_flow.pyx | $(VENV)/bin/python
 	@$(INSTALL) -e '.[dev]'
 	@touch $@ $(VENV)/.installed-run
 

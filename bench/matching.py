@@ -52,8 +52,8 @@ def _worker(method: str, city: str, n: int, seed: int, ratio: float) -> dict[str
         parse_instance,
         solve,
         to_arrays,
+        to_problem,
     )
-    from matching._engine import _pair_km, _validate
 
     needs, vols, settings = parse_instance(generate_instance(n, round(n * ratio), city, seed))
     arr = to_arrays(needs, vols, settings)
@@ -75,40 +75,22 @@ def _worker(method: str, city: str, n: int, seed: int, ratio: float) -> dict[str
             "urgent": sum(1 for k, x in enumerate(arr.needs) if urgent[k] and x.id in served),
         }
     else:
-        vols_s = arr.volunteers
-        args = (
-            [x.lat for x in arr.needs],
-            [x.lon for x in arr.needs],
-            arr.need_category,
-            arr.need_weight,
-            [v.lat for v in vols_s],
-            [v.lon for v in vols_s],
-            arr.offers,
-            [v.radius_km for v in vols_s],
-            [v.capacity for v in vols_s],
-        )
-        kw = {
-            "need_vetted": [x.needs_vetted for x in arr.needs],
-            "vol_vetted": [v.vetted for v in vols_s],
-            "exclude": arr.exclude,
-            "max_km": settings.max_km,
-        }
+        problem = to_problem(arr, settings)
         t0 = time.perf_counter()
         if method == "dense":
-            need, vol = dense_assign(*args, **kw)
+            need, vol = dense_assign(problem)
         elif method == "fcfs":
             arrival = -np.array([x.waited_hours for x in arr.needs])
-            need, vol = first_come_first_served(*args, arrival=arrival, **kw)
+            need, vol = first_come_first_served(problem, arrival=arrival)
         else:
-            need, vol = greedy_cheapest_first(*args, **kw)
+            need, vol = greedy_cheapest_first(problem)
         seconds = time.perf_counter() - t0
-        problem = _validate(*args, kw["need_vetted"], kw["vol_vetted"], None, arr.exclude, 25.0)
         row |= {
             "candidate_s": float("nan"),
             "solve_s": seconds,
             "served": len(need),
             "weight": int(arr.need_weight[need].sum()),
-            "km": float(_pair_km(problem, need, vol).sum()),
+            "km": float(problem.pair_km(need, vol).sum()),
             "proven": method == "dense",
             "rounds": 0,
             "urgent": int(urgent[need].sum()),

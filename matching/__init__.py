@@ -8,21 +8,20 @@ pairs with their distance and why, unmatched needs with a reason code
 on arrays.
 
 The objective: first serve the greatest total priority weight
-(`Settings.weight`: urgency points plus waiting points), then among those
-assignments the least total cost (great-circle km on a sphere of radius
-6371.009 km, plus each volunteer's optional ``penalty`` per assigned need).
-The result is proven optimal over *all* feasible pairs by LP duality, and
-says so in ``stats.proven_optimal``.
+(`Settings.weight`: urgency points plus waiting points), exactly, then among those
+assignments the least total cost (great-circle km on a sphere of radius 6371.009 km,
+plus each volunteer's optional ``penalty`` per assigned need), compared exactly as
+whole micrometres. The result is proven optimal over *all* feasible pairs by LP
+duality, and says so in ``stats.proven_optimal`` and which way in ``stats.path``.
 
-How: a candidate graph (nearest volunteers of each need, nearest needs of
-each volunteer, from k-d trees on 3-D unit vectors) is solved exactly by
-shortest augmenting paths (`matching/_sap.pyx`, compiled at install; each
-search touches only the region it explores, so the work grows about linearly
-on geographic graphs, where scipy's LAPJVsp, the fallback when the module is
-not compiled, grows as rows x columns). The search's column prices are the LP
-dual prices; every feasible pair left out of the graph is checked against
-them (ball queries, grouped by price), violators are added and the graph
-solved again until none is left.
+How (`assign`, on a `Problem`): co-located interchangeable needs and volunteers are
+aggregated into groups (`matching._groups`); a candidate graph of nearest groups
+(`matching._candidates`) is solved exactly by successive shortest paths on 128-bit
+integer costs (`matching/_flow.pyx`, compiled at install; `matching._flow_py` is the
+same method in plain Python); its dual prices are checked against every feasible pair
+(`matching._certificate`), violators added and the graph solved again; when the rounds
+run out, the full feasible graph is solved instead. Values outside `LIMITS` are
+refused with a ValueError naming the record and field.
 
 Instance format (``python -m matching solve INSTANCE.json``; JSON Schema in
 ``matching/instance.schema.json``)::
@@ -46,7 +45,7 @@ Result format::
     {"matches": [{"need": "r1", "volunteer": "v1", "km": 1.37, "why": "..."}],
      "unmatched": [{"need": "r2", "reason": "out_of_range", "detail": "..."}],
      "stats": {"matched": 1, "total_km": 1.37, "served_weight": 10,
-               "proven_optimal": true, "seconds": 0.01, ...}}
+               "proven_optimal": true, "path": "candidate_graph", "seconds": 0.01, ...}}
 
 Examples
 --------
@@ -58,21 +57,25 @@ Examples
 """
 
 from ._baselines import dense_assign, first_come_first_served, greedy_cheapest_first
-from ._engine import Assignment, assign
+from ._engine import FULL_GRAPH_MAX_PAIRS, Assignment, assign
 from ._generate import CATEGORIES, generate_instance
 from ._geo import EARTH_RADIUS_KM, great_circle_km, unit_vectors
 from ._instance import parse_instance, result_to_dict
 from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Unmatched, Volunteer
-from ._solve import Arrays, solve, to_arrays
+from ._problem import LIMITS, Problem
+from ._solve import Arrays, solve, to_arrays, to_problem
 
 __all__ = [
     "CATEGORIES",
     "EARTH_RADIUS_KM",
+    "FULL_GRAPH_MAX_PAIRS",
+    "LIMITS",
     "URGENCIES",
     "Arrays",
     "Assignment",
     "Need",
     "Pair",
+    "Problem",
     "Result",
     "Settings",
     "Stats",
@@ -88,5 +91,6 @@ __all__ = [
     "result_to_dict",
     "solve",
     "to_arrays",
+    "to_problem",
     "unit_vectors",
 ]

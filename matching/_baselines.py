@@ -2,55 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine import _pair_km, _Problem, _validate
 from ._geo import chord_to_km, km_to_chord
 from ._kdtree import cKDTree
+from ._problem import Problem
 
 __all__ = ["dense_assign", "first_come_first_served", "greedy_cheapest_first"]
 
 _Pairs = tuple[NDArray[np.intp], NDArray[np.intp]]
 
 
-def _problem(args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Problem:
-    names = (
-        "need_lat",
-        "need_lon",
-        "need_category",
-        "need_weight",
-        "vol_lat",
-        "vol_lon",
-        "vol_offers",
-        "vol_radius_km",
-        "vol_capacity",
-    )
-    given = dict(zip(names, args, strict=False)) | kwargs
-    return _validate(
-        given["need_lat"],
-        given["need_lon"],
-        given["need_category"],
-        given["need_weight"],
-        given["vol_lat"],
-        given["vol_lon"],
-        given["vol_offers"],
-        given["vol_radius_km"],
-        given.get("vol_capacity"),
-        given.get("need_vetted"),
-        given.get("vol_vetted"),
-        given.get("vol_penalty"),
-        given.get("exclude"),
-        float(given.get("max_km", 25.0)),
-    )
-
-
-def dense_assign(*args: Any, **kwargs: Any) -> _Pairs:
+def dense_assign(p: Problem) -> _Pairs:
     """The optimum by `scipy.optimize.linear_sum_assignment` on the dense matrix.
 
-    Same arguments as `assign`. Rows are needs; columns are one per unit of
+    Rows are needs; columns are one per unit of
     volunteer capacity plus one slack column per need costing ``big * weight``
     (so leaving a need unmatched is priced, never silently free); forbidden
     pairs get a finite cost above every slack. Memory is O(n * (capacity + n)):
@@ -63,13 +30,13 @@ def dense_assign(*args: Any, **kwargs: Any) -> _Pairs:
 
     Examples
     --------
-    >>> dense_assign([0.0, 0.0], [0.0, 0.01], [0, 0], [10, 40], [0.0], [0.005], [[True]], [5.0])
+    >>> dense_assign(Problem([0.0, 0.0], [0.0, 0.01], [0, 0], [10, 40], [0.0], [0.005],
+    ...                      [[True]], [5.0]))
     (array([1]), array([0]))
     """
     # Imported here: scipy.optimize takes ~0.7 s to import, and only this reference needs it.
     from scipy.optimize import linear_sum_assignment
 
-    p = _problem(args, kwargs)
     n, m = p.n_need, p.n_vol
     empty = np.zeros(0, dtype=np.intp)
     if n == 0 or m == 0:
@@ -100,7 +67,7 @@ def dense_assign(*args: Any, **kwargs: Any) -> _Pairs:
     return rows[real].astype(np.intp), owner[cols[real]].astype(np.intp)
 
 
-def _nearest_feasible(p: _Problem, k: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+def _nearest_feasible(p: Problem, k: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Up to k nearest feasible volunteers per need, sorted by need then cost."""
     need_parts, vol_parts = [], []
     free = p.capacity > 0
@@ -122,29 +89,26 @@ def _nearest_feasible(p: _Problem, k: int) -> tuple[NDArray[np.intp], NDArray[np
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty
     need, vol = np.concatenate(need_parts), np.concatenate(vol_parts)
-    km = _pair_km(p, need, vol)
+    km = p.pair_km(need, vol)
     ok = p.feasible(need, vol, km)
     need, vol, cost = need[ok], vol[ok], (km + p.penalty[vol])[ok]
     order = np.lexsort((vol, cost, need))
     return need[order], vol[order]
 
 
-def first_come_first_served(
-    *args: Any, arrival: ArrayLike | None = None, k: int = 64, **kwargs: Any
-) -> _Pairs:
+def first_come_first_served(p: Problem, arrival: ArrayLike | None = None, k: int = 64) -> _Pairs:
     """Dispatch in arrival order, each need to its nearest feasible free volunteer.
 
-    Same arguments as `assign`, plus ``arrival`` (sort key per need, earliest
-    first; default the index order) and ``k``, how many nearest volunteers a
-    need looks at (it stays unmatched if all ``k`` are busy).
+    ``arrival`` is a sort key per need (earliest first; default the index order);
+    ``k`` is how many nearest volunteers a need looks at (it stays unmatched if all
+    ``k`` are busy).
 
     Examples
     --------
-    >>> first_come_first_served([0.0, 0.0], [0.0, 0.01], [0, 0], [10, 40],
-    ...                         [0.0], [0.005], [[True]], [5.0])
+    >>> first_come_first_served(Problem([0.0, 0.0], [0.0, 0.01], [0, 0], [10, 40],
+    ...                                 [0.0], [0.005], [[True]], [5.0]))
     (array([0]), array([0]))
     """
-    p = _problem(args, kwargs)
     need, vol = _nearest_feasible(p, k)
     starts = np.searchsorted(need, np.arange(p.n_need + 1))
     order = (
@@ -169,7 +133,7 @@ def first_come_first_served(
     return result_need[by_need], result_vol[by_need]
 
 
-def greedy_cheapest_first(*args: Any, k: int = 16, **kwargs: Any) -> _Pairs:
+def greedy_cheapest_first(p: Problem, k: int = 16) -> _Pairs:
     """Take pairs cheapest first among each need's ``k`` nearest feasible volunteers.
 
     Ignores priority entirely (a priority-weighted greedy is worse: it serves
@@ -177,13 +141,12 @@ def greedy_cheapest_first(*args: Any, k: int = 16, **kwargs: Any) -> _Pairs:
 
     Examples
     --------
-    >>> greedy_cheapest_first([0.0, 0.0], [0.0, 0.01], [0, 0], [10, 40],
-    ...                       [0.0], [0.0], [[True]], [5.0])
+    >>> greedy_cheapest_first(Problem([0.0, 0.0], [0.0, 0.01], [0, 0], [10, 40],
+    ...                               [0.0], [0.0], [[True]], [5.0]))
     (array([0]), array([0]))
     """
-    p = _problem(args, kwargs)
     need, vol = _nearest_feasible(p, k)
-    cost = _pair_km(p, need, vol) + p.penalty[vol]
+    cost = p.pair_km(need, vol) + p.penalty[vol]
     order = np.lexsort((vol, need, cost))
     left = p.capacity.tolist()
     done = [False] * p.n_need

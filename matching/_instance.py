@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._model import URGENCIES, Need, Result, Settings, Volunteer
+from ._problem import LIMITS
 
 __all__ = ["parse_instance", "result_to_dict"]
 
@@ -46,12 +47,14 @@ def _number(rec: Mapping[str, Any], key: str, low: float, high: float, **kw: Any
             return kw["default"]
         raise ValueError(f"missing field {key!r}")
     value = rec[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a finite number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{key} must be a finite number, got {value!r}")
     if kw.get("integer") and int(value) != value:
         raise ValueError(f"{key} must be a whole number, got {value!r}")
     if not low <= value <= high:
-        raise ValueError(f"{key} {value!r} is out of range [{low}, {high}]")
+        raise ValueError(f"{key} {value!r} is out of range [{low:g}, {high:g}]")
     return int(value) if kw.get("integer") else float(value)
 
 
@@ -108,7 +111,7 @@ def _need(rec: object, seen: set[str]) -> Need:
         lon=_number(rec, "lon", -180, 180),
         category=_string(rec, "category"),
         urgency=urgency,
-        waited_hours=_number(rec, "waited_hours", 0, math.inf, default=0.0),
+        waited_hours=_number(rec, "waited_hours", *LIMITS["waited_hours"], default=0.0),
         exclude=_strings(rec, "exclude", required=False),
         needs_vetted=_flag(rec, "needs_vetted"),
     )
@@ -125,10 +128,10 @@ def _volunteer(rec: object, seen: set[str]) -> Volunteer:
         lat=_number(rec, "lat", -90, 90),
         lon=_number(rec, "lon", -180, 180),
         categories=_strings(rec, "categories", required=True),
-        radius_km=_number(rec, "radius_km", 0, math.inf),
-        capacity=_number(rec, "capacity", 0, math.inf, integer=True, default=1),
+        radius_km=_number(rec, "radius_km", *LIMITS["radius_km"]),
+        capacity=_number(rec, "capacity", *LIMITS["capacity"], integer=True, default=1),
         vetted=_flag(rec, "vetted"),
-        penalty=_number(rec, "penalty", 0, math.inf, default=0.0),
+        penalty=_number(rec, "penalty", *LIMITS["penalty"], default=0.0),
     )
 
 
@@ -152,7 +155,10 @@ def _numbers(values: list[Any], low: float, high: float) -> list[float]:
     """Floats of ``values`` when every one is a number (not a bool) within range."""
     if not all(type(x) in _NUMBER for x in values):
         raise _Unusual
-    arr = np.asarray(values, dtype=np.float64)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except OverflowError:
+        raise _Unusual from None
     if not (np.all(arr >= low) and np.all(arr <= high)):  # False for NaN too
         raise _Unusual
     return arr.tolist()
@@ -190,7 +196,7 @@ def _fast_needs(recs: list[Any]) -> list[Need]:
     urgency = _column(recs, "urgency", "normal")
     if not set(urgency) <= set(URGENCIES):
         raise _Unusual
-    waited = _numbers(_column(recs, "waited_hours", 0.0), 0, math.inf)
+    waited = _numbers(_column(recs, "waited_hours", 0.0), *LIMITS["waited_hours"])
     exclude = _column(recs, "exclude", [])
     if not all(type(x) is list for x in exclude):
         raise _Unusual
@@ -213,14 +219,15 @@ def _fast_volunteers(recs: list[Any]) -> list[Volunteer]:
     if not all(type(x) is list for x in categories):
         raise _Unusual
     _texts([v for x in categories for v in x])
-    radius = _numbers(_column(recs, "radius_km"), 0, math.inf)
+    radius = _numbers(_column(recs, "radius_km"), *LIMITS["radius_km"])
     capacity = _column(recs, "capacity", 1)
-    if not all(type(x) is int and x >= 0 for x in capacity):
+    low, high = LIMITS["capacity"]
+    if not all(type(x) is int and low <= x <= high for x in capacity):
         raise _Unusual
     vetted = _column(recs, "vetted", False)
     if not all(type(x) is bool for x in vetted):
         raise _Unusual
-    penalty = _numbers(_column(recs, "penalty", 0.0), 0, math.inf)
+    penalty = _numbers(_column(recs, "penalty", 0.0), *LIMITS["penalty"])
     return [
         Volunteer(i, a, o, tuple(c), r, k, v, p)
         for i, a, o, c, r, k, v, p in zip(

@@ -134,8 +134,13 @@ class Settings:
     k_nearest_needs : int
         Candidate needs looked at first per volunteer; tuning knob only.
     max_rounds : int
-        Enlarge-and-re-solve rounds before giving up the proof (the result is
-        then still feasible, and reported as not proven optimal).
+        Certificate rounds (enlarge the candidate graph, solve again) before the
+        engine solves the full feasible graph exactly instead.
+
+    All values are bounded (`matching.LIMITS`): ``max_km`` in (0, 20100],
+    urgency points whole numbers in [1, 100000], ``wait_points_per_day`` in
+    [0, 100000], ``max_wait_points`` in [0, 100000], ``k_nearest`` and
+    ``k_nearest_needs`` at most 256, ``max_rounds`` in [1, 1000].
 
     Examples
     --------
@@ -155,20 +160,45 @@ class Settings:
     max_rounds: int = 16
 
     def __post_init__(self) -> None:
-        if not (self.max_km > 0 and math.isfinite(self.max_km)):
+        # Imported here: _problem imports nothing of this module, but keep the records light.
+        from ._problem import LIMITS
+
+        def number(name: str, value: object, integer: bool = False) -> float:
+            low, high = LIMITS[name]
+            kind = int if integer else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise ValueError(
+                    f"{name} must be a {'whole ' if integer else ''}number, got {value!r}"
+                )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+            if not low <= value <= high:
+                raise ValueError(f"{name} {value!r} is out of range [{low:g}, {high:g}]")
+            return float(value)
+
+        if number("max_km", self.max_km) <= 0:
             raise ValueError(f"max_km must be a positive number, got {self.max_km!r}")
         points = dict(self.urgency_points)
         if set(points) != set(URGENCIES):
             raise ValueError(f"urgency_points must give exactly {URGENCIES}, got {sorted(points)}")
         levels = [points[u] for u in URGENCIES]
-        if any(int(p) != p or p <= 0 for p in levels) or levels != sorted(set(levels)):
+        for u in URGENCIES:
+            if isinstance(points[u], float) and points[u] == int(points[u]):
+                points[u] = int(points[u])
+            number("urgency_points", points[u], integer=True)
+        levels = [points[u] for u in URGENCIES]
+        if levels != sorted(set(levels)):
             raise ValueError(f"urgency_points must be positive increasing integers, got {points}")
-        if not (self.wait_points_per_day >= 0 and math.isfinite(self.wait_points_per_day)):
-            raise ValueError("wait_points_per_day must be a non-negative number")
-        if self.max_wait_points < 0:
-            raise ValueError("max_wait_points must be >= 0")
-        if self.k_nearest < 1 or self.k_nearest_needs < 0 or self.max_rounds < 1:
-            raise ValueError("k_nearest and max_rounds must be >= 1, k_nearest_needs >= 0")
+        number("wait_points_per_day", self.wait_points_per_day)
+        number("max_wait_points", self.max_wait_points, integer=True)
+        for name, value, low in (
+            ("k_nearest", self.k_nearest, 1),
+            ("k_nearest_needs", self.k_nearest_needs, 0),
+            ("max_rounds", self.max_rounds, 1),
+        ):
+            high = 1000 if name == "max_rounds" else 256
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be a whole number in [{low}, {high}], got {value!r}")
         object.__setattr__(self, "urgency_points", MappingProxyType(points))
         object.__setattr__(self, "max_km", float(self.max_km))
 
@@ -177,7 +207,8 @@ class Settings:
 
     def weight(self, urgency: str, waited_hours: float = 0.0) -> int:
         """Priority weight (points) of one need; see the class docstring."""
-        wait = math.floor(self.wait_points_per_day * max(waited_hours, 0.0) / 24.0)
+        hours = min(max(float(waited_hours), 0.0), 1e12)  # finite even for absurd input
+        wait = math.floor(min(self.wait_points_per_day * hours / 24.0, 1e15))
         return int(self.urgency_points[urgency]) + min(self.max_wait_points, wait)
 
 
@@ -251,6 +282,13 @@ class Stats:
         Pairs examined by the last optimality check.
     seconds, candidate_seconds, solve_seconds, certify_seconds, explain_seconds : float
         Wall-clock time in total and by phase.
+    path : str
+        What produced the result: ``"candidate_graph"`` (certified candidate graph),
+        ``"full_graph"`` (exact solve of every feasible pair after the certificate
+        rounds ran out) or ``"unproven"`` (the full graph would not fit in memory).
+    cost_resolution_km : float
+        Total cost is optimal to within this per pair (1e-9 km: costs are compared as
+        whole micrometres); served weight is optimal exactly.
     """
 
     needs: int
@@ -268,6 +306,8 @@ class Stats:
     solve_seconds: float
     certify_seconds: float
     explain_seconds: float
+    path: str = "candidate_graph"
+    cost_resolution_km: float = 1e-9
 
 
 @dataclass(frozen=True, slots=True)

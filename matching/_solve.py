@@ -10,12 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._engine import Assignment, assign
-from ._geo import chord_to_km, great_circle_km, km_to_chord, unit_vectors
-from ._kdtree import cKDTree
-from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Unmatched, Volunteer
+from ._engine import assign
+from ._explain import explain_pairs, explain_unmatched
+from ._geo import great_circle_km, unit_vectors
+from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Volunteer
+from ._problem import LIMITS, Problem
 
-__all__ = ["Arrays", "solve", "to_arrays"]
+__all__ = ["Arrays", "solve", "to_arrays", "to_problem"]
 
 _DEFAULT = Settings()
 
@@ -38,12 +39,17 @@ def _check_number(
 ) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{kind} {rid!r}: {name} must be a number, got {value!r}")
-    if not (math.isfinite(value) and low <= value <= high):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{kind} {rid!r}: {name} must be a finite number, got {value!r}")
+    if not low <= value <= high:
         raise ValueError(f"{kind} {rid!r}: {name} {value!r} is out of range [{low}, {high}]")
 
 
 def _check_records(needs: Sequence[Need], volunteers: Sequence[Volunteer]) -> None:
     """Raise ValueError naming the first offending record."""
+    high = LIMITS["records"][1]
+    if len(needs) > high or len(volunteers) > high:
+        raise ValueError(f"at most {high:,} needs and {high:,} volunteers")
     seen: set[str] = set()
     for n in needs:
         if not isinstance(n.id, str) or not n.id:
@@ -53,7 +59,7 @@ def _check_records(needs: Sequence[Need], volunteers: Sequence[Volunteer]) -> No
         seen.add(n.id)
         _check_number("need", n.id, "lat", n.lat, -90, 90)
         _check_number("need", n.id, "lon", n.lon, -180, 180)
-        _check_number("need", n.id, "waited_hours", n.waited_hours, 0, math.inf)
+        _check_number("need", n.id, "waited_hours", n.waited_hours, *LIMITS["waited_hours"])
         if n.urgency not in URGENCIES:
             raise ValueError(
                 f"need {n.id!r}: urgency must be one of {URGENCIES}, got {n.urgency!r}"
@@ -69,10 +75,15 @@ def _check_records(needs: Sequence[Need], volunteers: Sequence[Volunteer]) -> No
         seen.add(v.id)
         _check_number("volunteer", v.id, "lat", v.lat, -90, 90)
         _check_number("volunteer", v.id, "lon", v.lon, -180, 180)
-        _check_number("volunteer", v.id, "radius_km", v.radius_km, 0, math.inf)
-        _check_number("volunteer", v.id, "penalty", v.penalty, 0, math.inf)
-        if isinstance(v.capacity, bool) or not isinstance(v.capacity, int) or v.capacity < 0:
-            raise ValueError(f"volunteer {v.id!r}: capacity must be an integer >= 0")
+        _check_number("volunteer", v.id, "radius_km", v.radius_km, *LIMITS["radius_km"])
+        _check_number("volunteer", v.id, "penalty", v.penalty, *LIMITS["penalty"])
+        low, high = LIMITS["capacity"]
+        if isinstance(v.capacity, bool) or not isinstance(v.capacity, int):
+            raise ValueError(f"volunteer {v.id!r}: capacity must be a whole number")
+        if not low <= v.capacity <= high:
+            raise ValueError(
+                f"volunteer {v.id!r}: capacity {v.capacity!r} is out of range [{low}, {high}]"
+            )
         if isinstance(v.categories, str) or not all(isinstance(c, str) for c in v.categories):
             raise ValueError(f"volunteer {v.id!r}: categories must be a list of strings")
 
@@ -127,9 +138,10 @@ def to_arrays(
     )
 
 
-def _solve_arrays(arr: Arrays, settings: Settings) -> Assignment:
+def to_problem(arr: Arrays, settings: Settings = _DEFAULT) -> Problem:
+    """The array-level `Problem` of records laid out by `to_arrays`."""
     vols = arr.volunteers
-    return assign(
+    return Problem(
         [n.lat for n in arr.needs],
         [n.lon for n in arr.needs],
         arr.need_category,
@@ -144,130 +156,7 @@ def _solve_arrays(arr: Arrays, settings: Settings) -> Assignment:
         vol_penalty=[v.penalty for v in vols],
         exclude=arr.exclude,
         max_km=settings.max_km,
-        k_nearest=settings.k_nearest,
-        k_nearest_needs=settings.k_nearest_needs,
-        max_rounds=settings.max_rounds,
     )
-
-
-def _why(arr: Arrays, a: Assignment) -> list[str]:
-    """One sentence per pair: closest suitable, or why the closer one went elsewhere."""
-    needs, vols = arr.needs, arr.volunteers
-    n_need = len(needs)
-    if not len(a.need):
-        return []
-    match = np.full(n_need, -1, dtype=np.intp)
-    match[a.need] = a.volunteer
-    # Cheapest candidate other than the match, per need.
-    cn, cv, cc = a.candidate_need, a.candidate_volunteer, a.candidate_cost
-    other = cv != match[cn]
-    cn, cv, cc = cn[other], cv[other], cc[other]
-    order = np.lexsort((cv, cc, cn))
-    cn, cv, cc = cn[order], cv[order], cc[order]
-    first = np.r_[True, cn[1:] != cn[:-1]] if len(cn) else np.zeros(0, dtype=bool)
-    alt = np.full(n_need, -1, dtype=np.intp)
-    alt_cost = np.full(n_need, np.inf)
-    alt[cn[first]] = cv[first]
-    alt_cost[cn[first]] = cc[first]
-    # One served need per volunteer (the heaviest, then lowest id) to name.
-    by_weight = np.lexsort((a.need, -arr.need_weight[a.need]))
-    holder = np.full(len(vols), -1, dtype=np.intp)
-    holder[a.volunteer[by_weight[::-1]]] = a.need[by_weight[::-1]]
-    load = np.bincount(a.volunteer, minlength=len(vols))
-    lines = []
-    for i, j, cost in zip(a.need.tolist(), a.volunteer.tolist(), a.cost.tolist(), strict=True):
-        cat = needs[i].category
-        k = int(alt[i])
-        if k < 0 or alt_cost[i] >= cost:
-            extra = f" + penalty {vols[j].penalty:g}" if vols[j].penalty else ""
-            lines.append(f"closest suitable volunteer offering {cat} ({cost:.2f} km{extra})")
-            continue
-        h = int(holder[k])
-        others = f" and {load[k] - 1} more" if load[k] > 1 else ""
-        lines.append(
-            f"{vols[k].id} is closer ({alt_cost[i]:.2f} km) but is serving {needs[h].id} "
-            f"({needs[h].urgency}, weight {arr.need_weight[h]}){others}; "
-            "this pairing serves the most priority with the least total travel"
-        )
-    return lines
-
-
-def _explain_unmatched(arr: Arrays, a: Assignment, settings: Settings) -> list[Unmatched]:
-    needs, vols = arr.needs, arr.volunteers
-    matched = np.zeros(len(needs), dtype=bool)
-    matched[a.need] = True
-    todo = np.flatnonzero(~matched)
-    if not len(todo):
-        return []
-    lat = np.array([[v.lat, v.lon] for v in vols], dtype=np.float64).reshape(-1, 2)
-    xyz_v = unit_vectors(lat[:, 0], lat[:, 1]).reshape(-1, 3)
-    radius = np.array([v.radius_km for v in vols], dtype=np.float64)
-    reach = np.minimum(radius, settings.max_km)
-    capacity = np.array([v.capacity for v in vols], dtype=np.int64)
-    vetted = np.array([v.vetted for v in vols], dtype=bool)
-    by_need = np.argsort(arr.exclude[:, 0], kind="stable")
-    excl_vol = arr.exclude[by_need, 1]
-    excl_at = np.searchsorted(arr.exclude[by_need, 0], np.arange(len(needs) + 1))
-    out: list[Unmatched] = []
-    for c in np.unique(arr.need_category[todo]):
-        cat = arr.categories[c]
-        group = todo[arr.need_category[todo] == c]
-        members = np.flatnonzero(arr.offers[:, c])
-        if not len(members):
-            out += [
-                Unmatched(needs[i].id, "no_category", f"no volunteer offers {cat}") for i in group
-            ]
-            continue
-        xyz_n = unit_vectors([needs[i].lat for i in group], [needs[i].lon for i in group])
-        tree = cKDTree(xyz_v[members])
-        chord, nearest = tree.query(xyz_n.reshape(-1, 3), k=1)
-        nearest_km = chord_to_km(chord)
-        ball = tree.query_ball_point(
-            xyz_n.reshape(-1, 3), float(km_to_chord(reach[members].max())) * (1 + 1e-9) + 1e-12
-        )
-        for g, i in enumerate(group.tolist()):
-            cand = members[np.asarray(ball[g], dtype=np.intp)]
-            km = chord_to_km(np.linalg.norm(xyz_v[cand] - xyz_n.reshape(-1, 3)[g], axis=1))
-            cand = cand[km <= reach[cand]]
-            need = needs[i]
-            if not len(cand):
-                j = members[nearest[g]]
-                out.append(
-                    Unmatched(
-                        need.id,
-                        "out_of_range",
-                        f"no volunteer offering {cat} within range; the nearest, "
-                        f"{vols[j].id}, is {nearest_km[g]:.1f} km away "
-                        f"(travels {min(radius[j], settings.max_km):g} km)",
-                    )
-                )
-                continue
-            excluded = np.isin(cand, excl_vol[excl_at[i] : excl_at[i + 1]])
-            unvetted = ~vetted[cand] if need.needs_vetted else np.zeros(len(cand), dtype=bool)
-            full = capacity[cand] == 0
-            if np.all(excluded | unvetted | full):
-                out.append(
-                    Unmatched(
-                        need.id,
-                        "excluded_unvetted_or_full",
-                        f"{len(cand)} volunteer(s) offering {cat} within range, but "
-                        f"{int(excluded.sum())} declined it before, {int(unvetted.sum())} "
-                        f"are not vetted and {int((full & ~excluded & ~unvetted).sum())} "
-                        "are at capacity",
-                    )
-                )
-                continue
-            free = int((~(excluded | unvetted | full)).sum())
-            out.append(
-                Unmatched(
-                    need.id,
-                    "outprioritised",
-                    f"all {free} suitable volunteer(s) offering {cat} within range are "
-                    f"serving needs of equal or higher priority (this need weighs "
-                    f"{arr.need_weight[i]})",
-                )
-            )
-    return sorted(out, key=lambda u: u.need)
 
 
 def solve(
@@ -324,9 +213,15 @@ def solve(
     """
     t0 = time.perf_counter()
     arr = to_arrays(needs, volunteers, settings, checked=checked)
-    a = _solve_arrays(arr, settings)
+    problem = to_problem(arr, settings)
+    a = assign(
+        problem,
+        k_nearest=settings.k_nearest,
+        k_nearest_needs=settings.k_nearest_needs,
+        max_rounds=settings.max_rounds,
+    )
     t1 = time.perf_counter()
-    why = _why(arr, a)
+    why = explain_pairs(arr, problem, a)
     # The km shown: numpy's atan2 great circle on geopy's 6371.009 km sphere
     # (agrees with geopy.distance.great_circle far below a millimetre, as a
     # test checks; importing geopy alone would cost ~0.4 s of start-up).
@@ -341,7 +236,7 @@ def solve(
         Pair(arr.needs[i].id, arr.volunteers[j].id, km, w)
         for i, j, km, w in zip(i_list, j_list, shown_km, why, strict=True)
     )
-    unmatched = tuple(_explain_unmatched(arr, a, settings))
+    unmatched = tuple(explain_unmatched(arr, problem, a, settings))
     t2 = time.perf_counter()
     stats = Stats(
         needs=len(arr.needs),
@@ -352,12 +247,14 @@ def solve(
         served_weight=int(arr.need_weight[a.need].sum()),
         proven_optimal=a.proven_optimal,
         rounds=a.rounds,
-        candidate_pairs=len(a.candidate_need),
+        candidate_pairs=a.candidate_pairs,
         checked_pairs=a.checked_pairs,
         seconds=t2 - t0,
         candidate_seconds=a.candidate_seconds,
         solve_seconds=a.solve_seconds,
         certify_seconds=a.certify_seconds,
         explain_seconds=t2 - t1,
+        path=a.path,
+        cost_resolution_km=a.cost_resolution_km,
     )
     return Result(pairs=pairs, unmatched=unmatched, stats=stats)

@@ -1,9 +1,11 @@
-"""Property tests: the engine equals a dense and a brute-force optimum; the certificate bites."""
+"""Property tests: on degenerate instances made on purpose (everyone on one point, a few
+points, equal distances, equal or extreme weights, capacities far above demand, scarce or
+abundant sides, one category) the engine equals an exact reference on the full feasible
+graph, proves it, and says only true things about it."""
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 from unittest import mock
 
@@ -12,215 +14,201 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import _engine as engine
-from matching import assign, dense_assign, unit_vectors
-from matching._engine import (
-    _CategoryIndex,
-    _pair_km,
-    _solve_candidates,
-    _solve_sap,
-    _validate,
-    _violations,
-)
-from matching._geo import chord_to_km
+from matching import Problem, assign, dense_assign
+from matching import _solvers as solvers
+from matching._flow_py import solve_transport as python_solver
 
-CATS = 2
+from .reference import feasible_pairs, reference
 
-
-@st.composite
-def instances(draw, max_needs=7, max_vols=5):
-    n = draw(st.integers(0, max_needs))
-    m = draw(st.integers(0, max_vols))
-    # Points in a ~6 km box; a few snapped to a grid so exact ties happen.
-    coord = st.one_of(st.floats(-0.03, 0.03, allow_nan=False), st.sampled_from([-0.01, 0.0, 0.01]))
-    data = {
-        "need_lat": [40.0 + draw(coord) for _ in range(n)],
-        "need_lon": [-74.0 + draw(coord) for _ in range(n)],
-        "need_category": [draw(st.integers(0, CATS - 1)) for _ in range(n)],
-        "need_weight": [draw(st.sampled_from([10, 20, 40, 13])) for _ in range(n)],
-        "vol_lat": [40.0 + draw(coord) for _ in range(m)],
-        "vol_lon": [-74.0 + draw(coord) for _ in range(m)],
-        "vol_offers": [[draw(st.booleans()) for _ in range(CATS)] for _ in range(m)]
-        or np.zeros((0, CATS), dtype=bool),
-        "vol_radius_km": [draw(st.sampled_from([0.5, 2.0, 4.0, 8.0])) for _ in range(m)],
-        "vol_capacity": [draw(st.integers(0, 3)) for _ in range(m)],
-        "need_vetted": [draw(st.booleans()) for _ in range(n)],
-        "vol_vetted": [draw(st.booleans()) for _ in range(m)],
-        "vol_penalty": [draw(st.sampled_from([0.0, 0.0, 0.7, 3.0])) for _ in range(m)],
-        "max_km": draw(st.sampled_from([3.0, 25.0])),
-    }
-    pairs = [(i, j) for i in range(n) for j in range(m)]
-    data["exclude"] = draw(st.lists(st.sampled_from(pairs), max_size=3)) if pairs else []
-    return data
-
-
-def feasible_cost(d, i, j):
-    """Cost of pair (i, j), or None when it may not be matched."""
-    if not d["vol_offers"][j][d["need_category"][i]] or d["vol_capacity"][j] == 0:
-        return None
-    if d["need_vetted"][i] and not d["vol_vetted"][j]:
-        return None
-    if (i, j) in {tuple(p) for p in d["exclude"]}:
-        return None
-    a = unit_vectors([d["need_lat"][i]], [d["need_lon"][i]])
-    b = unit_vectors([d["vol_lat"][j]], [d["vol_lon"][j]])
-    km = float(chord_to_km(np.linalg.norm(a - b)))
-    if km > min(d["vol_radius_km"][j], d["max_km"]):
-        return None
-    return km + d["vol_penalty"][j]
-
-
-def objective(d, need, vol):
-    weight = sum(d["need_weight"][i] for i in need)
-    cost = sum(feasible_cost(d, i, j) for i, j in zip(need, vol, strict=True))
-    return weight, cost
-
-
-def check_feasible(d, need, vol):
-    assert len(set(need)) == len(need)
-    for i, j in zip(need, vol, strict=True):
-        assert feasible_cost(d, i, j) is not None
-    load = np.bincount(np.asarray(vol, dtype=int), minlength=len(d["vol_lat"]))
-    assert np.all(load <= np.asarray(d["vol_capacity"], dtype=int))
-
-
-def brute_force(d):
-    """Best (weight, -cost) over every assignment, by exhaustive search."""
-    n, m = len(d["need_lat"]), len(d["vol_lat"])
-    options = [
-        [None] + [j for j in range(m) if feasible_cost(d, i, j) is not None] for i in range(n)
-    ]
-    best = (0, 0.0)
-    for choice in itertools.product(*options):
-        used = [j for j in choice if j is not None]
-        if any(used.count(j) > d["vol_capacity"][j] for j in set(used)):
-            continue
-        need = [i for i, j in enumerate(choice) if j is not None]
-        w, c = objective(d, need, used)
-        if w > best[0] or (w == best[0] and c < best[1]):
-            best = (w, c)
-    return best
-
-
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-# The compiled solver, and scipy's LAPJVsp that the engine falls back to without it.
-SOLVERS = ["compiled", "scipy"]
+# The compiled solver, and its plain-Python twin used without a C compiler.
+SOLVERS = ["compiled", "python"]
 
 
 def using(solver: str):
     if solver == "compiled":
+        if not solvers.COMPILED:
+            pytest.skip("matching/_flow.pyx is not compiled")
         return contextlib.nullcontext()
-    return mock.patch.object(engine, "_sap_assign_rows", None)
+    return mock.patch.object(solvers, "solve_transport", python_solver)
 
 
+# Points within ~3 km of (40, -74): anywhere, or snapped to a handful of places so
+# that many people share a point and many distances are exactly equal.
+BASE = (40.0, -74.0)
+SYMMETRIC = [(0.0, 0.0), (0.01, 0.0), (-0.01, 0.0), (0.0, 0.013), (0.0, -0.013)]
+
+
+@st.composite
+def instances(draw, max_needs=8, max_vols=6):
+    shape = draw(st.sampled_from(["one_point", "few_points", "symmetric", "spread"]))
+    sides = draw(st.sampled_from(["balanced", "scarce", "abundant"]))
+    n_max, m_max = max_needs, max_vols
+    if sides == "scarce":
+        m_max = max(1, max_vols // 3)
+    elif sides == "abundant":
+        n_max = max(1, max_needs // 3)
+    n = draw(st.integers(0, n_max))
+    m = draw(st.integers(0, m_max))
+    if shape == "one_point":
+        places = [(0.0, 0.0)]
+    elif shape == "few_points":
+        places = draw(st.lists(st.sampled_from(SYMMETRIC), min_size=1, max_size=3))
+    elif shape == "symmetric":
+        places = SYMMETRIC
+    else:
+        places = None
+
+    def point():
+        if places is None:
+            return (draw(st.floats(-0.03, 0.03)), draw(st.floats(-0.03, 0.03)))
+        return draw(st.sampled_from(places))
+
+    need_pts = [point() for _ in range(n)]
+    vol_pts = [point() for _ in range(m)]
+    n_cat = draw(st.sampled_from([1, 1, 2]))
+    weights = draw(
+        st.sampled_from(
+            [
+                [10],
+                [10, 20, 40],
+                [1, 2, 3, 5, 8, 13, 21, 34, 55],
+                [1, 1_000_000],
+                [999_999, 1_000_000],
+            ]
+        )
+    )
+    capacity = draw(st.sampled_from([[1], [0, 1, 2, 3], [1000], [0, 1000]]))
+    penalty = draw(st.sampled_from([[0.0], [0.0, 0.7, 3.0], [0.0, 10_000.0]]))
+    radius = draw(st.sampled_from([[0.0], [0.5, 2.0, 4.0, 8.0], [20_100.0]]))
+    pairs = [(i, j) for i in range(n) for j in range(m)]
+    return Problem(
+        need_lat=[BASE[0] + a for a, _ in need_pts],
+        need_lon=[BASE[1] + b for _, b in need_pts],
+        need_category=[draw(st.integers(0, n_cat - 1)) for _ in range(n)],
+        need_weight=[draw(st.sampled_from(weights)) for _ in range(n)],
+        vol_lat=[BASE[0] + a for a, _ in vol_pts],
+        vol_lon=[BASE[1] + b for _, b in vol_pts],
+        vol_offers=np.array(
+            [[draw(st.booleans()) or n_cat == 1 for _ in range(n_cat)] for _ in range(m)],
+            dtype=bool,
+        ).reshape(m, n_cat),
+        vol_radius_km=[draw(st.sampled_from(radius)) for _ in range(m)],
+        vol_capacity=[draw(st.sampled_from(capacity)) for _ in range(m)],
+        need_vetted=[draw(st.booleans()) for _ in range(n)],
+        vol_vetted=[draw(st.booleans()) for _ in range(m)],
+        vol_penalty=[draw(st.sampled_from(penalty)) for _ in range(m)],
+        exclude=draw(st.lists(st.sampled_from(pairs), max_size=3)) if pairs else None,
+        max_km=draw(st.sampled_from([3.0, 25.0, 20_100.0])),
+    )
+
+
+def objective(p: Problem, need, vol) -> tuple[int, float]:
+    return int(p.weight[need].sum()), float(p.pair_km(need, vol).sum() + p.penalty[vol].sum())
+
+
+def check_feasible(p: Problem, need, vol) -> None:
+    assert len(set(need.tolist())) == len(need)
+    assert np.all(p.feasible(need, vol, p.pair_km(need, vol)))
+    load = np.bincount(vol, minlength=p.n_vol)
+    assert np.all(load <= p.capacity)
+
+
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("solver", SOLVERS)
-@FAST
-@given(d=instances(), knobs=st.sampled_from([(8, 4), (1, 0), (2, 1)]))
-def test_engine_matches_dense_reference(solver, d, knobs):
+@PROPS
+@given(p=instances(), knobs=st.sampled_from([(8, 4, 16), (1, 0, 16), (1, 0, 1)]))
+def test_engine_equals_the_exact_reference_and_proves_it(solver, p, knobs):
     with using(solver):
-        a = assign(**d, k_nearest=knobs[0], k_nearest_needs=knobs[1])
-    need, vol = a.need.tolist(), a.volunteer.tolist()
-    check_feasible(d, need, vol)
+        a = assign(p, k_nearest=knobs[0], k_nearest_needs=knobs[1], max_rounds=knobs[2])
+    check_feasible(p, a.need, a.volunteer)
     assert a.proven_optimal
-    ref_need, ref_vol = dense_assign(**d)
-    check_feasible(d, ref_need.tolist(), ref_vol.tolist())
-    w, c = objective(d, need, vol)
-    rw, rc = objective(d, ref_need.tolist(), ref_vol.tolist())
+    assert a.path in ("candidate_graph", "full_graph")
+    weight, cost = objective(p, a.need, a.volunteer)
+    ref_weight, ref_cost = reference(p)
+    assert weight == ref_weight
+    assert cost == pytest.approx(float(ref_cost), abs=1e-6)
+    assert float(a.cost.sum()) == pytest.approx(cost, abs=1e-9)
+
+
+@pytest.mark.timeout(300)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=instances(max_needs=30, max_vols=20))
+def test_larger_degenerate_instances_agree_with_dense_assignment(p):
+    # Dense LSA (floating point, one column per place) as a second, independent optimum,
+    # where the big-M stays small enough to be exact to 1e-6 (no 10,000 km penalties).
+    if p.penalty.max(initial=0.0) > 100 or p.weight.max(initial=1) > 100:
+        return
+    a = assign(p)
+    assert a.proven_optimal
+    ref_need, ref_vol = dense_assign(p)
+    w, c = objective(p, a.need, a.volunteer)
+    rw, rc = objective(p, ref_need, ref_vol)
     assert w == rw
     assert c == pytest.approx(rc, abs=1e-6)
-    assert float(a.cost.sum()) == pytest.approx(c, abs=1e-9)
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
-@settings(max_examples=40, deadline=None)
-@given(d=instances(max_needs=5, max_vols=3))
-def test_engine_matches_brute_force(solver, d):
-    with using(solver):
-        a = assign(**d, k_nearest=1, k_nearest_needs=0)
-    w, c = objective(d, a.need.tolist(), a.volunteer.tolist())
-    bw, bc = brute_force(d)
-    assert w == bw
-    assert c == pytest.approx(bc, abs=1e-6)
+@pytest.mark.timeout(120)
+@settings(max_examples=80, deadline=None)
+@given(p=instances())
+def test_compiled_and_python_solvers_give_the_same_pairs(p):
+    if not solvers.COMPILED:
+        pytest.skip("matching/_flow.pyx is not compiled")
+    a = assign(p)
+    with using("python"):
+        b = assign(p)
+    assert a.need.tolist() == b.need.tolist()
+    assert a.volunteer.tolist() == b.volunteer.tolist()
 
 
-def line_instance():
-    """Needs and volunteers where a need's nearest volunteer is not its partner."""
-    # On the equator, 0.01 degree of longitude is ~1.112 km.
-    return {
-        "need_lat": [0.0, 0.0],
-        "need_lon": [0.0, 0.02],
-        "need_category": [0, 0],
-        "need_weight": [10, 10],
-        "vol_lat": [0.0, 0.0],
-        "vol_lon": [0.01, 0.06],
-        "vol_offers": [[True], [True]],
-        "vol_radius_km": [5.0, 5.0],
-    }
-
-
-@pytest.mark.parametrize("solve_round", [_solve_sap, _solve_candidates])
-def test_certificate_rejects_a_deliberately_pruned_answer(solve_round):
-    d = line_instance()
-    problem = _validate(
-        **{
-            **d,
-            "vol_capacity": None,
-            "need_vetted": None,
-            "vol_vetted": None,
-            "vol_penalty": None,
-            "exclude": None,
-            "max_km": 25.0,
-        }
+@pytest.mark.timeout(120)
+@settings(max_examples=80, deadline=None)
+@given(p=instances(), data=st.data())
+def test_same_instance_in_any_order_gives_the_same_objective(p, data):
+    # Records in another order are other indices: the optimum's value is the same.
+    perm_n = data.draw(st.permutations(range(p.n_need)))
+    perm_m = data.draw(st.permutations(range(p.n_vol)))
+    inv_m = np.argsort(perm_m) if p.n_vol else np.zeros(0, dtype=int)
+    excl = [
+        (int(np.argsort(perm_n)[i]), int(inv_m[j]))
+        for i, j in zip(*divmod(p.exclude_keys, max(p.n_vol, 1)), strict=True)
+    ]
+    q = Problem(
+        p.lat_lon_need[perm_n, 0],
+        p.lat_lon_need[perm_n, 1],
+        p.category[perm_n],
+        p.weight[perm_n],
+        p.lat_lon_vol[perm_m, 0],
+        p.lat_lon_vol[perm_m, 1],
+        p.offers[perm_m] if p.n_vol else p.offers,
+        p.radius[perm_m],
+        p.capacity[perm_m],
+        need_vetted=p.needs_vetted[perm_n],
+        vol_vetted=p.vetted[perm_m],
+        vol_penalty=p.penalty[perm_m],
+        exclude=excl or None,
+        max_km=p.max_km,
     )
-    index = _CategoryIndex(problem)
-    # Prune the candidate graph to each need's nearest volunteer only: both
-    # needs want v0, so one is left out although v1 could serve it.
-    need = np.array([0, 1])
-    vol = np.array([0, 0])
-    cost = _pair_km(problem, need, vol)
-    big = 1.0 + 2 * 5.0
-    sol = solve_round(problem, need, vol, cost, big)
-    assert sol.duals_ok  # optimal on the pruned graph...
-    assert (sol.match >= 0).sum() == 1
-    bad_need, bad_vol, checked = _violations(problem, index, sol, 1e-9, big)
-    assert checked > 0
-    assert (1, 1) in set(zip(bad_need.tolist(), bad_vol.tolist(), strict=True))
+    a, b = assign(p), assign(q)
+    assert objective(p, a.need, a.volunteer)[0] == objective(q, b.need, b.volunteer)[0]
+    assert objective(p, a.need, a.volunteer)[1] == pytest.approx(
+        objective(q, b.need, b.volunteer)[1], abs=1e-6
+    )
 
 
-def test_certificate_accepts_the_full_answer_and_proof_loop_repairs_pruning(monkeypatch):
-    d = line_instance()
-    # Without the up-front widening for unservable needs, k = 1 leaves one need out.
-    monkeypatch.setattr(engine, "_unservable", lambda p, n, v: np.zeros(p.n_need, dtype=bool))
-    pruned = assign(**d, k_nearest=1, k_nearest_needs=0, max_rounds=1)
-    assert not pruned.proven_optimal
-    assert len(pruned.need) == 1
-    repaired = assign(**d, k_nearest=1, k_nearest_needs=0)
-    assert repaired.proven_optimal and repaired.rounds == 2
-    assert repaired.need.tolist() == [0, 1] and repaired.volunteer.tolist() == [0, 1]
-    assert float(repaired.km.sum()) == pytest.approx(1.112 + 4.448, abs=2e-3)
-
-
-def test_weights_dominate_any_distance():
-    # One volunteer; a heavier need 24 km away beats a lighter one next door.
-    d = {
-        "need_lat": [0.0, 0.0],
-        "need_lon": [0.0, 0.2158],
-        "need_category": [0, 0],
-        "need_weight": [10, 11],
-        "vol_lat": [0.0],
-        "vol_lon": [0.0],
-        "vol_offers": [[True]],
-        "vol_radius_km": [25.0],
-    }
-    a = assign(**d)
-    assert a.need.tolist() == [1]
-    assert math.isclose(float(a.km[0]), 24.0, rel_tol=1e-3)
-
-
-def test_needs_left_out_by_the_first_graph_get_wider_candidate_lists():
-    # With k = 1 both needs want v0; the one a maximum matching leaves out
-    # gets more candidates before the first solve, so one round suffices.
-    a = assign(**line_instance(), k_nearest=1, k_nearest_needs=0, max_rounds=1)
-    assert a.proven_optimal and a.rounds == 1
-    assert a.need.tolist() == [0, 1] and a.volunteer.tolist() == [0, 1]
+@pytest.mark.timeout(120)
+@settings(max_examples=100, deadline=None)
+@given(p=instances())
+def test_unserved_needs_have_no_suitable_volunteer_with_room_or_a_lighter_load(p):
+    a = assign(p)
+    served = np.zeros(p.n_need, dtype=bool)
+    served[a.need] = True
+    load = np.bincount(a.volunteer, minlength=p.n_vol)
+    lightest = np.full(p.n_vol, math.inf)
+    np.minimum.at(lightest, a.volunteer, p.weight[a.need])
+    for i, j, _ in feasible_pairs(p):
+        if not served[i]:
+            assert load[j] >= p.capacity[j]
+            assert lightest[j] >= p.weight[i]

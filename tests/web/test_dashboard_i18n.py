@@ -73,7 +73,7 @@ def _literal_keys() -> set[str]:
         ("dash.actor.", ["coordinator", "person", "system"]),
         ("dash.privacy.", list(Privacy.WORDS)),
         ("dash.unmatched.", ["no_category", "out_of_range", "excluded_unvetted_or_full",
-                             "outprioritised"]),
+                             "outprioritised", "unproven"]),
         ("dash.export.kind.", ["requests", "volunteers", "matches"]),
         ("dash.flash.volunteer_", ["vet", "pause", "resume", "block"]),
         ("dash.volunteer_status.", ["blocked", "paused", "opted_out", "available"]),

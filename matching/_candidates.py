@@ -1,0 +1,177 @@
+"""Candidate graphs between need rows and volunteer classes: nearest ones first, or all
+feasible pairs (the exact fallback), from k-d trees on 3-D unit vectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._geo import km_to_chord
+from ._groups import Groups
+from ._kdtree import cKDTree
+
+__all__ = ["Arcs", "CategoryIndex", "candidates", "full_graph", "merge"]
+
+_IntArray = NDArray[np.intp]
+# Pairs looked at per chunk of a ball query (bounds the memory of one step).
+_CHUNK_PAIRS = 2_000_000
+
+
+@dataclass(frozen=True)
+class Arcs:
+    """Feasible (row, class) pairs, sorted by row then class, with their km."""
+
+    row: _IntArray
+    col: _IntArray
+    km: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+def _empty() -> Arcs:
+    return Arcs(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
+
+
+class CategoryIndex:
+    """Per category, k-d trees of the volunteer classes offering it (all, and vetted ones),
+    and of the rows needing it."""
+
+    def __init__(self, g: Groups) -> None:
+        self.members: list[_IntArray] = []
+        self.trees: list[cKDTree | None] = []
+        self.vetted_members: list[_IntArray] = []
+        self.vetted_trees: list[cKDTree | None] = []
+        self.rows: list[_IntArray] = []
+        self.reach_km: list[float] = []
+        n_cat = g.class_offers.shape[1] if g.n_classes else int(g.row_category.max(initial=-1)) + 1
+        n_cat = max(n_cat, int(g.row_category.max(initial=-1)) + 1)
+        for c in range(n_cat):
+            members = (
+                np.flatnonzero(g.class_offers[:, c])
+                if g.n_classes and c < g.class_offers.shape[1]
+                else np.zeros(0, dtype=np.intp)
+            )
+            self.members.append(members)
+            self.trees.append(cKDTree(g.class_xyz[members]) if len(members) else None)
+            vetted = members[g.class_vetted[members]]
+            self.vetted_members.append(vetted)
+            self.vetted_trees.append(cKDTree(g.class_xyz[vetted]) if len(vetted) else None)
+            self.rows.append(np.flatnonzero(g.row_category == c))
+            reach = float(g.class_radius[members].max()) if len(members) else 0.0
+            self.reach_km.append(min(g.max_km, reach))
+
+    def pools(self, g: Groups, c: int, rows: _IntArray):
+        """(rows, pool, tree) for the rows not needing vetting and those needing it."""
+        strict = g.row_vetted[rows]
+        yield rows[~strict], self.members[c], self.trees[c]
+        yield rows[strict], self.vetted_members[c], self.vetted_trees[c]
+
+
+def chord_bound(km: float) -> float:
+    """A chord a little above the one of ``km``: k-d queries must not miss a boundary pair."""
+    return float(km_to_chord(km)) * (1 + 1e-9) + 1e-12
+
+
+def _finish(g: Groups, row: _IntArray, col: _IntArray) -> Arcs:
+    if not len(row):
+        return _empty()
+    keys = np.unique(row.astype(np.int64) * g.n_classes + col)
+    row = (keys // g.n_classes).astype(np.intp)
+    col = (keys % g.n_classes).astype(np.intp)
+    km = g.pair_km(row, col)
+    ok = g.feasible(row, col, km)
+    return Arcs(row[ok], col[ok], km[ok])
+
+
+def merge(g: Groups, a: Arcs, b: Arcs) -> Arcs:
+    """Union of two arc sets (distances are kept, not recomputed)."""
+    row = np.concatenate([a.row, b.row])
+    col = np.concatenate([a.col, b.col])
+    km = np.concatenate([a.km, b.km])
+    keys, first = np.unique(row.astype(np.int64) * g.n_classes + col, return_index=True)
+    return Arcs(
+        (keys // g.n_classes).astype(np.intp), (keys % g.n_classes).astype(np.intp), km[first]
+    )
+
+
+def candidates(g: Groups, index: CategoryIndex, k_vol: int, k_need: int) -> Arcs:
+    """Nearest classes of each row (more for larger rows, so a crowd on one point is not
+    offered the same few) and nearest rows of each class."""
+    rows_out: list[_IntArray] = []
+    cols_out: list[_IntArray] = []
+    for c in range(len(index.members)):
+        bound = chord_bound(index.reach_km[c])
+        for rows, pool, tree in index.pools(g, c, index.rows[c]):
+            if tree is None or not len(rows):
+                continue
+            # A row of s needs looks at k * s classes, at most 64 k.
+            want = np.minimum(k_vol * np.minimum(g.row_supply[rows], 64), len(pool))
+            for k in np.unique(want):
+                part = rows[want == k]
+                _, idx = tree.query(g.row_xyz[part], k=int(k), distance_upper_bound=bound)
+                idx = np.asarray(idx).reshape(len(part), int(k))
+                hit = idx < len(pool)
+                rows_out.append(np.broadcast_to(part[:, None], idx.shape)[hit])
+                cols_out.append(pool[idx[hit]])
+        rows = index.rows[c]
+        members = index.members[c]
+        if k_need > 0 and len(rows) and len(members):
+            kn = min(k_need, len(rows))
+            _, idx = cKDTree(g.row_xyz[rows]).query(
+                g.class_xyz[members], k=kn, distance_upper_bound=bound
+            )
+            idx = np.asarray(idx).reshape(len(members), kn)
+            hit = idx < len(rows)
+            rows_out.append(rows[idx[hit]])
+            cols_out.append(np.broadcast_to(members[:, None], idx.shape)[hit])
+    if not rows_out:
+        return _empty()
+    return _finish(g, np.concatenate(rows_out), np.concatenate(cols_out))
+
+
+def ball_pairs(tree: cKDTree, pool: _IntArray, xyz: NDArray, rows: _IntArray, km: float):
+    """Chunks of (row, class, chord) pairs within ``km`` of each row's point."""
+    if not len(rows) or tree is None:
+        return
+    chord = chord_bound(km)
+    sample = xyz[rows[:: max(1, len(rows) // 32)]]
+    per_row = float(np.mean(tree.query_ball_point(sample, chord, return_length=True)))
+    step = max(1, int(_CHUNK_PAIRS // max(per_row, 1.0)))
+    for start in range(0, len(rows), step):
+        part = rows[start : start + step]
+        near = tree.sparse_distance_matrix(cKDTree(xyz[part]), chord, output_type="ndarray")
+        if len(near):
+            yield part[near["j"]], pool[near["i"]]
+
+
+def count_feasible_upper(g: Groups, index: CategoryIndex) -> int:
+    """An upper bound of the full feasible graph's size: pairs within each category's reach."""
+    total = 0
+    for c in range(len(index.members)):
+        for rows, _pool, tree in index.pools(g, c, index.rows[c]):
+            if tree is None or not len(rows):
+                continue
+            counts = tree.query_ball_point(
+                g.row_xyz[rows], chord_bound(index.reach_km[c]), return_length=True
+            )
+            total += int(np.sum(counts))
+    return total
+
+
+def full_graph(g: Groups, index: CategoryIndex) -> Arcs:
+    """Every feasible (row, class) pair."""
+    parts: list[Arcs] = []
+    for c in range(len(index.members)):
+        for rows, pool, tree in index.pools(g, c, index.rows[c]):
+            for r, q in ball_pairs(tree, pool, g.row_xyz, rows, index.reach_km[c]):
+                parts.append(_finish(g, r, q))
+    if not parts:
+        return _empty()
+    return Arcs(
+        np.concatenate([a.row for a in parts]),
+        np.concatenate([a.col for a in parts]),
+        np.concatenate([a.km for a in parts]),
+    )

@@ -1,0 +1,138 @@
+"""The optimality certificate over *all* feasible pairs: find every (row, class) pair whose
+reduced cost under a solution's dual prices is negative, without listing the pairs
+that cannot be.
+
+Row ``r`` and class ``q`` at ``km`` have reduced cost ``km + penalty_q - beta_q -
+alpha_r`` (pairs of exact integers: weight part, then cost in units). Write
+``theta_r = alpha_r`` and ``lambda_q = penalty_q - beta_q >= 0``: the pair violates when
+``km + lambda_q < theta_r``. A class whose weight part of ``lambda`` is below the row's
+violates at any distance in range; one with an equal weight part only within
+``(theta - lambda)`` km. So rows are taken by the weight part of ``theta`` (a tier), and
+each tier looks at the classes priced below it (nearest few first), then, for the rows
+those did not settle, within the one ball that can still hold a violation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._candidates import Arcs, CategoryIndex, ball_pairs, chord_bound, merge
+from ._groups import Groups
+from ._kdtree import cKDTree
+from ._solvers import Solution
+
+__all__ = ["violations"]
+
+_IntArray = NDArray[np.intp]
+_Int = NDArray[np.int64]
+# Nearest classes priced below a tier looked at before a ball query.
+_NEAREST = 8
+# Ball radii are rounded up to these steps (km, factor sqrt 2), to batch the queries.
+_STEPS = 0.05 * np.sqrt(2.0) ** np.arange(48)
+
+
+def _keep_best(row: _IntArray, col: _IntArray, rw: _Int, rc: _Int, per_row: _Int) -> tuple:
+    """The most negative few pairs of each row (``per_row[row]`` of them)."""
+    order = np.lexsort((col, rc, rw, row))
+    row, col = row[order], col[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row)
+    keep = rank < per_row[row]
+    return row[keep], col[keep]
+
+
+def violations(
+    g: Groups, index: CategoryIndex, sol: Solution, per_km: float, add_per_row: _Int
+) -> tuple[Arcs, int]:
+    """Feasible pairs of negative reduced cost (the few most negative per row).
+
+    Returns
+    -------
+    arcs : Arcs
+        Empty when the duals are feasible for every feasible pair: then, with the
+        in-graph checks of `Solution.duals_ok`, the solution is optimal.
+    checked : int
+        Pairs whose reduced cost was computed.
+    """
+    pen_units = np.rint(g.class_penalty * per_km).astype(np.int64)
+    lam_w = -sol.beta_w
+    lam_c = pen_units - sol.beta_c
+    found_r: list[_IntArray] = []
+    found_q: list[_IntArray] = []
+    found_w: list[_Int] = []
+    found_c: list[_Int] = []
+    checked = 0
+
+    def check(r: _IntArray, q: _IntArray) -> NDArray[np.bool_]:
+        nonlocal checked
+        checked += len(r)
+        km = g.pair_km(r, q)
+        rw = lam_w[q] - sol.alpha_w[r]
+        rc = np.rint(km * per_km).astype(np.int64) + lam_c[q] - sol.alpha_c[r]
+        bad = (rw < 0) | ((rw == 0) & (rc < 0))
+        bad[bad] = g.feasible(r[bad], q[bad], km[bad])
+        found_r.append(r[bad])
+        found_q.append(q[bad])
+        found_w.append(rw[bad])
+        found_c.append(rc[bad])
+        return bad
+
+    for c in range(len(index.members)):
+        reach = index.reach_km[c]
+        for rows, pool, _tree in index.pools(g, c, index.rows[c]):
+            if not len(rows) or not len(pool):
+                continue
+            lw, lc = lam_w[pool], lam_c[pool]
+            low_w = int(lw.min())
+            low_c = int(lc[lw == low_w].min())
+            tw, tc = sol.alpha_w[rows], sol.alpha_c[rows]
+            may = (tw > low_w) | ((tw == low_w) & (tc > low_c))
+            rows, tw, tc = rows[may], tw[may], tc[may]
+            for t in np.unique(tw):
+                in_tier = tw == t
+                tier_rows, tier_c = rows[in_tier], tc[in_tier]
+                below = pool[lw < t]
+                level = pool[lw == t]
+                settled = np.zeros(len(tier_rows), dtype=bool)
+                if len(below):
+                    k = min(_NEAREST, len(below))
+                    tree = cKDTree(g.class_xyz[below])
+                    _, idx = tree.query(
+                        g.row_xyz[tier_rows], k=k, distance_upper_bound=chord_bound(reach)
+                    )
+                    idx = np.asarray(idx).reshape(len(tier_rows), k)
+                    hit = idx < len(below)
+                    at = np.broadcast_to(np.arange(len(tier_rows))[:, None], idx.shape)[hit]
+                    bad = check(tier_rows[at], below[idx[hit]])
+                    settled[at[bad]] = True
+                rest, rest_c = tier_rows[~settled], tier_c[~settled]
+                if not len(rest):
+                    continue
+                both = np.sort(np.concatenate([below, level]))
+                if not len(both):
+                    continue
+                tree = cKDTree(g.class_xyz[both])
+                if len(below):
+                    radius = np.full(len(rest), reach)
+                else:
+                    # Only classes at the tier's own weight: within (theta - lambda) km.
+                    slack = (rest_c - int(lam_c[level].min())).astype(np.float64) / per_km
+                    radius = np.minimum(slack, reach)
+                step = np.minimum(np.searchsorted(_STEPS, radius), len(_STEPS) - 1)
+                for s in np.unique(step):
+                    part = rest[step == s]
+                    km = min(float(_STEPS[s]), reach)
+                    for r, q in ball_pairs(tree, both, g.row_xyz, part, km):
+                        check(r, q)
+    if not found_r:
+        empty = np.zeros(0, dtype=np.intp)
+        return Arcs(empty, empty, np.zeros(0)), checked
+    row, col = _keep_best(
+        np.concatenate(found_r),
+        np.concatenate(found_q),
+        np.concatenate(found_w),
+        np.concatenate(found_c),
+        add_per_row,
+    )
+    none = Arcs(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
+    return merge(g, none, Arcs(row, col, g.pair_km(row, col))), checked

@@ -1,0 +1,194 @@
+"""Why each pair, and why each unmatched need — every claim checked against the final
+solution over all feasible volunteers, not the candidate graph."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._geo import km_to_chord
+from ._kdtree import cKDTree
+from ._model import Settings, Unmatched
+from ._problem import Problem
+
+if TYPE_CHECKING:
+    from ._engine import Assignment
+    from ._solve import Arrays
+
+__all__ = ["explain_pairs", "explain_unmatched"]
+
+# A volunteer counts as cheaper than the matched one only below this margin (km).
+_CHEAPER_KM = 1e-9
+
+
+def _chord(km: NDArray[np.float64] | float) -> NDArray[np.float64]:
+    return np.asarray(km_to_chord(km)) * (1 + 1e-9) + 1e-12
+
+
+def _load(p: Problem, a: Assignment) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    load = np.bincount(a.volunteer, minlength=p.n_vol)
+    lightest = np.full(p.n_vol, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(lightest, a.volunteer, p.weight[a.need])
+    return load, lightest
+
+
+def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
+    """One true sentence per pair: the cheapest feasible volunteer of all, or which cheaper
+    one went elsewhere and whom it serves."""
+    needs, vols = arr.needs, arr.volunteers
+    if not len(a.need):
+        return []
+    load, _ = _load(p, a)
+    # The heaviest need each volunteer serves (then lowest id), to name.
+    holder = np.full(p.n_vol, -1, dtype=np.intp)
+    by_weight = np.lexsort((-a.need, p.weight[a.need]))
+    holder[a.volunteer[by_weight]] = a.need[by_weight]
+    alt = np.full(len(a.need), -1, dtype=np.intp)
+    alt_cost = np.full(len(a.need), np.inf)
+    usable = (p.capacity > 0) & np.any(p.offers, axis=1)
+    for c in np.unique(p.category[a.need]):
+        for strict in (False, True):
+            sel = np.flatnonzero((p.category[a.need] == c) & (p.needs_vetted[a.need] == strict))
+            sel = sel[a.cost[sel] > _CHEAPER_KM]
+            pool = np.flatnonzero(usable & p.offers[:, c] & (p.vetted | (not strict)))
+            if not len(sel) or not len(pool):
+                continue
+            tree = cKDTree(p.xyz_vol[pool])
+            ball = tree.query_ball_point(p.xyz_need[a.need[sel]], _chord(a.cost[sel]))
+            sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
+            if not sizes.sum():
+                continue
+            at = np.repeat(np.arange(len(sel)), sizes)
+            k = pool[np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])]
+            i = a.need[sel[at]]
+            km = p.pair_km(i, k)
+            cost = km + p.penalty[k]
+            ok = p.feasible(i, k, km) & (cost < a.cost[sel[at]] - _CHEAPER_KM)
+            at, k, cost = at[ok], k[ok], cost[ok]
+            order = np.lexsort((k, cost, at))
+            at, k, cost = at[order], k[order], cost[order]
+            first = np.r_[True, at[1:] != at[:-1]] if len(at) else np.zeros(0, dtype=bool)
+            alt[sel[at[first]]] = k[first]
+            alt_cost[sel[at[first]]] = cost[first]
+    lines = []
+    for n, (i, j, cost) in enumerate(
+        zip(a.need.tolist(), a.volunteer.tolist(), a.cost.tolist(), strict=True)
+    ):
+        cat = needs[i].category
+        k = int(alt[n])
+        if k < 0:
+            extra = f" + penalty {vols[j].penalty:g}" if vols[j].penalty else ""
+            lines.append(f"closest suitable volunteer offering {cat} ({cost:.2f} km{extra})")
+            continue
+        if load[k] < p.capacity[k]:
+            lines.append(
+                f"{vols[k].id} is closer ({alt_cost[n]:.2f} km) and has room: this run was "
+                "not proven optimal"
+            )
+            continue
+        h = int(holder[k])
+        others = f" and {load[k] - 1} more" if load[k] > 1 else ""
+        lines.append(
+            f"{vols[k].id} is closer ({alt_cost[n]:.2f} km) but is serving {needs[h].id} "
+            f"({needs[h].urgency}, weight {p.weight[h]}){others}; "
+            "this pairing serves the most priority with the least total travel"
+        )
+    return lines
+
+
+def explain_unmatched(
+    arr: Arrays, p: Problem, a: Assignment, settings: Settings
+) -> list[Unmatched]:
+    """A reason per unmatched need, each true of the final solution.
+
+    ``outprioritised`` is said only when every suitable volunteer in range is full and
+    serves needs at least as heavy; otherwise (possible only in a run that is not proven
+    optimal) the reason is ``unproven``.
+    """
+    needs, vols = arr.needs, arr.volunteers
+    matched = np.zeros(p.n_need, dtype=bool)
+    matched[a.need] = True
+    todo = np.flatnonzero(~matched)
+    if not len(todo):
+        return []
+    load, lightest = _load(p, a)
+    reach = p.reach()
+    by_need = np.argsort(arr.exclude[:, 0], kind="stable")
+    excl_vol = arr.exclude[by_need, 1]
+    excl_at = np.searchsorted(arr.exclude[by_need, 0], np.arange(p.n_need + 1))
+    out: list[Unmatched] = []
+    for c in np.unique(p.category[todo]):
+        cat = arr.categories[c]
+        group = todo[p.category[todo] == c]
+        members = np.flatnonzero(p.offers[:, c])
+        if not len(members):
+            out += [
+                Unmatched(needs[i].id, "no_category", f"no volunteer offers {cat}") for i in group
+            ]
+            continue
+        tree = cKDTree(p.xyz_vol[members])
+        chord, nearest = tree.query(p.xyz_need[group], k=1)
+        nearest_km = 2.0 * 6371.009 * np.arcsin(np.minimum(np.asarray(chord) * 0.5, 1.0))
+        ball = tree.query_ball_point(p.xyz_need[group], float(_chord(reach[members].max())))
+        for g, i in enumerate(group.tolist()):
+            cand = members[np.asarray(ball[g], dtype=np.intp)]
+            km = p.pair_km(np.full(len(cand), i), cand)
+            cand = cand[km <= reach[cand]]
+            need = needs[i]
+            if not len(cand):
+                j = members[nearest[g]]
+                out.append(
+                    Unmatched(
+                        need.id,
+                        "out_of_range",
+                        f"no volunteer offering {cat} within range; the nearest, "
+                        f"{vols[j].id}, is {nearest_km[g]:.1f} km away "
+                        f"(travels {min(p.radius[j], settings.max_km):g} km)",
+                    )
+                )
+                continue
+            excluded = np.isin(cand, excl_vol[excl_at[i] : excl_at[i + 1]])
+            unvetted = ~p.vetted[cand] if need.needs_vetted else np.zeros(len(cand), dtype=bool)
+            full = p.capacity[cand] == 0
+            if np.all(excluded | unvetted | full):
+                out.append(
+                    Unmatched(
+                        need.id,
+                        "excluded_unvetted_or_full",
+                        f"{len(cand)} volunteer(s) offering {cat} within range, but "
+                        f"{int(excluded.sum())} declined it before, {int(unvetted.sum())} "
+                        f"are not vetted and {int((full & ~excluded & ~unvetted).sum())} "
+                        "are at capacity",
+                    )
+                )
+                continue
+            suitable = cand[~(excluded | unvetted | full)]
+            room = suitable[load[suitable] < p.capacity[suitable]]
+            weakest = int(lightest[suitable].min())
+            if len(room) or weakest < p.weight[i]:
+                why = "has room" if len(room) else "serves a lighter need"
+                who = (
+                    vols[int(room[0])].id
+                    if len(room)
+                    else vols[int(suitable[np.argmin(lightest[suitable])])].id
+                )
+                out.append(
+                    Unmatched(
+                        need.id,
+                        "unproven",
+                        f"{who} could serve it ({why}); this run was not proven optimal",
+                    )
+                )
+                continue
+            out.append(
+                Unmatched(
+                    need.id,
+                    "outprioritised",
+                    f"all {len(suitable)} suitable volunteer(s) offering {cat} within range "
+                    f"are full, serving needs of equal or higher priority (weight {weakest} "
+                    f"or more; this need weighs {p.weight[i]})",
+                )
+            )
+    return sorted(out, key=lambda u: u.need)

@@ -1,0 +1,351 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Successive shortest paths for the transportation problem of the engine (compiled).
+
+Rows (groups of interchangeable needs) have a supply that must be routed in full;
+columns (classes of interchangeable volunteers, and per row one slack column per
+priority weight: "left unserved") have a capacity. Arc costs are exact integers
+``w * 2**80 + c`` held in 128 bits, so "served weight first, then cost" is an exact
+lexicographic order, never a big-M in floating point.
+
+Rows are processed in the given order; each unit of supply left takes a Dijkstra
+search over reduced costs to the nearest column with room, touching and resetting
+only what it explores. At equal distance a column with room is taken before one
+without (so thousands of zero-distance ties end a search at once), then the lower
+``col_tie``. Invariants, and at the end the LP optimality certificate: every arc
+has a reduced cost ``cost - alpha[row] - beta[col] >= 0``, ``= 0`` where it carries
+flow; every ``beta <= 0``, and ``0`` on columns with room.
+"""
+
+import numpy as np
+
+from libc.stdlib cimport free, malloc
+from libc.stdint cimport int64_t
+
+cdef extern from *:
+    """
+    typedef __int128 i128;
+    static const __int128 I128_INF = (((__int128)1) << 125);
+    """
+    ctypedef long long i128
+    i128 I128_INF
+
+cdef int SHIFT = 80
+
+
+cdef struct Item:
+    i128 key
+    int64_t tie
+    int64_t col
+
+
+cdef inline bint _before(Item* a, Item* b) noexcept nogil:
+    return a.key < b.key or (a.key == b.key and a.tie < b.tie)
+
+
+cdef inline void _push(Item* heap, Py_ssize_t* size, i128 key, int64_t tie, int64_t col) noexcept nogil:
+    cdef Py_ssize_t i = size[0]
+    cdef Py_ssize_t parent
+    cdef Item it
+    it.key = key
+    it.tie = tie
+    it.col = col
+    size[0] += 1
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _before(&it, &heap[parent]):
+            break
+        heap[i] = heap[parent]
+        i = parent
+    heap[i] = it
+
+
+cdef inline void _pop(Item* heap, Py_ssize_t* size) noexcept nogil:
+    cdef Py_ssize_t n = size[0] - 1
+    cdef Item last = heap[n]
+    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t child
+    size[0] = n
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and _before(&heap[child + 1], &heap[child]):
+            child += 1
+        if not _before(&heap[child], &last):
+            break
+        heap[i] = heap[child]
+        i = child
+    if n > 0:
+        heap[i] = last
+
+
+def solve_transport(
+    const int64_t[::1] row_supply,
+    const int64_t[::1] row_order,
+    const int64_t[::1] indptr,
+    const int64_t[::1] indices,
+    const int64_t[::1] arc_w,
+    const int64_t[::1] arc_c,
+    const int64_t[::1] col_cap,
+    const int64_t[::1] col_tie,
+):
+    """Min-cost routing of every row's supply, at most ``col_cap`` units per column.
+
+    Parameters
+    ----------
+    row_supply : int64 array, shape (n_rows,)
+    row_order : int64 array
+        Permutation of the rows: the order in which their supply is routed.
+    indptr, indices : int64 arrays
+        The arcs in CSR form (rows x columns), each (row, column) at most once.
+    arc_w, arc_c : int64 arrays
+        Each arc's cost ``arc_w * 2**80 + arc_c`` (weight part, then cost part).
+    col_cap, col_tie : int64 arrays, shape (n_cols,)
+        Capacity, and tie-break rank (lower first) among columns at equal distance.
+
+    Returns
+    -------
+    flow : int64 array, shape (nnz,)
+    alpha_w, alpha_c : int64 arrays, shape (n_rows,)
+        Row duals, weight and cost parts.
+    beta_w, beta_c : int64 arrays, shape (n_cols,)
+        Column duals (``<= 0``, ``0`` where a column has room).
+    stats : dict
+        ``searches``, ``column_pops``, ``row_scans``, ``arc_scans``.
+
+    Raises
+    ------
+    ValueError
+        When a row's supply cannot be routed (every row needs enough capacity).
+    """
+    cdef Py_ssize_t n_rows = row_supply.shape[0]
+    cdef Py_ssize_t n_cols = col_cap.shape[0]
+    cdef Py_ssize_t nnz = indices.shape[0]
+    cdef Py_ssize_t a, b, k, t, h, s_i
+    cdef int64_t q, r, s, end, delta, v, top_tie
+    cdef i128 d, nd, d_end, rc
+    cdef Py_ssize_t heap_size, n_pop, n_scan, n_path, relaxed
+    cdef int64_t searches = 0, column_pops = 0, row_scans = 0, arc_scans = 0
+    cdef int failed = -1
+
+    arc_row_np = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(np.asarray(indptr)))
+    indeg = np.bincount(np.asarray(indices), minlength=n_cols).astype(np.int64)
+    block = np.minimum(indeg, np.asarray(col_cap))
+    hold_off_np = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(block, out=hold_off_np[1:])
+    flow_np = np.zeros(nnz, dtype=np.int64)
+    excess_np = np.asarray(row_supply, dtype=np.int64).copy()
+    load_np = np.zeros(n_cols, dtype=np.int64)
+    hold_np = np.zeros(max(int(hold_off_np[n_cols]), 1), dtype=np.int64)
+    nhold_np = np.zeros(n_cols, dtype=np.int64)
+    arc_pos_np = np.full(max(nnz, 1), -1, dtype=np.int64)
+    pred_arc_np = np.full(max(n_cols, 1), -1, dtype=np.int64)
+    back_arc_np = np.full(max(n_rows, 1), -1, dtype=np.int64)
+    col_done_np = np.zeros(max(n_cols, 1), dtype=np.int8)
+    row_done_np = np.zeros(max(n_rows, 1), dtype=np.int8)
+    popped_np = np.zeros(max(n_cols, 1), dtype=np.int64)
+    scanned_np = np.zeros(max(n_rows, 1), dtype=np.int64)
+    touched_np = np.zeros(max(n_cols, 1), dtype=np.int64)
+    path_np = np.zeros(2 * (n_rows + n_cols) + 2, dtype=np.int64)
+
+    cdef const int64_t[::1] arc_row = arc_row_np
+    cdef const int64_t[::1] hold_off = hold_off_np
+    cdef int64_t[::1] flow = flow_np
+    cdef int64_t[::1] excess = excess_np
+    cdef int64_t[::1] load = load_np
+    cdef int64_t[::1] hold = hold_np
+    cdef int64_t[::1] nhold = nhold_np
+    cdef int64_t[::1] arc_pos = arc_pos_np
+    cdef int64_t[::1] pred_arc = pred_arc_np
+    cdef int64_t[::1] back_arc = back_arc_np
+    cdef signed char[::1] col_done = col_done_np
+    cdef signed char[::1] row_done = row_done_np
+    cdef int64_t[::1] popped = popped_np
+    cdef int64_t[::1] scanned = scanned_np
+    cdef int64_t[::1] touched = touched_np
+    cdef int64_t[::1] path = path_np
+    cdef Py_ssize_t n_touched
+
+    cdef i128* cost = <i128*> malloc(max(nnz, 1) * sizeof(i128))
+    cdef i128* alpha = <i128*> malloc(max(n_rows, 1) * sizeof(i128))
+    cdef i128* beta = <i128*> malloc(max(n_cols, 1) * sizeof(i128))
+    cdef i128* dist_col = <i128*> malloc(max(n_cols, 1) * sizeof(i128))
+    cdef i128* dist_row = <i128*> malloc(max(n_rows, 1) * sizeof(i128))
+    cdef Item* heap = <Item*> malloc((nnz + 2) * sizeof(Item))
+    if not (cost and alpha and beta and dist_col and dist_row and heap):
+        free(cost); free(alpha); free(beta); free(dist_col); free(dist_row); free(heap)
+        raise MemoryError()
+    try:
+        with nogil:
+            for a in range(nnz):
+                cost[a] = ((<i128> arc_w[a]) << SHIFT) + <i128> arc_c[a]
+            for t in range(n_rows):
+                alpha[t] = 0
+                dist_row[t] = I128_INF
+            for t in range(n_cols):
+                beta[t] = 0
+                dist_col[t] = I128_INF
+            top_tie = (<int64_t> 1) << 62
+            for s_i in range(n_rows):
+                s = row_order[s_i]
+                while excess[s] > 0:
+                    searches += 1
+                    heap_size = 0
+                    n_pop = 0
+                    n_scan = 0
+                    n_touched = 0
+                    end = -1
+                    d_end = 0
+                    # The source row at distance 0; rows reached later are relaxed in
+                    # the order they were scanned (``relaxed`` trails ``n_scan``).
+                    row_done[s] = 1
+                    dist_row[s] = 0
+                    back_arc[s] = -1
+                    scanned[0] = s
+                    n_scan = 1
+                    relaxed = 0
+                    while True:
+                        while relaxed < n_scan:
+                            r = scanned[relaxed]
+                            relaxed += 1
+                            d = dist_row[r]
+                            row_scans += 1
+                            for a in range(indptr[r], indptr[r + 1]):
+                                arc_scans += 1
+                                q = indices[a]
+                                if col_done[q]:
+                                    continue
+                                rc = cost[a] - alpha[r] - beta[q]
+                                nd = d + rc
+                                if nd < dist_col[q]:
+                                    if dist_col[q] == I128_INF:
+                                        touched[n_touched] = q
+                                        n_touched += 1
+                                    dist_col[q] = nd
+                                    pred_arc[q] = a
+                                    _push(heap, &heap_size, nd,
+                                          (top_tie if load[q] >= col_cap[q] else 0) + col_tie[q],
+                                          q)
+                        # The nearest column not yet popped.
+                        q = -1
+                        while heap_size > 0:
+                            q = heap[0].col
+                            d = heap[0].key
+                            _pop(heap, &heap_size)
+                            if col_done[q] or d > dist_col[q]:
+                                q = -1
+                                continue
+                            break
+                        if q < 0:
+                            failed = <int> s
+                            break
+                        column_pops += 1
+                        col_done[q] = 1
+                        if load[q] < col_cap[q]:
+                            end = q
+                            d_end = d
+                            break
+                        popped[n_pop] = q
+                        n_pop += 1
+                        # The rows holding q are reached at the same distance (tight arcs).
+                        for h in range(hold_off[q], hold_off[q] + nhold[q]):
+                            b = hold[h]
+                            v = arc_row[b]
+                            if row_done[v]:
+                                continue
+                            row_done[v] = 1
+                            dist_row[v] = d
+                            back_arc[v] = b
+                            scanned[n_scan] = v
+                            n_scan += 1
+                    if failed >= 0:
+                        break
+                    # Duals: scanned rows up, popped columns down, by how much nearer
+                    # than the end they were.
+                    for t in range(n_scan):
+                        v = scanned[t]
+                        alpha[v] += d_end - dist_row[v]
+                    for t in range(n_pop):
+                        q = popped[t]
+                        beta[q] -= d_end - dist_col[q]
+                    # The path back from the end: forward arcs into columns, backward arcs
+                    # out of the rows holding them.
+                    delta = excess[s]
+                    if col_cap[end] - load[end] < delta:
+                        delta = col_cap[end] - load[end]
+                    n_path = 0
+                    q = end
+                    while True:
+                        a = pred_arc[q]
+                        path[n_path] = a
+                        n_path += 1
+                        r = arc_row[a]
+                        if r == s:
+                            break
+                        b = back_arc[r]
+                        path[n_path] = b
+                        n_path += 1
+                        if flow[b] < delta:
+                            delta = flow[b]
+                        q = indices[b]
+                    for k in range(n_path):
+                        a = path[k]
+                        q = indices[a]
+                        if k % 2 == 0:
+                            if flow[a] == 0:
+                                arc_pos[a] = hold_off[q] + nhold[q]
+                                hold[arc_pos[a]] = a
+                                nhold[q] += 1
+                            flow[a] += delta
+                        else:
+                            flow[a] -= delta
+                            if flow[a] == 0:
+                                nhold[q] -= 1
+                                h = hold_off[q] + nhold[q]
+                                hold[arc_pos[a]] = hold[h]
+                                arc_pos[hold[h]] = arc_pos[a]
+                                arc_pos[a] = -1
+                    load[end] += delta
+                    excess[s] -= delta
+                    for t in range(n_touched):
+                        q = touched[t]
+                        dist_col[q] = I128_INF
+                        col_done[q] = 0
+                    for t in range(n_scan):
+                        v = scanned[t]
+                        dist_row[v] = I128_INF
+                        row_done[v] = 0
+                if failed >= 0:
+                    break
+        if failed >= 0:
+            raise ValueError(f"row {failed} cannot be routed to a column with room")
+        aw = np.empty(n_rows, dtype=np.int64)
+        ac = np.empty(n_rows, dtype=np.int64)
+        bw = np.empty(n_cols, dtype=np.int64)
+        bc = np.empty(n_cols, dtype=np.int64)
+        _split(alpha, n_rows, aw, ac)
+        _split(beta, n_cols, bw, bc)
+    finally:
+        free(cost); free(alpha); free(beta); free(dist_col); free(dist_row); free(heap)
+    stats = {
+        "searches": int(searches),
+        "column_pops": int(column_pops),
+        "row_scans": int(row_scans),
+        "arc_scans": int(arc_scans),
+    }
+    return flow_np, aw, ac, bw, bc, stats
+
+
+cdef void _split(i128* values, Py_ssize_t n, int64_t[::1] hi, int64_t[::1] lo):
+    """``values = hi * 2**80 + lo`` with ``|lo| < 2**79`` (lo must fit in int64)."""
+    cdef Py_ssize_t t
+    cdef i128 x, w, half = (<i128> 1) << (SHIFT - 1)
+    cdef i128 lim = (<i128> 1) << 62
+    for t in range(n):
+        x = values[t]
+        w = (x + half) >> SHIFT
+        x = x - (w << SHIFT)
+        if x >= lim or x <= -lim:
+            raise OverflowError("a dual price's cost part does not fit in 64 bits")
+        hi[t] = <int64_t> w
+        lo[t] = <int64_t> x

@@ -1,0 +1,117 @@
+"""The compiled transportation solver against its Python twin and brute force, and the
+dual prices it returns as a certificate."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching import _solvers as solvers
+from matching._flow_py import solve_transport as python_solver
+
+SOLVERS = [python_solver]
+if solvers.COMPILED:
+    from matching._flow import solve_transport as compiled_solver
+
+    SOLVERS.append(compiled_solver)
+
+
+def test_the_compiled_solver_is_built():
+    # `make test` compiles matching/_flow.pyx (CI has a compiler); without one the engine
+    # uses the same method in plain Python: the same answers, tens of times slower.
+    if os.environ.get("CI") != "true" and not solvers.COMPILED:
+        pytest.skip("matching/_flow.pyx is not compiled (no C compiler?)")
+    assert solvers.COMPILED
+
+
+@st.composite
+def graphs(draw):
+    """Rows with supplies, shared columns with capacities, and per row its slack columns."""
+    n = draw(st.integers(1, 3))
+    m = draw(st.integers(0, 3))
+    supply = [draw(st.integers(1, 2)) for _ in range(n)]
+    cap = [draw(st.integers(0, 2)) for _ in range(m)]
+    arcs = []
+    for r in range(n):
+        for q in range(m):
+            if draw(st.booleans()):
+                arcs.append((r, q, 0, draw(st.sampled_from([0, 0, 5, 7, 10]))))
+        for w in sorted(set(draw(st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=2)))):
+            cap.append(supply[r])
+            arcs.append((r, len(cap) - 1, w, 0))
+    arcs.sort()
+    return supply, cap, arcs
+
+
+def arrays(supply, cap, arcs):
+    i64 = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
+    n = len(supply)
+    indptr = np.searchsorted([a[0] for a in arcs], np.arange(n + 1))
+    return (
+        i64(supply),
+        i64(np.arange(n)),
+        i64(indptr),
+        i64([a[1] for a in arcs]),
+        i64([a[2] for a in arcs]),
+        i64([a[3] for a in arcs]),
+        i64(cap),
+        i64(np.arange(len(cap))),
+    )
+
+
+def brute_force(supply, cap, arcs):
+    units = [r for r, s in enumerate(supply) for _ in range(s)]
+    options = [[k for k, a in enumerate(arcs) if a[0] == u] for u in units]
+    best = None
+    for choice in itertools.product(*options):
+        load = np.bincount([arcs[k][1] for k in choice], minlength=len(cap))
+        if np.all(load <= cap):
+            value = (sum(arcs[k][2] for k in choice), sum(arcs[k][3] for k in choice))
+            best = value if best is None or value < best else best
+    return best
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=300, deadline=None)
+@given(graphs())
+def test_the_optimum_and_the_prices_that_prove_it(graph):
+    supply, cap, arcs = graph
+    args = arrays(supply, cap, arcs)
+    results = [solve(*args) for solve in SOLVERS]
+    for other in results[1:]:
+        for x, y in zip(results[0][:5], other[:5], strict=True):
+            assert x.tolist() == y.tolist()
+    flow, aw, ac, bw, bc, _ = results[-1]
+    _, _, indptr, cols, w, c, capacity, _ = args
+    assert (int((flow * w).sum()), int((flow * c).sum())) == brute_force(supply, cap, arcs)
+    rows = np.repeat(np.arange(len(supply)), np.diff(indptr))
+    red_w, red_c = w - aw[rows] - bw[cols], c - ac[rows] - bc[cols]
+    assert not np.any((red_w < 0) | ((red_w == 0) & (red_c < 0)))  # dual feasible
+    assert np.all((red_w == 0) & (red_c == 0) | (flow == 0))  # complementary slackness
+    load = np.bincount(cols, weights=flow, minlength=len(cap))
+    assert np.all(load <= capacity)
+    assert np.all((bw < 0) | ((bw == 0) & (bc <= 0)))
+    assert np.all((bw[load < capacity] == 0) & (bc[load < capacity] == 0))
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_a_row_with_nowhere_to_go_is_an_error_not_a_wrong_answer(solve):
+    with pytest.raises(ValueError, match="row 0 cannot be routed"):
+        solve(*arrays([2], [1], [(0, 0, 1, 0)]))
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_at_equal_cost_a_column_with_room_ends_the_search(solve):
+    # 200 zero-cost columns, all but the last full: one search finds the free one.
+    n = 200
+    arcs = [(r, q, 0, 0) for r in range(n) for q in range(n)] + [(r, n + r, 1, 0) for r in range(n)]
+    arcs.sort()
+    flow, *_, stats = solve(*arrays([1] * n, [1] * n + [1] * n, arcs))
+    assert int(flow[[a[2] == 0 for a in arcs]].sum()) == n
+    assert stats["searches"] == n
+    assert stats["column_pops"] == n  # no plateau explored
