@@ -76,6 +76,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from sms.phones import NumberWords
 from sms.text import clean, prepare, squeeze, tokenize, within_one_edit
 
 __all__ = [
@@ -243,6 +244,10 @@ class Keywords:
         if not tables:
             raise KeywordsError("no keyword tables given")
         self.languages: tuple[str, ...] = tuple(sorted(tables))
+        # Number words of every language: the relay's phone number filter reads them.
+        self.numbers = NumberWords.from_tables(
+            numbers for t in tables.values() if isinstance(numbers := t.get("numbers"), Mapping)
+        )
         self._tables = {kind: _Table(kind) for kind in _KINDS}
         self._words: dict[str, set[Phrase]] = {name: set() for name in _WORD_LISTS}
         self._word_languages: dict[tuple[str, Phrase], set[str]] = {}
@@ -298,7 +303,8 @@ class Keywords:
         where = f"keywords for {language!r}"
         if not _LANGUAGE_CODE.match(language):
             raise KeywordsError(f"{where}: not a language code")
-        unknown = set(table) - {"intents", "words"}
+        # [numbers] is read by sms.phones.NumberWords.
+        unknown = set(table) - {"intents", "words", "numbers"}
         if unknown:
             raise KeywordsError(f"{where}: unknown sections {sorted(unknown)}")
         intents = table.get("intents", {})

@@ -52,6 +52,10 @@ class Match(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     answered_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
+    # How many digits in a row each side's last relayed text ended with (as its reader saw
+    # them): a number split over texts ("718 555", "0101") is caught in the next one.
+    volunteer_digits: Mapped[int] = mapped_column(default=0, server_default="0")
+    requester_digits: Mapped[int] = mapped_column(default=0, server_default="0")
 
     request: Mapped[AidRequest] = relationship()
     offer: Mapped[Offer] = relationship()

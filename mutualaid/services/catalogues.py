@@ -1,10 +1,23 @@
-"""Categories of help, read from config/categories.toml."""
+"""Categories of help, read from config/categories.toml; the number words of every
+language, from config/keywords."""
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from sms.phones import NumberWords
+
+
+@functools.cache
+def number_words() -> NumberWords:
+    """The number words of every language (config/keywords/<lang>.toml, [numbers]), for
+    finding phone numbers spelled out."""
+    from mutualaid.settings import CONFIG_DIR
+
+    return NumberWords.load(CONFIG_DIR)
 
 
 @dataclass(frozen=True)

@@ -353,7 +353,7 @@ def _need(c: Turn, cmd: Command) -> None:
 
 
 def _details(c: Turn, cmd: Command) -> str:
-    return lifecycle.strip_numbers(cmd.text, c.ctx.phone_region)[:500]
+    return lifecycle.strip_numbers(cmd.text, c.ctx.phone_region, words=c.ctx.keywords.numbers)[:500]
 
 
 def _update_need(c: Turn, cmd: Command, req: AidRequest) -> None:

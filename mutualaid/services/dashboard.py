@@ -33,6 +33,7 @@ from mutualaid.models import (
     Urgency,
 )
 from mutualaid.services.audit import Actor, record
+from mutualaid.services.catalogues import number_words
 from mutualaid.services.errors import Refused
 from mutualaid.services.lifecycle import strip_numbers
 from mutualaid.services.notes import NoteView, notes_on
@@ -91,7 +92,7 @@ class Privacy:
         """Free text a person wrote: numbers in it are removed unless in full."""
         if not text:
             return ""
-        return text if self.full else strip_numbers(text, self.region)
+        return text if self.full else strip_numbers(text, self.region, words=number_words())
 
 
 MAX_ID = 2**31 - 1  # the largest id an integer column holds (PostgreSQL's)

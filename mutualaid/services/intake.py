@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from mutualaid.models import AidRequest, Channel, Offer, Person, Precision, RequestStatus, Urgency
 from mutualaid.services.audit import Actor, record
+from mutualaid.services.catalogues import number_words
 from mutualaid.services.location import Location, Resolver
+from sms.phones import without_numbers
 
 # No 0/O, 1/I/L, 5/S: references are read aloud over the phone.
 REF_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
@@ -64,11 +66,28 @@ def new_ref() -> str:
     return "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH))
 
 
+_NAME_EDGES = " \t,.;:-_|/\\()[]{}#*+=@"
+
+
+def clean_name(name: str) -> str:
+    """A name as we keep it: no numbers (one typed there would reach the volunteer and
+    head every relayed text), printable, at most 80 characters.
+
+    >>> clean_name("Rosa  (347) 555-0142")
+    'Rosa'
+    """
+    kept = "".join(ch for ch in name if ch.isprintable())
+    words = without_numbers(kept, words=number_words()).split()
+    cleaned = " ".join(w for w in (w.strip(_NAME_EDGES) for w in words) if w)
+    return cleaned[:80]
+
+
 def find_or_create_person(
     session: Session, phone: str, *, name: str = "", language: str | None = None
 ) -> Person:
     """The person with this phone number, created if new (safe against a concurrent twin).
     ``language``, when given, is the one they just used (a form's, a keyword's)."""
+    name = clean_name(name)
     person = session.scalar(select(Person).where(Person.phone == phone))
     if person is None:
         try:

@@ -37,7 +37,7 @@ from mutualaid.services.transitions import (
     change_match_status,
     change_request_status,
 )
-from sms.phones import find_number_spans
+from sms.phones import NumberWords, scan_numbers
 
 M = MatchStatus
 R = RequestStatus
@@ -175,7 +175,7 @@ def accept(session: Session, ctx: SmsContext, match: Match, *, actor: Actor) -> 
     req, volunteer = match.request, match.offer.person
     requester = req.requester
     lang = volunteer.language
-    details = strip_numbers(req.details or "", ctx.phone_region)
+    details = strip_numbers(req.details or "", ctx.phone_region, words=ctx.keywords.numbers)
     say(
         session,
         ctx,
@@ -187,7 +187,12 @@ def accept(session: Session, ctx: SmsContext, match: Match, *, actor: Actor) -> 
         code=match.code,
         category=ctx.label(req.category, lang),
         name=requester.name or ctx.catalogue.render("someone", lang),
-        place=req.address or req.location_label or req.location_text or "?",
+        # The address goes to this volunteer only, and without any phone number in it.
+        place=strip_numbers(
+            req.address or req.location_label or req.location_text or "?",
+            ctx.phone_region,
+            words=ctx.keywords.numbers,
+        ),
         details=details[:160],
     )
     say(
@@ -426,7 +431,13 @@ def relay(
     """Forward ``text`` to the other party of an accepted match, prefixed with who is
     speaking; phone numbers in it are removed, so neither learns the other's number."""
     volunteer, requester = match.offer.person, match.request.requester
-    body = strip_numbers(text, ctx.phone_region)[:600]
+    carried = match.volunteer_digits if side == "volunteer" else match.requester_digits
+    scan = scan_numbers(text, ctx.phone_region, words=ctx.keywords.numbers, carried=carried)
+    if side == "volunteer":
+        match.volunteer_digits = scan.trailing
+    else:
+        match.requester_digits = scan.trailing
+    body = _removed(text, scan.spans)[:600]
     if side == "volunteer":
         say(
             session,
@@ -452,9 +463,15 @@ def relay(
         )
 
 
-def strip_numbers(text: str, region: str) -> str:
-    """``text`` with any phone number in it replaced, for relays and shared details."""
-    for start, end in sorted(find_number_spans(text, region), reverse=True):
+def strip_numbers(text: str, region: str, *, words: NumberWords | None = None) -> str:
+    """``text`` with any phone number in it replaced, however it is written (digits of
+    any script, number words, separators: sms.phones.scan_numbers), for relays and
+    shared details."""
+    return _removed(text, scan_numbers(text, region, words=words).spans)
+
+
+def _removed(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
         text = text[:start] + "[number removed]" + text[end:]
     return text
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from sms.phones import InvalidPhoneNumber, find_numbers, is_valid, mask, normalize
+from sms.phones import (
+    InvalidPhoneNumber,
+    NumberWords,
+    find_numbers,
+    is_valid,
+    mask,
+    normalize,
+    scan_numbers,
+    without_numbers,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,3 +105,78 @@ def test_mask(number: str, visible: int, masked: str) -> None:
 
 def test_mask_defaults_to_two_digits() -> None:
     assert mask("+17185550101") == "•••••••••01"
+
+
+# --- numbers however they are written (the relay's filter) ------------------------------
+
+WORDS = NumberWords.load(Path(__file__).resolve().parents[2] / "config")
+
+
+@pytest.mark.parametrize(
+    ("text", "removed"),
+    [
+        ("call 718-555-0101 thx", ["718-555-0101"]),
+        ("seven one eight five five five zero one zero one", ["all"]),
+        ("siete uno ocho, cinco cinco cinco, cero uno cero uno", ["all"]),
+        ("seven1eight 555 oh one oh one", ["all"]),
+        ("⁷¹⁸⁵⁵⁵⁰¹⁰¹", ["all"]),
+        ("⑦①⑧-⑤⑤⑤-⓪①⓪①", ["all"]),
+        ("❼❶❽❺❺❺⓿❶⓿❶", ["all"]),
+        ("٧١٨٥٥٥٠١٠١", ["all"]),
+        ("718_555_0101", ["all"]),
+        ("718,555,0101", ["all"]),
+        ("718|555|0101", ["all"]),
+        ("7 1 8 . 5 5 5 . 0 1 0 1", ["all"]),
+        ("7l8 555 O1O1", ["all"]),
+        ("twenty one thirty four fifty six", ["all"]),
+        ("door code 4417, apt 4B, 3rd floor", []),
+        ("meet at 10:30 or 11:45 at 12 Canon Dr", []),
+        ("I need two or three eggs and one loaf", []),
+        ("YES 4821", []),
+        ("", []),
+    ],
+)
+def test_numbers_are_found_however_they_are_written(text: str, removed: list[str]) -> None:
+    found = [text[a:b] for a, b in scan_numbers(text, words=WORDS).spans]
+    assert found == ([text] if removed == ["all"] else removed)
+
+
+@pytest.mark.parametrize(
+    ("texts", "last_removed"),
+    [
+        (["my number is 718 555", "0101"], "0101"),
+        (["718", "555", "0101"], "0101"),
+        (["718 555", "0", "101"], "101"),  # a removed part does not break the chain
+        (["I'm at 4B", "see you at 5"], None),
+        (["718 555 then", "thanks", "0101"], None),  # a word in between breaks it
+    ],
+)
+def test_a_number_split_over_texts_is_caught_in_the_text_that_completes_it(
+    texts: list[str], last_removed: str | None
+) -> None:
+    carried = 0
+    for text in texts:
+        scan = scan_numbers(text, words=WORDS, carried=carried)
+        carried = scan.trailing
+    found = [text[a:b] for a, b in scan.spans]
+    assert found == ([last_removed] if last_removed else [])
+
+
+def test_number_words_come_from_every_language_file() -> None:
+    assert WORDS.digits["seven"] == WORDS.digits["siete"] == 1
+    assert WORDS.digits["mil"] == 3 and "y" in WORDS.glue
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [[{"words": {"seven": 0}}], [{"words": {"seven": "7"}}], [{"words": []}], [{"glue": "y"}]],
+)
+def test_bad_number_tables_are_refused(tables) -> None:
+    with pytest.raises(ValueError, match=r"\[numbers"):
+        NumberWords.from_tables(tables)
+
+
+def test_without_numbers_leaves_a_name() -> None:
+    assert without_numbers(
+        "Rosa ⁷¹⁸ seven one eight five five five oh one", words=WORDS
+    ).split() == ["Rosa"]
