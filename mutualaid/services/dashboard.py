@@ -4,6 +4,7 @@ pausing, blocking, reveals): bounded queries, privacy by role, figures, CSV rows
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
@@ -792,16 +793,22 @@ def audit_log(
 
 EXPORTS = ("requests", "volunteers", "matches")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A formula after a list separator: a spreadsheet in a locale whose separator is ";" (or
+# one ignoring quotes) may cut the cell there, and the piece after it would run. A minus
+# before a digit is a number ("40.68, -73.95"), not a formula.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;,]\s*)(?=[=+@\t\r]|-[^\d.\s])")
 
 
 def safe_cell(value: Any) -> str:
     """A CSV cell a spreadsheet will not run: text starting with = + - @ (or a tab or
-    carriage return) gets a leading apostrophe."""
+    carriage return) gets a leading apostrophe, and so does such text after a ; or ,
+    inside the cell. (The export also quotes every cell.)"""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
     text = str(value.value if hasattr(value, "value") else value)
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

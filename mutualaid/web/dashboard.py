@@ -559,7 +559,8 @@ def export():
 def _csv(kind: str, privacy: queries.Privacy) -> Response:
     def generate() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out)
+        # Every cell quoted: a spreadsheet whose list separator is ";" never splits one.
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
         for row in queries.export_rows(db.session, kind, privacy):
             writer.writerow(row)
             if out.tell() > 64 * 1024:

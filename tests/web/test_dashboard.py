@@ -440,6 +440,11 @@ def test_percentile():
         ("\t=1", "'\t=1"),
         ("plain", "plain"),
         (None, ""),
+        ('milk;=HYPERLINK("x")', 'milk;\'=HYPERLINK("x")'),
+        ("eggs, +1", "eggs, '+1"),
+        ("a;@SUM(A1);-cmd", "a;'@SUM(A1);'-cmd"),
+        ("40.68, -73.95", "40.68, -73.95"),  # a negative number stays a number
+        ("one, two; three", "one, two; three"),
     ],
 )
 def test_safe_cell(value, cell):
