@@ -121,7 +121,7 @@ def generate(port: int, phase: Phase, seed: int, out: mp.Queue) -> None:
         else:
             phone = f"+1718{rng.randint(2000000, 9999999)}"
             params = {
-                "MessageSid": f"SM{seed:04d}{i:026d}",
+                "MessageSid": f"SM{seed:04d}{i:028d}",
                 "AccountSid": ACCOUNT,
                 "From": phone,
                 "To": "+15005550006",

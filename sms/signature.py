@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -12,6 +13,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "ParamsLike",
     "compute_signature",
+    "is_message_sid",
     "is_valid_signature",
     "public_url",
 ]
@@ -21,6 +23,22 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 # Form parameters as a plain mapping, a multi-dict (anything with ``getlist``) or a
 # list of pairs; Twilio signs every value of a repeated parameter.
 ParamsLike = Mapping[str, str] | Iterable[tuple[str, str]]
+
+# Twilio's message ids: SM (SMS) or MM (MMS) and 32 lower-case hex digits.
+_MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-f]{32}")
+
+
+def is_message_sid(value: str) -> bool:
+    """Whether ``value`` has the shape of a Twilio MessageSid. A valid signature does not
+    vouch for the parameters' boundaries: Twilio signs ``key + value`` pairs with no
+    separator, so a captured request re-cut as ``MessageSid=SMx…NumMedia0`` (NumMedia
+    dropped) keeps its signature with a new sid. The shape check refuses that.
+
+    >>> is_message_sid("SM" + "0a" * 16), is_message_sid("SM" + "0a" * 16 + "NumMedia0")
+    (True, False)
+    """
+    return _MESSAGE_SID.fullmatch(value) is not None
+
 
 # Characters left as they are when re-encoding a decoded path: RFC 3986 pchar minus "%".
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"

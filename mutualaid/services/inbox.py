@@ -4,6 +4,7 @@ or the recovery job that imports what Twilio received while we were down)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -12,18 +13,25 @@ from sqlalchemy.orm import Session
 from mutualaid.db import insert_or_ignore
 from mutualaid.models import Message, MessageDirection, MessageStatus
 from sms.phones import InvalidPhoneNumber, normalize
+from sms.signature import is_message_sid
 from sms.text import clean
+
+log = logging.getLogger(__name__)
+
+# Twilio's own limit on media per message; anything more is a forged count.
+MAX_MEDIA = 10
 
 if TYPE_CHECKING:
     from sms.transport import ProviderMessage
 
 
-def sender_phone(raw: str, region: str) -> str:
-    """E.164 when it is a phone number; a short code or alphanumeric sender as given."""
+def sender_phone(raw: str, region: str) -> str | None:
+    """The sender in E.164, or None when it is not a phone number (a short code, an
+    alphanumeric sender, an address): such senders are refused, never answered."""
     try:
-        return normalize(raw, region=region)
+        return normalize(clean(raw)[:40], region=region)
     except (InvalidPhoneNumber, ValueError):
-        return clean(raw)[:20] or "unknown"
+        return None
 
 
 def store_inbound(
@@ -38,14 +46,20 @@ def store_inbound(
     received_at: dt.datetime | None = None,
 ) -> int | None:
     """Store one inbound message by its provider id, atomically: the new row's id, or
-    None when that MessageSid is already stored (a retry, a duplicate, an import)."""
+    None when that MessageSid is already stored (a retry, a duplicate, an import) or is
+    not a Twilio MessageSid, or the sender is not a phone number (nothing is stored or
+    answered then)."""
+    phone = sender_phone(sender, region)
+    if phone is None or not is_message_sid(sid):
+        log.warning("inbound message refused: %s", "sender" if phone is None else "MessageSid")
+        return None
     values = {
         "direction": MessageDirection.INBOUND,
-        "phone": sender_phone(sender, region),
+        "phone": phone,
         "body": clean(body)[:max_body],
-        "media_count": max(0, media),
+        "media_count": min(max(0, media), MAX_MEDIA),
         "status": MessageStatus.RECEIVED,
-        "provider_sid": clean(sid)[:64],
+        "provider_sid": sid,
     }
     if received_at is not None:
         values["created_at"] = received_at

@@ -1,4 +1,5 @@
-"""The SMS simulator (development mode only): type as a phone would, see the replies.
+"""The SMS simulator (development mode only, from this machine only): type as a phone
+would, see the replies.
 
 Each text goes through the real inbound webhook, signed exactly as Twilio signs it, and
 is then handled at once by the worker's own job (rather than a moment later by the
@@ -7,6 +8,7 @@ are queued and sent by the worker)."""
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -24,8 +26,17 @@ bp = Blueprint("simulator", __name__, url_prefix="/dev")
 
 @bp.before_request
 def development_only() -> None:
-    if current_app.config["ENV"] != "development":
+    """Only in development, and only for the developer at this machine: the page shows
+    any phone's texts, decrypted, to whoever asks (404 for anyone else, as if absent)."""
+    if current_app.config["ENV"] != "development" or not _from_loopback():
         abort(404)
+
+
+def _from_loopback() -> bool:
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 @bp.get("/sms")
@@ -47,7 +58,7 @@ def page():
 def send():
     phone, body = request.form.get("phone", ""), request.form.get("body", "")
     params = {
-        "MessageSid": f"SMdev{uuid.uuid4().hex}",
+        "MessageSid": f"SM{uuid.uuid4().hex}",
         "AccountSid": "ACdevelopment",
         "From": phone,
         "To": "+15005550006",

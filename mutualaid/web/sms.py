@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from mutualaid.extensions import csrf, db
 from mutualaid.services.inbox import store_inbound
 from mutualaid.web.ports import sms_auth_token
-from sms.signature import SIGNATURE_HEADER, is_valid_signature, public_url
+from sms.signature import SIGNATURE_HEADER, is_message_sid, is_valid_signature, public_url
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
@@ -23,6 +23,14 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 def twiml_empty() -> Response:
     return Response(EMPTY_TWIML, status=200, mimetype="text/xml")
+
+
+def whole(text: str | None, *, default: int | None) -> int | None:
+    """A whole number a database integer holds, or ``default`` (junk, huge, negative)."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return default
+    return int(text)
 
 
 def _signature_ok() -> bool:
@@ -52,12 +60,14 @@ def inbound() -> Response:
     sid = form.get("MessageSid") or form.get("SmsSid")
     if not sid:
         abort(400, description="MessageSid is missing")
-    try:
-        media = int(form.get("NumMedia", "0") or 0)
-    except ValueError:
-        media = 0
+    if not is_message_sid(sid):
+        # A signed request re-cut to another sid (see sms.signature.is_message_sid).
+        abort(400, description="MessageSid is not a Twilio message id")
+    media = whole(form.get("NumMedia", "0"), default=0)
     config = current_app.config
-    store_inbound(  # None for a retry or duplicate delivery: already stored
+    # None for a retry or duplicate delivery (already stored), or for a sender that is
+    # not a phone number: nothing is stored or answered, and Twilio gets its 200.
+    store_inbound(
         db.session,
         sid=sid,
         sender=form.get("From", ""),
@@ -78,14 +88,10 @@ def status() -> Response:
     from mutualaid.services.outbox import record_delivery_status
 
     form = request.form
-    try:
-        message_id = int(request.args.get("m", ""))
-    except ValueError:
-        message_id = None
-    try:
-        error_code = int(form.get("ErrorCode") or 0) or None
-    except ValueError:
-        error_code = None
+    if not is_message_sid(form.get("MessageSid", "")):
+        abort(400, description="MessageSid is not a Twilio message id")
+    message_id = whole(request.args.get("m", ""), default=None)
+    error_code = whole(form.get("ErrorCode", ""), default=None) or None
     record_delivery_status(
         db.session,
         message_id=message_id,

@@ -206,3 +206,38 @@ def test_invalid_utf8_is_stored_readably(app, client, session) -> None:
     )
     assert response.status_code == 200
     assert _inbound_count(session) == 1
+
+
+@pytest.mark.parametrize(
+    "sid",
+    [
+        "SM" + "1" * 31,
+        "SM" + "1" * 33,
+        "SM" + "A" * 32,  # Twilio's hex is lower-case
+        "XX" + "1" * 32,
+        "SM" + "1" * 32 + "NumMedia0",
+        "SMdev" + "1" * 32,
+    ],
+)
+def test_a_sid_not_of_twilios_shape_is_refused(app, client, session, sid) -> None:
+    response = signed_post(
+        client, app, "/sms/inbound", {"MessageSid": sid, "From": ROSA, "Body": "HELP"}
+    )
+    assert response.status_code == 400
+    assert _inbound_count(session) == 0
+    status = signed_post(client, app, "/sms/status", {"MessageSid": sid, "MessageStatus": "sent"})
+    assert status.status_code == 400
+
+
+def test_an_mms_sid_is_accepted(app, client, session) -> None:
+    assert text(client, app, ROSA, "HELP", MessageSid="MM" + "ab" * 16).status_code == 200
+    assert _inbound_count(session) == 1
+
+
+@pytest.mark.parametrize("sender", ["FREEMSG", "12345", "", "whatsapp:", "+1"])
+def test_a_sender_that_is_not_a_phone_number_is_not_stored_nor_answered(
+    app, client, session, sender
+) -> None:
+    assert text(client, app, sender, "HELP").status_code == 200
+    assert _inbound_count(session) == 0
+    assert outbox(session) == []
