@@ -14,6 +14,7 @@ import hmac
 from mutualaid.models import Match
 
 SIGNATURE_CHARS = 16  # 96 bits: short enough for an SMS, far too many to guess
+MAX_ID = 2**31 - 1  # the largest id an integer column holds
 
 
 def _signature(secret: str, match_id: int, offer_id: int, code: str) -> str:
@@ -30,8 +31,10 @@ def proposal_token(secret: str, match: Match) -> str:
 def token_match_id(token: str) -> int | None:
     """The match a token claims to be for (not yet verified), or None if malformed."""
     number, _, signature = token.partition(".")
-    if not number.isdigit() or len(signature) != SIGNATURE_CHARS or len(number) > 12:
+    if not (number.isascii() and number.isdigit()) or len(signature) != SIGNATURE_CHARS:
         return None
+    if len(number) > 10 or int(number) > MAX_ID:
+        return None  # no row has such an id (and PostgreSQL refuses to look)
     return int(number)
 
 

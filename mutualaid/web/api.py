@@ -84,8 +84,37 @@ def _unrouted(exc: HTTPException):
     return exc
 
 
+MAX_JSON_DEPTH = 20
+
+
+def _too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays or objects more than ``limit`` deep (checked before
+    parsing: Python's parser recurses, and a deep enough body exhausts the stack)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 def _body() -> dict:
-    """The JSON object sent, {} when there is none; a list or a number is refused (422)."""
+    """The JSON object sent, {} when there is none; a list or a number is refused (422),
+    a body nested deeper than MAX_JSON_DEPTH too (400)."""
+    if _too_deep(request.get_data(cache=True)):
+        abort(400, f"the JSON body is nested more than {MAX_JSON_DEPTH} deep")
     body = request.get_json(silent=True)
     if body is None:
         return {}

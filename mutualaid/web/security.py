@@ -1,8 +1,9 @@
-"""Security headers on every response, and no caching of pages with personal data."""
+"""Security headers on every response, no caching of pages with personal data, and no
+NUL byte past the door."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 
 CSP = "; ".join(
     [
@@ -37,5 +38,24 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul():
+    """A NUL byte in the path or a posted form field is refused (400) before any view
+    runs: PostgreSQL cannot store one (a 500 there) and SQLite would keep it. Query
+    arguments are filters, which drop control characters themselves, and so do the
+    dashboard's forms (a coordinator's note keeps its text); Twilio's webhooks clean what
+    Twilio sends (a refusal would be retried)."""
+    if request.path.startswith(("/sms/", "/dashboard/")):
+        return None
+    values = [request.path]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [v for _, vs in request.form.lists() for v in vs]
+    if not any("\x00" in v for v in values):
+        return None
+    if request.path.startswith("/api/"):
+        return jsonify(error="a NUL character is not allowed"), 400
+    return render_template("error.html", message="error.nul"), 400
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul)
     app.after_request(_headers)
