@@ -113,7 +113,7 @@ def logout(session: Session, account: Account) -> None:
 
 def change_password(session: Session, account: Account, current: str, new: str) -> None:
     """Raises AccountError for a wrong current password or a too short new one; ends every
-    other session of the account."""
+    other session of the account and revokes its API token."""
     if not check_password(account, current):
         raise AccountError("the current password is wrong")
     _set_password(session, account, new, Actor.coordinator(account.id), "account.password_changed")
@@ -135,6 +135,8 @@ def _set_password(session: Session, account: Account, new: str, actor: Actor, ac
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     account.password_hash = generate_password_hash(new, method="scrypt")
     rotate_session(account)
+    # Whoever knew the old password (or held a session) may have made a token with it.
+    revoke_api_token(session, account, reason=action.removeprefix("account."))
     record(session, actor, action, subject_type="accounts", subject_id=account.id)
 
 
@@ -199,7 +201,7 @@ def new_api_token(session: Session, account: Account) -> str:
     return token
 
 
-def revoke_api_token(session: Session, account: Account) -> None:
+def revoke_api_token(session: Session, account: Account, *, reason: str = "revoked") -> None:
     if account.api_token_hash is None:
         return
     account.api_token_hash = None
@@ -209,6 +211,7 @@ def revoke_api_token(session: Session, account: Account) -> None:
         "account.api_token_revoked",
         subject_type="accounts",
         subject_id=account.id,
+        reason=reason,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from mutualaid.services.limits import Limit, allowed, limit_key
 bp = Blueprint("auth", __name__)
 
 FAILED_LOGIN = "That email and password do not match an active account."
-THROTTLED = "Too many attempts for this account. Wait a few minutes and try again."
+THROTTLED = "Too many attempts from here. Wait a few minutes and try again."
 
 
 class User(UserMixin):
@@ -149,12 +150,8 @@ def login():
         return render_template("auth/login.html", next=request.args.get("next", ""))
     email = request.form.get("email", "")[:254]
     password = request.form.get("password", "")[:1024]
-    config = current_app.config
     now = utcnow()
-    # Counted per email typed, known or not, so throttling reveals nothing either.
-    key = limit_key(config["SECRET_KEY"], "login", email.strip().lower())
-    limit = Limit(config["LOGIN_RATE_LIMIT"], config["LOGIN_RATE_WINDOW_SECONDS"])
-    if not allowed(db.session, key, limit, now=now):
+    if not _login_allowed(email, now=now):
         db.session.commit()
         return _login_again(email, THROTTLED, 429)
     account = accounts.authenticate(db.session, email, password, now=now)
@@ -166,6 +163,44 @@ def login():
     session["login_at"] = session["seen_at"] = now.timestamp()
     db.session.commit()
     return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+def _login_allowed(email: str, *, now) -> bool:
+    """Two limits, both counted in the database (every web process sees one total): the
+    attempts from one address over every account (so one address cannot try a password
+    on many accounts), and the attempts on one account from one address (so guessing one
+    account's password is slow, while a stranger elsewhere cannot lock its owner out).
+    Counted per email typed, known or not, so throttling reveals nothing either."""
+    config = current_app.config
+    secret, window = config["SECRET_KEY"], config["LOGIN_RATE_WINDOW_SECONDS"]
+    address = client_network(request.remote_addr)
+    from_here = allowed(
+        db.session,
+        limit_key(secret, "login-address", address),
+        Limit(config["LOGIN_ADDRESS_RATE_LIMIT"], window),
+        now=now,
+    )
+    on_account = allowed(
+        db.session,
+        limit_key(secret, "login", f"{email.strip().lower()} {address}"),
+        Limit(config["LOGIN_RATE_LIMIT"], window),
+        now=now,
+    )
+    return from_here and on_account
+
+
+def client_network(remote_addr: str | None) -> str:
+    """The address a limit counts: an IPv4 address, or an IPv6 address's /64 (one
+    household or phone gets a whole /64 and could otherwise change address at will)."""
+    try:
+        ip = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _login_again(email: str, error: str, status: int):
@@ -198,12 +233,13 @@ def password():
         accounts.change_password(db.session, account, request.form.get("current", ""), new)
     except accounts.AccountError as exc:
         return render_template("auth/password.html", error=str(exc).capitalize() + "."), 422
+    had_token = account.api_token_hash is not None
     login_at = session.get("login_at")
     db.session.commit()
     session.clear()
     login_user(User(account))  # this session goes on with the new token; all others end
     session["login_at"], session["seen_at"] = login_at, utcnow().timestamp()
-    return render_template("auth/password.html", done=True)
+    return render_template("auth/password.html", done=True, token_revoked=had_token)
 
 
 @bp.get("/admin/accounts")
