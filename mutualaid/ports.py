@@ -18,13 +18,15 @@ _fake: FakeSender | None = None
 
 def build_sender(config: Mapping[str, Any], *, stream: TextIO | None = None) -> Sender:
     """The sender named by SMS_BACKEND: ``console`` prints each text to ``stream``
-    (stdout by default, so `make run` shows them), ``twilio`` sends through Twilio (or
+    (stdout by default, so `make run` shows them; outside development only its template
+    key and segment count), ``twilio`` sends through Twilio (or
     TWILIO_API_BASE_URL) with the configured timeouts, ``fake`` is :func:`fake_sender`."""
     backend = str(config["SMS_BACKEND"])
     if backend == "fake":
         return fake_sender()
     if backend == "console":
-        return make_sender("console", stream=stream)
+        # Bodies only in development: elsewhere console output ends up in logs.
+        return make_sender("console", stream=stream, show_bodies=config.get("ENV") == "development")
     return make_sender(
         backend,
         account_sid=config["TWILIO_ACCOUNT_SID"] or None,

@@ -21,6 +21,7 @@ from urllib3.exceptions import (
 )
 
 from sms.phones import mask
+from sms.segments import segments
 from sms.twilio_http import RedirectingHttpClient
 
 __all__ = [
@@ -169,7 +170,12 @@ class SendError(Exception):
 class Sender(Protocol):
     """Anything that can send one SMS. Implementations raise :class:`SendError`."""
 
-    def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult: ...
+    def send(
+        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+    ) -> SendResult:
+        """Send ``body`` to ``to``. ``label`` says what the message is (its template key),
+        for a log line that must not hold the body."""
+        ...
 
     def close(self) -> None: ...
 
@@ -235,7 +241,9 @@ class TwilioSender:
         )
         self.client = Client(account_sid, auth_token, http_client=self.http_client)
 
-    def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
+    def send(
+        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+    ) -> SendResult:
         params: dict[str, Any] = {"to": to, "body": body}
         if self.messaging_service_sid:
             params["messaging_service_sid"] = self.messaging_service_sid
@@ -372,20 +380,37 @@ def _provider_message(record: Any) -> ProviderMessage:
 
 
 class ConsoleSender:
-    """Development sender: prints each message as a readable block and records it."""
+    """Development sender: prints each message as a readable block and records it.
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    With ``show_bodies=False`` (any deployment but development: console output ends up
+    in logs) it prints what each message was — its label (template key), segments and
+    encoding — and never its body, which may hold an address or a working link."""
+
+    def __init__(self, stream: TextIO | None = None, *, show_bodies: bool = True) -> None:
         self.stream = stream
+        self.show_bodies = show_bodies
         self.sent: list[SentMessage] = []
         self._lock = threading.Lock()
 
-    def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
+    def send(
+        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+    ) -> SendResult:
         with self._lock:
             provider_id = f"CONSOLE-{len(self.sent) + 1}"
             self.sent.append(SentMessage(to, body, provider_id, status_callback))
             stream = self.stream if self.stream is not None else sys.stdout
             # The recipient is masked: console output ends up in logs.
-            block = f"--- SMS to {mask(to)} ({provider_id}, {len(body)} chars) ---\n{body}\n---\n"
+            if self.show_bodies:
+                block = (
+                    f"--- SMS to {mask(to)} ({provider_id}, {len(body)} chars) ---\n{body}\n---\n"
+                )
+            else:
+                parts = segments(body)
+                plural = "" if parts.count == 1 else "s"
+                block = (
+                    f"--- SMS to {mask(to)} ({provider_id}): {label or 'message'}, "
+                    f"{parts.count} segment{plural} ({parts.encoding}) ---\n"
+                )
             try:
                 stream.write(block)
             except UnicodeEncodeError:  # a non-UTF-8 console must not stop the worker
@@ -425,7 +450,9 @@ class FakeSender:
         with self._lock:
             self._failing_numbers[number] = error
 
-    def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
+    def send(
+        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+    ) -> SendResult:
         with self._lock:
             self.attempts += 1
             if self._failures:
@@ -469,11 +496,13 @@ def make_sender(backend: str, **settings: Any) -> Sender:
     Unknown settings are an error, so a misspelt name is not silently dropped.
     """
     name = backend.strip().lower()
-    unknown = set(settings) - _TWILIO_SETTINGS - {"stream"}
+    unknown = set(settings) - _TWILIO_SETTINGS - {"stream", "show_bodies"}
     if unknown:
         raise TypeError(f"unknown sender settings: {', '.join(sorted(unknown))}")
     if name == "console":
-        return ConsoleSender(stream=settings.get("stream"))
+        return ConsoleSender(
+            stream=settings.get("stream"), show_bodies=settings.get("show_bodies", True)
+        )
     if name == "fake":
         return FakeSender()
     if name == "twilio":

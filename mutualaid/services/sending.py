@@ -90,6 +90,7 @@ class Outgoing:
     id: int
     phone: str
     body: str
+    template: str | None  # its catalogue key: what a log may say instead of the body
     attempts: int
     created_at: dt.datetime
     lease_until: dt.datetime
@@ -135,6 +136,7 @@ def send_due(
                 id=m.id,
                 phone=m.phone,
                 body=m.body,
+                template=m.template,
                 attempts=m.attempts,
                 created_at=m.created_at,
                 lease_until=m.lease_until or clock(),
@@ -230,7 +232,9 @@ class _SendLoop:
         started = self.clock()
         callback = self.settings.status_callback(item.id)
         try:
-            result = self.sender.send(item.phone, item.body, status_callback=callback)
+            result = self.sender.send(
+                item.phone, item.body, status_callback=callback, label=item.template
+            )
         except SendError as error:
             self.record_error(item, lease, error, started)
             return

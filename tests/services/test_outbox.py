@@ -144,7 +144,9 @@ class TransactionWatcher:
         self.inner = FakeSender()
         self.open_during_send: list[bool] = []
 
-    def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
+    def send(
+        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+    ) -> SendResult:
         self.open_during_send.append(db.session().in_transaction())
         return self.inner.send(to, body, status_callback=status_callback)
 
@@ -458,6 +460,10 @@ def test_build_sender_from_settings() -> None:
         "TWILIO_READ_TIMEOUT": 7.0,
     }
     assert isinstance(build_sender({**base, "SMS_BACKEND": "console"}), ConsoleSender)
+    console = build_sender({**base, "SMS_BACKEND": "console", "ENV": "production"})
+    assert isinstance(console, ConsoleSender) and not console.show_bodies
+    console = build_sender({**base, "SMS_BACKEND": "console", "ENV": "development"})
+    assert isinstance(console, ConsoleSender) and console.show_bodies
     assert build_sender({**base, "SMS_BACKEND": "fake"}) is fake_sender()
     twilio = build_sender({**base, "SMS_BACKEND": "twilio"})
     try:

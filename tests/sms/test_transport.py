@@ -522,3 +522,16 @@ def test_package_exports_both_halves_and_loads_twilio_only_when_asked() -> None:
         "assert TwilioSender is direct\n"
     )
     subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+def test_the_console_sender_outside_development_prints_what_was_sent_not_the_body() -> None:
+    stream = io.StringIO()
+    sender = ConsoleSender(stream=stream, show_bodies=False)
+    body = "Task 4821: 12 Canon Dr, door 4417 " * 6
+    sender.send("+17185550101", body, label="accepted_volunteer")
+    sender.send("+17185550101", "Está bien 👍")
+    printed = stream.getvalue()
+    assert "Canon" not in printed and "4417" not in printed and "bien" not in printed
+    assert "accepted_volunteer, 2 segments (GSM-7)" in printed
+    assert "message, 1 segment (UCS-2)" in printed
+    assert "0101" not in printed and "•01" in printed
