@@ -106,13 +106,14 @@ def texts(
     out = []
     for i in range(count):
         if listed:
-            hook = fake.inbound_webhook(url, f"+1646{rng.randint(1000000, 9999999)}", OURS, "HELP")
+            hook = fake.inbound_webhook(url, f"+1646{rng.randint(2000000, 9999999)}", OURS, "HELP")
             out.append(Delivery(hook.params, hook.signature, i / rate))
             continue
         params = {
             "MessageSid": f"SM{seed:04d}{i:028d}",
             "AccountSid": ACCOUNT,
-            "From": f"+1718{seed % 10}{rng.randint(100000, 999999)}",
+            # A valid number (an exchange never starts with 0 or 1): others are refused.
+            "From": f"+1718{2 + seed % 8}{rng.randint(100000, 999999)}",
             "To": OURS,
             "Body": rng.choice(BODIES),
             "NumMedia": "0",
