@@ -1,5 +1,5 @@
 """Chaos benchmark: the real service (gunicorn, 2 workers, and the worker) while things
-break, Twilio's side played by the fake API (sms/fake_twilio.py). Prints one line per
+break, Twilio's side played by the fake API (tests/fakes/twilio/). Prints one line per
 figure, with its goal, and writes them as JSON rows with ``--summary PATH``.
 
 1. ``kill -9`` of a gunicorn web worker, three times, under signed webhooks at a steady
@@ -448,7 +448,7 @@ def web_worker_kill(
     of a request, at up to ``kills`` moments spread over the run, until ``enough``
     deliveries went unanswered (a kill between two requests cuts none off); then
     Twilio's retries; then the count."""
-    from sms.fake_twilio import FakeTwilio
+    from tests.fakes.twilio import FakeTwilio
 
     name = f"web-kill-{sa.engine.make_url(database_url).get_backend_name()}"
     with FakeTwilio(ACCOUNT, TOKEN) as fake, running(database_url, fake, name) as service:
@@ -499,7 +499,7 @@ def postgres_restart(
     """Webhooks at ``rate`` a second; ``pg_ctl restart`` at ``restart_at`` seconds. The
     recovery time runs from the restart command to the first moment after which every
     webhook sent succeeded; then Twilio's retries, the count, and the outbox drained."""
-    from sms.fake_twilio import FakeTwilio
+    from tests.fakes.twilio import FakeTwilio
 
     with (
         FakeTwilio(ACCOUNT, TOKEN) as fake,
@@ -550,7 +550,7 @@ def outage(database_url: str, *, delivered: int = 20, while_down: int = 60) -> O
     Twilio, dated across the last 5 minutes; ``mutualaid recover-inbound`` runs twice."""
     import datetime as dt
 
-    from sms.fake_twilio import FakeTwilio
+    from tests.fakes.twilio import FakeTwilio
 
     with FakeTwilio(ACCOUNT, TOKEN) as fake:
         with running(database_url, fake, "outage") as service:

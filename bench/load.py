@@ -421,7 +421,7 @@ def bench(
     goal_rates: dict[str, float],
     timeline: Path | None = None,
 ) -> list[Row]:
-    from sms.fake_twilio import FakeTwilio
+    from tests.fakes.twilio import FakeTwilio
 
     name = f"load ({db})"
     rows: list[Row] = []

@@ -20,7 +20,6 @@ Transport (the only place Twilio is imported):
   picks one by name. Failures raise :class:`SendError`, which says whether to stop
   (``permanent``), retry (``retryable``, ``retry_after``) or look first
   (``maybe_sent``).
-- :class:`FakeTwilio` serves Twilio's Messages API on 127.0.0.1 for tests.
 
 The transport names are imported on first use, so reading texts never loads the
 twilio library. ``sms.parse`` and ``sms.segments`` are the functions of those
@@ -41,7 +40,6 @@ from sms.segments import Segments, segments
 from sms.text import clean
 
 if TYPE_CHECKING:
-    from sms.fake_twilio import FakeTwilio
     from sms.signature import SIGNATURE_HEADER, compute_signature, is_valid_signature, public_url
     from sms.transport import (
         ConsoleSender,
@@ -64,7 +62,6 @@ __all__ = [
     "Command",
     "ConsoleSender",
     "FakeSender",
-    "FakeTwilio",
     "Intent",
     "InvalidPhoneNumber",
     "Keywords",
@@ -111,7 +108,6 @@ _LAZY = {
     "is_opt_out_error": "sms.transport",
     "is_permanent_error": "sms.transport",
     "make_sender": "sms.transport",
-    "FakeTwilio": "sms.fake_twilio",
 }
 
 

@@ -28,10 +28,10 @@ from mutualaid.extensions import db
 from mutualaid.models import Message
 from mutualaid.models.crypto import Cipher, derive_key, encode_key, use_cipher
 from mutualaid.services.outbox import enqueue
-from sms.fake_twilio import FakeTwilio
 from tests import builders
 from tests.conftest import SECRET, base_config
 from tests.e2e.conftest import ARTIFACTS
+from tests.fakes.twilio import FakeTwilio
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -21,9 +21,9 @@ from mutualaid.models import (
 )
 from mutualaid.services.links import proposal_token
 from mutualaid.worker import send_outbox
-from sms.fake_twilio import FakeTwilio
 from sms.transport import TwilioSender
 from tests import builders
+from tests.fakes.twilio import FakeTwilio
 from tests.sms_helpers import text
 
 ROSA, MARCUS, ANA = "+17185550101", "+17185550111", "+17185550122"

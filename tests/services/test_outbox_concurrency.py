@@ -15,9 +15,9 @@ from mutualaid.models import Message, MessageStatus, utcnow
 from mutualaid.services.outbox import claim_batch, enqueue
 from mutualaid.services.sending import OutboxSettings, send_due
 from mutualaid.worker import transaction
-from sms.fake_twilio import FakeTwilio
 from sms.transport import TwilioSender
 from tests import builders
+from tests.fakes.twilio import FakeTwilio
 
 S = MessageStatus
 WORKERS = 4

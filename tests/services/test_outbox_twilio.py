@@ -26,9 +26,9 @@ from mutualaid.services.outbox import (
 )
 from mutualaid.services.sending import OutboxSettings, send_due
 from mutualaid.worker import send_outbox, transaction
-from sms.fake_twilio import FakeTwilio, Webhook
 from sms.transport import TwilioSender
 from tests import builders
+from tests.fakes.twilio import FakeTwilio, Webhook
 
 S = MessageStatus
 FROM = "+15005550006"

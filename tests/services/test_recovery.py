@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from mutualaid.jobs import recover_inbound
 from mutualaid.models import AidRequest, Message, MessageDirection, MessageStatus
-from sms.fake_twilio import FakeTwilio
 from sms.transport import TwilioSender
+from tests.fakes.twilio import FakeTwilio
 from tests.sms_helpers import text
 
 OURS = "+15005550006"

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from sms.catalog import Catalogue
-from sms.fake_twilio import FakeTwilio
 from sms.parse import Keywords
 from sms.transport import TwilioSender
+from tests.fakes.twilio import FakeTwilio
 
 SERVICE_FROM = "+15005550006"  # Twilio's magic "valid sender" number
 MESSAGING_SERVICE_SID = "MG" + "1" * 32

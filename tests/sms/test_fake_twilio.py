@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -19,9 +20,9 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
-from sms.fake_twilio import FakeTwilio, Webhook
 from sms.signature import SIGNATURE_HEADER, is_valid_signature, public_url
 from sms.transport import SendError, TwilioSender
+from tests.fakes.twilio import FakeTwilio, Webhook
 
 SERVICE_FROM = "+15005550006"
 TO = "+17185550101"
@@ -394,22 +395,29 @@ def test_close_is_quick_with_stalled_requests_and_open_connections(
         _ = fake.base_url
 
 
+def _line_within(process: subprocess.Popen, seconds: float) -> str:
+    """The next line the process prints, or a failure after ``seconds`` (never a hang)."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], seconds)
+    assert ready, f"nothing printed within {seconds} s"
+    return process.stdout.readline()
+
+
 def test_runs_standalone(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with subprocess.Popen(
-        [sys.executable, "-m", "sms.fake_twilio", "--port", str(port), "--auth-token", "tok"],
+        [sys.executable, "-m", "tests.fakes.twilio", "--port", str(port), "--auth-token", "tok"],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
         cwd=tmp_path,
     ) as process:
-        assert process.stdout is not None
         try:
             assert (
-                process.stdout.readline().strip() == f"Fake Twilio API on http://127.0.0.1:{port}"
+                _line_within(process, 30).strip() == f"Fake Twilio API on http://127.0.0.1:{port}"
             )
             with TwilioSender(
                 "AC" + "0" * 32,
@@ -420,7 +428,11 @@ def test_runs_standalone(tmp_path: Path) -> None:
                 assert sender.send(TO, "hello").status == "queued"
         finally:
             process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=5)
+            try:
+                output, _ = process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
     assert "1 messages created" in output
 
 

@@ -15,7 +15,6 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from sms.fake_twilio import FakeTwilio
 from sms.transport import (
     ConsoleSender,
     FakeSender,
@@ -28,6 +27,7 @@ from sms.transport import (
     make_sender,
 )
 from sms.twilio_http import rewrite_twilio_url
+from tests.fakes.twilio import FakeTwilio
 
 SERVICE_FROM = "+15005550006"  # the senders from conftest send from this number
 MESSAGING_SERVICE_SID = "MG" + "1" * 32

@@ -1,0 +1,1 @@
+"""Test doubles of the outside world, for the tests and the benchmarks (never shipped)."""
