@@ -7,13 +7,14 @@ import datetime as dt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from mutualaid.extensions import db
 from mutualaid.models import (
     AidRequest,
     Base,
+    Match,
     MatchStatus,
     Message,
     MessageDirection,
@@ -50,11 +51,21 @@ def test_a_request_has_at_most_one_live_match(session, second: MatchStatus) -> N
 
 
 def test_closed_matches_do_not_count_as_live(session) -> None:
+    """Three closed matches and then a live one on one request are all stored, while a
+    second live one is still refused: the index counts live matches only."""
     req = builders.aid_request(session)
     for status in (MatchStatus.DECLINED, MatchStatus.EXPIRED, MatchStatus.WITHDRAWN):
         builders.match(session, request=req, status=status)
-    builders.match(session, request=req, status=MatchStatus.PROPOSED)
+    live = builders.match(session, request=req, status=MatchStatus.PROPOSED)
     session.commit()
+    stored = session.scalars(select(Match.status).where(Match.request_id == req.id)).all()
+    assert sorted(stored) == sorted(
+        [MatchStatus.DECLINED, MatchStatus.EXPIRED, MatchStatus.WITHDRAWN, MatchStatus.PROPOSED]
+    )
+    with pytest.raises(IntegrityError):
+        builders.match(session, request=req, status=MatchStatus.ACCEPTED)
+    session.rollback()
+    assert session.get(Match, live.id).status is MatchStatus.PROPOSED
 
 
 def test_one_inbound_row_per_provider_message_id(session) -> None:

@@ -64,16 +64,36 @@ def test_no_typographic_punctuation(template: Template) -> None:
     assert not set(template.text) & set("‘’“”–—…«»"), template.text
 
 
-@pytest.mark.parametrize("template", all_templates())
-def test_advertised_commands_are_understood(template: Template, keywords: Keywords) -> None:
+def advertised_commands() -> list[Any]:
+    """Each (template, word) where a message tells people to text a command."""
+    pairs = []
+    for t in Catalogue.load(CONFIG_DIR).templates():
+        words = re.findall(r"\b[A-Z]{2,}\b", re.sub(r"\{\w+\}", "", t.text))
+        for word in sorted(set(words) - {"ZIP", "SMS", "OK"}):
+            pairs.append(pytest.param(t, word, id=f"{t.language}:{t.key}:{word}"))
+    return pairs
+
+
+ADVERTISED = advertised_commands()
+
+
+def test_every_languages_help_advertises_commands() -> None:
+    """So the test below has something to check in every language, help first."""
+    languages = Catalogue.load(CONFIG_DIR).languages
+    helped = {p.values[0].language for p in ADVERTISED if p.values[0].key == "help"}
+    assert languages and helped == set(languages)
+
+
+@pytest.mark.parametrize(("template", "word"), ADVERTISED)
+def test_advertised_commands_are_understood(
+    template: Template, word: str, keywords: Keywords
+) -> None:
     """Every command a message tells people to text reads back as a command in that language."""
-    words = re.findall(r"\b[A-Z]{2,}\b", re.sub(r"\{\w+\}", "", template.text))
-    for word in set(words) - {"ZIP", "SMS", "OK"}:
-        command = parse(word, keywords=keywords)
-        assert command.intent is not Intent.TEXT, f"{template.language}:{template.key} says {word}"
-        # START is Twilio's own opt-in word, so the Spanish opt-out mentions it too.
-        if word != "START":
-            assert command.language in (None, template.language), word
+    command = parse(word, keywords=keywords)
+    assert command.intent is not Intent.TEXT, f"{template.language}:{template.key} says {word}"
+    # START is Twilio's own opt-in word, so the Spanish opt-out mentions it too.
+    if word != "START":
+        assert command.language in (None, template.language), word
 
 
 def test_the_proposal_never_carries_the_requesters_contact(catalogue: Catalogue) -> None:

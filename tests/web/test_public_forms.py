@@ -132,7 +132,9 @@ def test_the_pages_need_no_javascript(client) -> None:
         assert 'name="viewport"' in page
     # Every input has a label.
     page = client.get("/request").get_data(as_text=True)
-    for input_id in re.findall(r'<(?:input|textarea|select)[^>]* id="([^"]+)"', page):
+    inputs = re.findall(r'<(?:input|textarea|select)[^>]* id="([^"]+)"', page)
+    assert {"phone", "category-0", "details", "location_text"} <= set(inputs), inputs
+    for input_id in inputs:
         if input_id == "csrf_token":
             continue
         assert f'for="{input_id}"' in page or re.search(
