@@ -16,8 +16,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults → config file → environment → ``test_config``, then extensions,
-    blueprints and CLI. Raises settings.ConfigError naming a missing or invalid setting."""
-    app = Flask(__name__, instance_relative_config=True)
+    adapters, blueprints and CLI; every view runs as one unit of work (unit_of_work.App).
+    Raises settings.ConfigError naming a missing or invalid setting."""
+    from mutualaid.unit_of_work import App
+
+    app = App(__name__, instance_relative_config=True)
     settings = load_settings(overrides=test_config, instance_path=app.instance_path)
     app.config.update(settings)
     app.config.update(
@@ -36,9 +39,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     logs.configure(settings["LOG_LEVEL"], settings["LOG_FORMAT"])
 
+    from mutualaid import adapters
     from mutualaid.extensions import csrf, db, migrate
     from mutualaid.services.catalogues import load_categories
-    from mutualaid.web import i18n, ports, security, templating
+    from mutualaid.web import i18n, security, templating
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -56,7 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["categories"] = load_categories(CONFIG_DIR / "categories.toml")
     i18n.init_app(app)
     templating.init_app(app)
-    ports.init_app(app)
+    adapters.init_app(app)
     security.init_app(app)
     logs.init_app(app)
 
@@ -90,9 +94,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             x_prefix=0,
         )
 
-    from mutualaid import cli
+    from mutualaid import cli, worker
 
     cli.register(app)
+    app.cli.add_command(worker.command)
     return app
 
 

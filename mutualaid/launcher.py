@@ -46,13 +46,14 @@ def prepare() -> tuple[Flask, list[str]]:
     from mutualaid.extensions import db
     from mutualaid.models import Account, Base
     from mutualaid.models.crypto import check_key
+    from mutualaid.unit_of_work import unit_of_work
 
     app = create_app()
     notice: list[str] = []
     with app.app_context():
         upgrade()
-        check_key(db.session.connection(), Base.metadata, app.extensions["data_cipher"])
-        db.session.rollback()
+        with unit_of_work() as unit:
+            check_key(unit.session.connection(), Base.metadata, app.extensions["data_cipher"])
         if app.config["DEMO"]:
             summary = seed_demo_data(if_empty=True)
             if summary is None:
@@ -72,12 +73,13 @@ def prepare() -> tuple[Flask, list[str]]:
             print(result.output, end="")
             if result.exit_code:
                 raise SystemExit(result.exit_code)
-        if not notice and db.session.scalar(db.select(Account.id).limit(1)) is None:
+        with unit_of_work() as unit:
+            no_account = unit.session.scalar(db.select(Account.id).limit(1)) is None
+        if not notice and no_account:
             notice = [
                 "No dashboard account yet. In another shell, in this folder:",
                 "  mutualaid create-user you@example.org --role admin",
             ]
-        db.session.rollback()
     return app, notice
 
 

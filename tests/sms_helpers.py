@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mutualaid.adapters import sms_auth_token
 from mutualaid.models import Message, MessageDirection
-from mutualaid.web.ports import sms_auth_token
 from sms.signature import compute_signature
 
 SERVICE_NUMBER = "+15005550006"
@@ -62,7 +62,7 @@ def handle_received(app: Flask) -> int:
     """What the worker does with received texts (jobs.handle_received), all of them; how
     many it handled. Like the webhook under the test client, it runs in the test's app
     context when there is one (its session: each text is committed)."""
-    from mutualaid import jobs
+    from mutualaid.worker import jobs
 
     if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
         return jobs.handle_received(app, limit=10_000, max_seconds=float("inf"))

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from mutualaid import logs as app_logs
-from mutualaid.worker import send_outbox
+from mutualaid.worker.jobs import send_outbox
 from sms.transport import FakeSender, SendError
 from tests.sms_helpers import text
 

@@ -14,3 +14,8 @@ class Refused(ValueError):
         super().__init__(message)
         self.key = key
         self.values = values
+
+
+class Conflict(Refused):
+    """What was asked does not fit the record's state now (it is closed, or changed
+    meanwhile): nothing was changed, and asking again later may work."""

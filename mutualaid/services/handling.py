@@ -11,15 +11,18 @@ its sender's oldest). On SQLite every transaction is the only writer anyway.
 A text whose handling fails stays stored and received, with its attempts counted and
 a retry a little later; after MAX_HANDLING_ATTEMPTS it is set aside (processed, the
 error noted) for a coordinator instead of retried forever. Its sender's later texts
-wait behind it until then. These functions flush; the job commits once per text.
+wait behind it until then. These functions flush; the worker's job commits once per text
+(:func:`handle_one`), a development page or command may handle several in its one unit
+of work (:func:`handle_ready`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mutualaid.models import Message, MessageDirection, MessageStatus
@@ -80,6 +83,54 @@ def handle(
     if _within_rate_limit(session, ctx, message, limit=limit, secret=secret):
         handle_inbound(session, ctx, message)
     change_message_status(session, message, MessageStatus.PROCESSED)
+
+
+def handle_one(
+    session: Session,
+    ctx: SmsContext,
+    message_id: int,
+    *,
+    limit: Limit,
+    secret: str,
+    now: dt.datetime,
+) -> bool:
+    """Claim and handle one received text; False when another worker has it or had it.
+    Its handling is undone alone when it fails (a savepoint), and the failure counted, so
+    the caller's commit always stores a handled text or a counted attempt."""
+    message = claim(session, message_id)
+    if message is None:
+        return False
+    try:
+        with session.begin_nested():
+            handle(session, dataclasses.replace(ctx, now=now), message, limit=limit, secret=secret)
+    except Exception as exc:
+        log.exception("inbound message %s not handled; it stays received for a retry", message_id)
+        count_failure(session, message, exc, now=now)
+    return True
+
+
+def handle_ready(
+    session: Session, ctx: SmsContext, *, limit: Limit, secret: str, at_most: int
+) -> int:
+    """Handle up to ``at_most`` received texts that are ready, in arrival order, in the
+    caller's transaction; how many were handled."""
+    done = 0
+    while done < at_most:
+        ids = next_batch(session, now=ctx.now)[: at_most - done]
+        handled = sum(
+            handle_one(session, ctx, i, limit=limit, secret=secret, now=ctx.now) for i in ids
+        )
+        if not handled:
+            return done
+        done += handled
+    return done
+
+
+def newest_inbound_id(session: Session) -> int | None:
+    """The id of the newest inbound text (whether texts keep arriving, for the worker)."""
+    return session.scalar(
+        select(func.max(Message.id)).where(Message.direction == MessageDirection.INBOUND)
+    )
 
 
 def count_failure(

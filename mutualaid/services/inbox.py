@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 MAX_MEDIA = 10
 
 if TYPE_CHECKING:
-    from sms.transport import ProviderMessage
+    from sms.transport import ProviderMessage, TwilioSender
 
 
 def sender_phone(raw: str, region: str) -> str | None:
@@ -93,3 +93,19 @@ def import_missed(
         if new_id is not None:
             new_ids.append(new_id)
     return new_ids
+
+
+def recover_missed(
+    session: Session,
+    sender: TwilioSender,
+    *,
+    to: str | None,
+    since: dt.datetime,
+    region: str,
+    max_body: int,
+) -> list[int]:
+    """Ask the provider which texts it received since ``since`` and store those we never
+    did (the service was down, a webhook was lost); the new rows' ids, oldest first. Each
+    MessageSid is stored at most once, however often this runs."""
+    listed = sender.list_messages(to=to, date_sent_after=since)
+    return import_missed(session, listed, region=region, max_body=max_body)

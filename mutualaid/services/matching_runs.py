@@ -1,25 +1,28 @@
 """Matching runs: a snapshot of open requests and free volunteers, the engine's solve with
 no transaction open, then one conditional proposal per pair.
 
-The three steps are separate functions so the boundary (worker, CLI, dashboard) commits
-between them: reading happens in one short transaction, solving in none, writing in
-another. A pair whose request was assigned, cancelled or proposed meanwhile, or whose
-volunteer filled up or paused, is skipped by ``lifecycle.propose`` — a run never creates
-a stale proposal.
+:func:`run_matching` does the three in order: reading happens in one short read-only
+transaction, solving in none, writing in the caller's unit of work (a worker job passes
+a ``checkpoint`` that commits every few pairs). A pair whose request was assigned,
+cancelled or proposed meanwhile, or whose volunteer filled up or paused, is skipped by
+``lifecycle.propose`` — a run never creates a stale proposal. Runs are serialised by one
+lock (:func:`run_lock`), which the boundary holds until its commit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Engine, and_, exists, func, select, text
 from sqlalchemy.orm import Session
 
 import matching
+from mutualaid.db import READ_ONLY
 from mutualaid.models import (
     LIVE_MATCH_STATUSES,
     AidRequest,
@@ -30,6 +33,7 @@ from mutualaid.models import (
     OfferCategory,
     Person,
     RequestStatus,
+    utcnow,
 )
 from mutualaid.services import lifecycle
 from mutualaid.services.audit import Actor
@@ -237,8 +241,9 @@ def apply_plan(
         solve_seconds=result.stats.seconds,
         proven_optimal=result.stats.proven_optimal,
     )
-    session.add(run)
-    session.flush()
+    if not dry_run:  # a preview's run is shown, never stored
+        session.add(run)
+        session.flush()
     total_km = 0.0
     if not dry_run:
         expires_at = ctx.now + ctx.proposal_ttl
@@ -271,12 +276,100 @@ def apply_plan(
     return run
 
 
-def run_lock(session: Session) -> bool:
-    """Take the run lock for this transaction: PostgreSQL's advisory lock (False if another
-    run holds it); on SQLite BEGIN IMMEDIATE already makes this the only writer."""
-    if session.get_bind().dialect.name != "postgresql":
+@contextlib.contextmanager
+def run_lock(engine: Engine) -> Iterator[bool]:
+    """Serialise matching runs across processes, whether a run commits once or in steps:
+    PostgreSQL's advisory lock, held by a connection of its own (no transaction is held
+    open for it) until the block ends; yields False when another run holds it. On SQLite,
+    BEGIN IMMEDIATE makes every write phase the only writer, and each proposal is a
+    conditional write, so two overlapping runs cannot double-propose."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_RUN_LOCK}))
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_RUN_LOCK})
+
+
+def run_is_due(
+    session: Session, *, now: dt.datetime, interval_seconds: float, debounce_seconds: float
+) -> bool:
+    """Whether the periodic run is due: every ``interval_seconds``, and sooner (after
+    ``debounce_seconds``) when a request, offer or match changed since the last run."""
+    last = session.scalar(
+        select(func.max(MatchingRun.started_at)).where(MatchingRun.dry_run.is_(False))
+    )
+    if last is None:
         return True
-    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(PG_RUN_LOCK))))
+    age = (now - last).total_seconds()
+    # Anything newer than the last run: a request or offer created or changed (both set
+    # updated_at), or a proposal declined or expired (closed_at). One query.
+    latest = session.execute(
+        select(
+            select(func.max(AidRequest.updated_at)).scalar_subquery(),
+            select(func.max(Offer.updated_at)).scalar_subquery(),
+            select(func.max(Match.closed_at)).scalar_subquery(),
+        )
+    ).one()
+    changed = any(when is not None and when > last for when in latest)
+    return age >= interval_seconds or (changed and age >= debounce_seconds)
+
+
+def run_matching(
+    session: Session,
+    ctx: SmsContext,
+    settings: RunSettings,
+    *,
+    trigger: str,
+    triggered_by: int | None = None,
+    dry_run: bool = False,
+    only_requests: set[int] | None = None,
+    link_for: Callable[[Match], str] | None = None,
+    checkpoint: Callable[[], None] | None = None,
+) -> tuple[MatchingRun, Plan]:
+    """One matching run: the snapshot, the solve, then (unless ``dry_run``) the proposals.
+
+    The caller holds :func:`run_lock`. The run ends the transaction it is called in (it
+    may only have read: nothing of the caller's can be pending), reads the snapshot in a
+    read-only transaction (on SQLite without the write lock, so webhooks keep storing)
+    and ends it, so no transaction is open during the solve; the proposals are written
+    in the caller's unit of work, which commits them (and calls ``checkpoint``, when
+    given, after every CHECKPOINT_PAIRS pairs)."""
+    _end_reading(session)
+    session.connection(execution_options=READ_ONLY)
+    started_at = ctx.now
+    snapshot = take_snapshot(
+        session,
+        categories=ctx.categories,
+        settings=settings,
+        now=started_at,
+        only_requests=only_requests,
+    )
+    _end_reading(session)
+    plan = solve(snapshot, settings)
+    run = apply_plan(
+        session,
+        ctx,
+        plan,
+        trigger=trigger,
+        triggered_by=triggered_by,
+        dry_run=dry_run,
+        started_at=started_at,
+        link_for=link_for,
+        checkpoint=checkpoint,
+    )
+    run.finished_at = utcnow()  # when its last proposal was written
+    return run, plan
+
+
+def _end_reading(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a matching run must start with nothing written in its transaction")
+    session.rollback()
 
 
 def describe(plan: Plan) -> list[str]:

@@ -11,16 +11,12 @@ page offers to go on where it stopped.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mutualaid.models import AidRequest, Message, Offer, Person
-from mutualaid.services.dashboard import whole_number
-from mutualaid.services.errors import Refused
-from sms.phones import InvalidPhoneNumber, normalize
 
 PAGE_SIZE = 50
 SCAN_BATCH = 2000
@@ -33,25 +29,6 @@ class MessageQuery:
     words: str = ""  # as typed (trimmed)
     phone: str = ""  # E.164, already normalised
     before: int | None = None  # continue below this message id (the next page)
-
-    @classmethod
-    def from_form(cls, form: Mapping[str, str], region: str) -> MessageQuery:
-        """Read a search from a posted form. Raises ValueError (with a sentence a person can
-        act on) for a phone number that is not one, or for nothing to search for."""
-        words = "".join(ch for ch in form.get("q", "") if ch.isprintable()).strip()[:MAX_WORDS]
-        raw_phone = form.get("phone", "").strip()[:40]
-        try:
-            phone = normalize(raw_phone, region) if raw_phone else ""
-        except InvalidPhoneNumber:
-            raise Refused(
-                "search_phone",
-                f"that is not a phone number in region {region}: include the area code",
-                region=region,
-            ) from None
-        before = form.get("before", "")
-        if not words and not phone:
-            raise Refused("search_nothing", "type some words or a phone number to search for")
-        return cls(words, phone, whole_number(before))
 
 
 @dataclass

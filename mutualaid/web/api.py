@@ -1,6 +1,10 @@
-"""The dashboard's JSON API under /api: the same data and actions as the pages, with a
-bearer token per account (read for viewers, write for coordinators and admins), always
-with masked phone numbers and approximate places; described at /api/openapi.json."""
+"""The dashboard's JSON API under /api: the same data and actions as the pages (the same
+services), with a bearer token per account (read for viewers, write for coordinators and
+admins), always with masked phone numbers and approximate places; described at
+/api/openapi.json (web/openapi.py).
+
+Each route is one unit of work; a service's refusal rolls it back and is answered as 409
+(Conflict: the record's state does not allow it now) or 422 (the input)."""
 
 from __future__ import annotations
 
@@ -11,24 +15,25 @@ from typing import Any
 from flask import Blueprint, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mutualaid import jobs
+from mutualaid import adapters
 from mutualaid.extensions import csrf, db
-from mutualaid.models import (
-    AidRequest,
-    Channel,
-    Match,
-    MatchStatus,
-    Offer,
-    RequestStatus,
-    Role,
-    Urgency,
-    utcnow,
+from mutualaid.models import AidRequest, Match, Offer, Role, utcnow
+from mutualaid.services import (
+    assignment,
+    details,
+    notes,
+    queues,
+    reports,
+    request_commands,
+    volunteer_commands,
 )
-from mutualaid.services import dashboard as queries
-from mutualaid.services import lifecycle, notes
 from mutualaid.services.accounts import account_for_token
 from mutualaid.services.audit import Actor
-from mutualaid.web.ports import sms_context
+from mutualaid.services.errors import Conflict, Refused
+from mutualaid.services.privacy import Privacy
+from mutualaid.web import query
+from mutualaid.web.openapi import OPENAPI
+from mutualaid.web.runs import run_now
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # no cookies here: a bearer token cannot be sent by another site's form
@@ -37,7 +42,6 @@ RIGHTS = {
     "read": {Role.VIEWER, Role.COORDINATOR, Role.ADMIN},
     "write": {Role.COORDINATOR, Role.ADMIN},
 }
-MAX_ID = 2**31 - 1  # the largest id an integer column holds (PostgreSQL's, and so ours)
 
 
 def require(action: str) -> Callable:
@@ -53,7 +57,7 @@ def require(action: str) -> Callable:
             if account.role not in RIGHTS[action]:
                 return _error(403, f"your role may not {action}")
             g.api_account = account
-            if any(v > MAX_ID for k, v in kwargs.items() if k.endswith("_id")):
+            if any(v > query.MAX_ID for k, v in kwargs.items() if k.endswith("_id")):
                 return _error(404, "no such record")
             return view(*args, **kwargs)
 
@@ -73,6 +77,12 @@ def _error(status: int, message: str):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     return _error(exc.code or 500, exc.description or exc.name)
+
+
+@bp.errorhandler(Refused)
+def _refused(exc: Refused):
+    """A service refused: nothing was stored (the unit of work rolled back)."""
+    return _error(409 if isinstance(exc, Conflict) else 422, str(exc))
 
 
 @bp.app_errorhandler(404)
@@ -127,15 +137,15 @@ def _actor() -> Actor:
     return Actor.coordinator(g.api_account.id)
 
 
-def _privacy() -> queries.Privacy:
-    return queries.Privacy(False, current_app.config["PHONE_REGION"])
+def _privacy() -> Privacy:
+    return Privacy(False, current_app.config["PHONE_REGION"])
 
 
 def _time(value) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-def _request_json(r: AidRequest, privacy: queries.Privacy) -> dict:
+def _request_json(r: AidRequest, privacy: Privacy) -> dict:
     return {
         "id": r.id,
         "ref": r.ref,
@@ -171,7 +181,7 @@ def _match_json(m: Match) -> dict:
     }
 
 
-def _volunteer_json(o: Offer, load: int, privacy: queries.Privacy) -> dict:
+def _volunteer_json(o: Offer, load: int, privacy: Privacy) -> dict:
     return {
         "id": o.id,
         "name": o.person.name,
@@ -196,13 +206,13 @@ def openapi():
 @bp.get("/requests")
 @require("read")
 def requests():
-    f = queries.RequestFilter.from_args(request.args)
-    rows, total = queries.list_requests(db.session, f, now=utcnow())
+    f = query.request_filter(request.args)
+    rows, total = queues.list_requests(db.session, f, now=utcnow())
     privacy = _privacy()
     return jsonify(
         total=total,
         page=f.page,
-        page_size=queries.PAGE_SIZE,
+        page_size=queues.PAGE_SIZE,
         items=[_request_json(r, privacy) for r in rows],
     )
 
@@ -210,7 +220,7 @@ def requests():
 @bp.get("/requests/<int:request_id>")
 @require("read")
 def request_detail(request_id: int):
-    page = queries.request_page(db.session, request_id)
+    page = details.request_page(db.session, request_id)
     if page is None:
         return _error(404, "no such request")
     return jsonify(
@@ -237,7 +247,7 @@ def _request_or_404(request_id: int) -> AidRequest:
     return req
 
 
-def _note_json(n: notes.NoteView, privacy: queries.Privacy) -> dict:
+def _note_json(n: notes.NoteView, privacy: Privacy) -> dict:
     return {
         "id": n.id,
         "author": n.author,
@@ -261,12 +271,7 @@ def request_note_add(request_id: int):
     body = _body().get("body")
     if not isinstance(body, str):
         return _error(422, "body (the note's text) is required")
-    try:
-        note = notes.add_note(db.session, req, body, actor=_actor(), now=utcnow())
-    except ValueError as exc:
-        db.session.rollback()
-        return _error(422, str(exc))
-    db.session.commit()
+    note = notes.add_note(db.session, req, body, actor=_actor(), now=utcnow())
     view = notes.NoteView(note.id, note.body, note.created_at, g.api_account.email)
     return jsonify(note=_note_json(view, _privacy())), 201
 
@@ -278,17 +283,14 @@ def request_assign(request_id: int):
     offer_id = _body().get("volunteer_id")
     if not isinstance(offer_id, int) or isinstance(offer_id, bool):
         return _error(422, "volunteer_id (an integer) is required")
-    options = queries.candidates(db.session, req, max_km=current_app.config["MAX_KM"], limit=10_000)
-    chosen = next((c for c in options if c.offer.id == offer_id), None)
-    if chosen is None:
-        return _error(409, "that volunteer cannot take this request now")
-    match = lifecycle.assign(
-        db.session, sms_context(db.session), req, chosen.offer, actor=_actor(), km=chosen.km
+    match, _km = assignment.assign(
+        db.session,
+        adapters.sms_context(),
+        req,
+        offer_id,
+        max_km=current_app.config["MAX_KM"],
+        actor=_actor(),
     )
-    if match is None:
-        db.session.rollback()
-        return _error(409, "the request changed meanwhile; nothing was assigned")
-    db.session.commit()
     return jsonify(match=_match_json(match)), 201
 
 
@@ -296,12 +298,7 @@ def request_assign(request_id: int):
 @require("write")
 def request_cancel(request_id: int):
     req = _request_or_404(request_id)
-    outcome = lifecycle.cancel_request(db.session, sms_context(db.session), req, actor=_actor())
-    db.session.commit()
-    if outcome is lifecycle.Outcome.NOT_ALLOWED:
-        return _error(409, f"the request is {req.status.value}: only an open or matched one")
-    if outcome is not lifecycle.Outcome.DONE:
-        return _error(409, "the request changed meanwhile")
+    request_commands.cancel(db.session, adapters.sms_context(), req, actor=_actor())
     return jsonify(request=_request_json(req, _privacy()))
 
 
@@ -309,28 +306,20 @@ def request_cancel(request_id: int):
 @require("write")
 def request_complete(request_id: int):
     req = _request_or_404(request_id)
-    accepted = db.session.scalar(
-        db.select(Match).where(Match.request_id == req.id, Match.status == MatchStatus.ACCEPTED)
-    )
-    if accepted is None:
-        return _error(409, "only a request with an accepted volunteer can be completed")
-    outcome = lifecycle.complete(db.session, sms_context(db.session), accepted, actor=_actor())
-    db.session.commit()
-    if outcome is not lifecycle.Outcome.DONE:
-        return _error(409, "the match changed meanwhile")
+    request_commands.complete(db.session, adapters.sms_context(), req, actor=_actor())
     return jsonify(request=_request_json(req, _privacy()))
 
 
 @bp.get("/volunteers")
 @require("read")
 def volunteers():
-    f = queries.VolunteerFilter.from_args(request.args)
-    rows, total = queries.list_volunteers(db.session, f)
+    f = query.volunteer_filter(request.args)
+    rows, total = queues.list_volunteers(db.session, f)
     privacy = _privacy()
     return jsonify(
         total=total,
         page=f.page,
-        page_size=queries.PAGE_SIZE,
+        page_size=queues.PAGE_SIZE,
         items=[_volunteer_json(o, load, privacy) for o, load in rows],
     )
 
@@ -338,7 +327,7 @@ def volunteers():
 @bp.get("/volunteers/<int:offer_id>")
 @require("read")
 def volunteer_detail(offer_id: int):
-    page = queries.volunteer_page(db.session, offer_id)
+    page = details.volunteer_page(db.session, offer_id)
     if page is None:
         return _error(404, "no such volunteer")
     return jsonify(
@@ -353,13 +342,7 @@ def volunteer_action(offer_id: int, action: str):
     offer = db.session.get(Offer, offer_id)
     if offer is None:
         return _error(404, "no such volunteer")
-    if action == "vet":
-        changed = queries.vet(db.session, offer, actor=_actor(), now=utcnow())
-    elif action == "block":
-        changed = queries.block(db.session, offer.person, actor=_actor())
-    else:
-        changed = queries.set_paused(db.session, offer, action == "pause", actor=_actor())
-    db.session.commit()
+    changed = volunteer_commands.act(db.session, offer, action, actor=_actor(), now=utcnow())
     return jsonify(changed=changed, volunteer=_volunteer_json(offer, 0, _privacy()))
 
 
@@ -381,7 +364,7 @@ def runs():
                 "solve_seconds": r.solve_seconds,
                 "proven_optimal": r.proven_optimal,
             }
-            for r in queries.recent_runs(db.session)
+            for r in queues.recent_runs(db.session)
         ]
     )
 
@@ -392,12 +375,12 @@ def matching(mode: str):
     only = _body().get("request_ids")
     if only is not None and not (
         isinstance(only, list)
-        and all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in only)
+        and all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= query.MAX_ID for i in only
+        )
     ):
         return _error(422, "request_ids must be a list of request ids (positive integers)")
-    done = jobs.run_matching(
-        current_app._get_current_object(),
-        trigger="coordinator",
+    done = run_now(
         triggered_by=g.api_account.id,
         dry_run=mode == "preview",
         only_requests=set(only) if only is not None else None,
@@ -431,11 +414,8 @@ def matching(mode: str):
 def figures():
     from zoneinfo import ZoneInfo
 
-    days = request.args.get("days", "30")
-    # isdigit() alone lets "²" through, which int() cannot read; 5 digits are plenty.
-    days_n = int(days) if days.isascii() and days.isdigit() and len(days) < 6 else 30
-    days_n = min(days_n, 365) or 30
-    fig = queries.figures(
+    days_n = query.days(request.args)
+    fig = reports.figures(
         db.session, now=utcnow(), days=days_n, tz=ZoneInfo(current_app.config["TIMEZONE"])
     )
     return jsonify(
@@ -451,381 +431,3 @@ def figures():
             for c, n, s, m in fig.by_category
         ],
     )
-
-
-def _op(summary: str, action: str, *, body: dict | None = None, params: list | None = None):
-    op: dict[str, Any] = {
-        "summary": summary,
-        "security": [{"bearer": []}],
-        "responses": {
-            "200": {"description": "OK", "content": {"application/json": {}}},
-            "401": {"$ref": "#/components/responses/Error"},
-            "403": {"$ref": "#/components/responses/Error"},
-        },
-        "x-needs": action,
-    }
-    if params:
-        op["parameters"] = params
-    if body:
-        op["requestBody"] = {"content": {"application/json": {"schema": body}}}
-    return op
-
-
-def _path_id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
-def _query(name: str, schema: dict) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
-
-
-def _object(required: list[str] | None = None, **properties: dict) -> dict:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return schema
-
-
-def _json(description: str, schema: dict) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _answers(
-    op: dict,
-    responses: dict,
-    *,
-    missing: bool = False,
-    invalid: bool = False,
-    conflict: bool = False,
-) -> dict:
-    """``op`` with its own success ``responses`` (replacing the generic 200), and 404 for a
-    record that does not exist, 422 for a body it cannot take, 409 for an action the
-    record's state (or another run) does not allow now."""
-    op["responses"].pop("200", None)
-    op["responses"].update(responses)
-    for code, applies in (("404", missing), ("422", invalid), ("409", conflict)):
-        if applies:
-            op["responses"][code] = {"$ref": "#/components/responses/Error"}
-    return op
-
-
-def _record(**properties: dict) -> dict:
-    """An object that always has all of ``properties``."""
-    return _object(required=list(properties), **properties)
-
-
-def _list_of(item: dict, **more: dict) -> dict:
-    return _record(**more, items={"type": "array", "items": item})
-
-
-NULLABLE_STRING = {"type": ["string", "null"]}
-NOTE = _object(
-    id={"type": "integer"},
-    author=NULLABLE_STRING,
-    created_at={"type": "string", "format": "date-time"},
-    body={"type": "string"},
-)
-INTEGER = {"type": "integer"}
-NUMBER = {"type": "number"}
-BOOLEAN = {"type": "boolean"}
-STRING = {"type": "string"}
-NULLABLE_NUMBER = {"type": ["number", "null"]}
-NULLABLE_INTEGER = {"type": ["integer", "null"]}
-
-
-def _enum(values) -> dict:
-    return {"type": "string", "enum": [v.value for v in values]}
-
-
-REQUEST = _record(
-    id=INTEGER,
-    ref=STRING,
-    status=_enum(RequestStatus),
-    category=STRING,
-    urgency=_enum(Urgency),
-    channel=_enum(Channel),
-    place=STRING,
-    approx_location=STRING,
-    flagged=BOOLEAN,
-    flag_reason=NULLABLE_STRING,
-    requester_name=NULLABLE_STRING,
-    requester_phone=STRING,
-    details=STRING,
-    created_at=STRING,
-    matched_at=NULLABLE_STRING,
-    closed_at=NULLABLE_STRING,
-)
-MATCH = _record(
-    id=INTEGER,
-    request_id=INTEGER,
-    volunteer_id=INTEGER,
-    status=_enum(MatchStatus),
-    km=NULLABLE_NUMBER,
-    why=STRING,
-    run_id=NULLABLE_INTEGER,
-    proposed_at=STRING,
-    expires_at=NULLABLE_STRING,
-    answered_at=NULLABLE_STRING,
-)
-VOLUNTEER = _record(
-    id=INTEGER,
-    name=NULLABLE_STRING,
-    phone=STRING,
-    categories={"type": "array", "items": STRING},
-    place=STRING,
-    approx_location=STRING,
-    radius_km=NUMBER,
-    capacity=INTEGER,
-    load=INTEGER,
-    vetted=BOOLEAN,
-    paused=BOOLEAN,
-    blocked=BOOLEAN,
-)
-HISTORY = _record(
-    at=STRING,
-    actor_type=STRING,
-    actor_id=NULLABLE_INTEGER,
-    action=STRING,
-    from_state=NULLABLE_STRING,
-    to_state=NULLABLE_STRING,
-)
-RUN = _record(
-    id=INTEGER,
-    started_at=STRING,
-    trigger=STRING,
-    triggered_by=NULLABLE_INTEGER,
-    requests_considered=INTEGER,
-    volunteers_considered=INTEGER,
-    proposed=INTEGER,
-    unmatched=INTEGER,
-    total_km=NUMBER,
-    solve_seconds=NUMBER,
-    proven_optimal={"type": ["boolean", "null"]},
-)
-PLAN = _record(
-    dry_run=BOOLEAN,
-    proposed=INTEGER,
-    pairs={
-        "type": "array",
-        "items": _record(request_id=INTEGER, volunteer_id=INTEGER, km=NUMBER, why=STRING),
-    },
-    unmatched={
-        "type": "array",
-        "items": _record(request_id=INTEGER, reason=STRING, detail=STRING),
-    },
-    requests_considered=INTEGER,
-    volunteers_considered=INTEGER,
-)
-FIGURES = _record(
-    days=INTEGER,
-    requests=INTEGER,
-    served=INTEGER,
-    share_served=NULLABLE_NUMBER,
-    median_hours_to_acceptance=NULLABLE_NUMBER,
-    p90_hours_to_acceptance=NULLABLE_NUMBER,
-    per_day={"type": "array", "items": _record(date=STRING, requests=INTEGER)},
-    by_category={
-        "type": "array",
-        "items": _record(
-            category=STRING, requests=INTEGER, served=INTEGER, median_hours=NULLABLE_NUMBER
-        ),
-    },
-)
-PAGE = _query("page", {"type": "integer", "minimum": 1})
-PAGED = {"total": INTEGER, "page": INTEGER, "page_size": INTEGER}
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Mutual aid dashboard API",
-        "version": "1",
-        "description": "Phone numbers are masked to their last two digits and places are "
-        "approximate for every role. Create a token on /account/api-token.",
-    },
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "responses": {
-            "Error": {
-                "description": "An error",
-                "content": {
-                    "application/json": {
-                        "schema": {"type": "object", "properties": {"error": {"type": "string"}}}
-                    }
-                },
-            }
-        },
-    },
-    "paths": {
-        "/api/requests": {
-            "get": _answers(
-                _op(
-                    "List requests",
-                    "read",
-                    params=[
-                        _query("state", {"enum": ["open", "matched", "completed", "cancelled"]}),
-                        _query("category", {"type": "string"}),
-                        _query("urgency", {"enum": ["normal", "soon", "urgent"]}),
-                        _query("channel", {"enum": ["sms", "web", "coordinator"]}),
-                        _query("flagged", {"enum": ["1"]}),
-                        _query("older_than_hours", {"type": "integer"}),
-                        _query("sort", {"enum": list(queries.SORTS)}),
-                        PAGE,
-                    ],
-                ),
-                {"200": _json("A page of requests", _list_of(REQUEST, **PAGED))},
-            )
-        },
-        "/api/requests/{request_id}": {
-            "get": _answers(
-                _op("A request, its matches and history", "read", params=[_path_id("request_id")]),
-                {
-                    "200": _json(
-                        "The request",
-                        _record(
-                            request=REQUEST,
-                            matches={"type": "array", "items": MATCH},
-                            history={"type": "array", "items": HISTORY},
-                        ),
-                    )
-                },
-                missing=True,
-            )
-        },
-        "/api/requests/{request_id}/notes": {
-            "get": _answers(
-                _op(
-                    "Coordinators' notes on a request, newest first (numbers in them masked)",
-                    "read",
-                    params=[_path_id("request_id")],
-                ),
-                {"200": _json("The notes", _object(items={"type": "array", "items": NOTE}))},
-                missing=True,
-            ),
-            "post": _answers(
-                _op(
-                    "Add a note to a request (audited without its text)",
-                    "write",
-                    params=[_path_id("request_id")],
-                    body=_object(
-                        required=["body"],
-                        body={"type": "string", "minLength": 1, "maxLength": notes.MAX_NOTE},
-                    ),
-                ),
-                {"201": _json("The note added", _object(note=NOTE))},
-                missing=True,
-                invalid=True,
-            ),
-        },
-        "/api/requests/{request_id}/assign": {
-            "post": _answers(
-                _op(
-                    "Assign a volunteer by hand (accepted at once)",
-                    "write",
-                    params=[_path_id("request_id")],
-                    body=_object(required=["volunteer_id"], volunteer_id=INTEGER),
-                ),
-                {"201": _json("The match made", _record(match=MATCH))},
-                missing=True,
-                invalid=True,
-                conflict=True,
-            )
-        },
-        **{
-            f"/api/requests/{{request_id}}/{action}": {
-                "post": _answers(
-                    _op(summary, "write", params=[_path_id("request_id")]),
-                    {"200": _json("The request now", _record(request=REQUEST))},
-                    missing=True,
-                    conflict=True,
-                )
-            }
-            for action, summary in (
-                ("cancel", "Cancel a request"),
-                ("complete", "Complete the accepted match"),
-            )
-        },
-        "/api/volunteers": {
-            "get": _answers(
-                _op(
-                    "List volunteers",
-                    "read",
-                    params=[
-                        _query("category", {"type": "string"}),
-                        _query("vetted", {"enum": ["yes", "no"]}),
-                        _query("paused", {"enum": ["yes", "no"]}),
-                        PAGE,
-                    ],
-                ),
-                {"200": _json("A page of volunteers", _list_of(VOLUNTEER, **PAGED))},
-            )
-        },
-        "/api/volunteers/{volunteer_id}": {
-            "get": _answers(
-                _op("A volunteer and their tasks", "read", params=[_path_id("volunteer_id")]),
-                {
-                    "200": _json(
-                        "The volunteer",
-                        _record(volunteer=VOLUNTEER, matches={"type": "array", "items": MATCH}),
-                    )
-                },
-                missing=True,
-            )
-        },
-        **{
-            f"/api/volunteers/{{volunteer_id}}/{action}": {
-                "post": _answers(
-                    _op(
-                        f"{action.capitalize()} a volunteer",
-                        "write",
-                        params=[_path_id("volunteer_id")],
-                    ),
-                    {
-                        "200": _json(
-                            "Whether it changed, and the volunteer now",
-                            _record(changed=BOOLEAN, volunteer=VOLUNTEER),
-                        )
-                    },
-                    missing=True,
-                )
-            }
-            for action in ("vet", "pause", "resume", "block")
-        },
-        "/api/runs": {
-            "get": _answers(
-                _op("Recent matching runs", "read"),
-                {"200": _json("The latest runs, newest first", _list_of(RUN))},
-            )
-        },
-        **{
-            f"/api/matching/{mode}": {
-                "post": _answers(
-                    _op(
-                        "Preview the next matching run (nothing sent)"
-                        if mode == "preview"
-                        else "Run matching and send the proposals",
-                        "write",
-                        body=_object(
-                            request_ids={
-                                "type": "array",
-                                "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                            }
-                        ),
-                    ),
-                    {"200": _json("The plan", PLAN)},
-                    invalid=True,
-                    conflict=True,
-                )
-            }
-            for mode in ("preview", "send")
-        },
-        "/api/figures": {
-            "get": _answers(
-                _op(
-                    "Requests per day, share served, time to acceptance",
-                    "read",
-                    params=[_query("days", {"type": "integer", "minimum": 1, "maximum": 365})],
-                ),
-                {"200": _json("The figures", FIGURES)},
-            )
-        },
-    },
-}

@@ -152,16 +152,13 @@ def login():
     password = request.form.get("password", "")[:1024]
     now = utcnow()
     if not _login_allowed(email, now=now):
-        db.session.commit()
-        return _login_again(email, THROTTLED, 429)
+        return _login_again(email, THROTTLED, 429)  # the attempt counts (it is committed)
     account = accounts.authenticate(db.session, email, password, now=now)
     if account is None:
-        db.session.commit()  # the attempt counts
         return _login_again(email, FAILED_LOGIN, 401)
     session.clear()  # a new session: nothing from before the login survives
     login_user(User(account))
     session["login_at"] = session["seen_at"] = now.timestamp()
-    db.session.commit()
     return redirect(_safe_next(request.form.get("next")), code=303)
 
 
@@ -214,7 +211,6 @@ def _login_again(email: str, error: str, status: int):
 def logout():
     if current_user.is_authenticated:
         accounts.logout(db.session, current_user.account)
-        db.session.commit()
         logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)
@@ -235,7 +231,6 @@ def password():
         return render_template("auth/password.html", error=str(exc).capitalize() + "."), 422
     had_token = account.api_token_hash is not None
     login_at = session.get("login_at")
-    db.session.commit()
     session.clear()
     login_user(User(account))  # this session goes on with the new token; all others end
     session["login_at"], session["seen_at"] = login_at, utcnow().timestamp()
@@ -262,17 +257,16 @@ def invite():
         return _accounts_page(422, error="Choose a role.")
     first_password = accounts.new_password()
     try:
-        account = accounts.create_account(
-            db.session,
-            request.form.get("email", "")[:254],
-            first_password,
-            Role(role),
-            actor=current_user.actor,
-        )
+        with db.session.begin_nested():  # a refused invitation leaves nothing behind
+            account = accounts.create_account(
+                db.session,
+                request.form.get("email", "")[:254],
+                first_password,
+                Role(role),
+                actor=current_user.actor,
+            )
     except accounts.AccountError as exc:
-        db.session.rollback()
         return _accounts_page(422, error=str(exc).capitalize() + ".")
-    db.session.commit()
     # Shown once, on this page only (never in a URL or a log line).
     return _accounts_page(201, invited=account, first_password=first_password)
 
@@ -294,7 +288,6 @@ def change_role(account_id: int):
     if role not in {r.value for r in Role}:
         abort(422)
     accounts.set_role(db.session, account, Role(role), actor=current_user.actor)
-    db.session.commit()
     return redirect(url_for("auth.account_list"), code=303)
 
 
@@ -304,7 +297,6 @@ def change_active(account_id: int):
     account = _other_account(account_id)
     active = request.form.get("active") == "1"
     accounts.set_active(db.session, account, active, actor=current_user.actor)
-    db.session.commit()
     return redirect(url_for("auth.account_list"), code=303)
 
 
@@ -320,7 +312,6 @@ def api_token():
 @require("read")
 def api_token_new():
     token = accounts.new_api_token(db.session, current_user.account)
-    db.session.commit()
     # Shown once, on this page only (never in a URL or a log line).
     return render_template("auth/api_token.html", has_token=True, token=token), 201
 
@@ -329,5 +320,4 @@ def api_token_new():
 @require("read")
 def api_token_revoke():
     accounts.revoke_api_token(db.session, current_user.account)
-    db.session.commit()
     return redirect(url_for("auth.api_token"), code=303)

@@ -1,6 +1,10 @@
 """The coordinators' dashboard: queues, request and volunteer pages, matching runs and their
 preview, map, figures, CSV export and the audit log. Viewers read (masked), coordinators
-act through the services, admins also manage accounts (web/auth.py)."""
+act through the services, admins also manage accounts (web/auth.py).
+
+Each view is one unit of work (mutualaid.unit_of_work): it commits when the view returns.
+A service that refuses raises Refused; the unit rolls back and :func:`_refused` says why
+on the page the action came from."""
 
 from __future__ import annotations
 
@@ -26,12 +30,11 @@ from flask import (
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from mutualaid import jobs
+from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import (
     AidRequest,
     Channel,
-    Match,
     MatchStatus,
     Message,
     MessageStatus,
@@ -41,21 +44,27 @@ from mutualaid.models import (
     Urgency,
     utcnow,
 )
-from mutualaid.services import dashboard as queries
 from mutualaid.services import (
-    lifecycle,
-    matching_runs,
+    assignment,
+    details,
+    exports,
     message_search,
+    messaging,
     notes,
     previews,
+    privacy,
+    queues,
+    reports,
+    request_commands,
     retention,
+    volunteer_commands,
 )
 from mutualaid.services.errors import Refused
-from mutualaid.services.links import proposal_link
+from mutualaid.web import query
 from mutualaid.web.auth import require
 from mutualaid.web.i18n import current_language
 from mutualaid.web.i18n import translate as t
-from mutualaid.web.ports import sms_context
+from mutualaid.web.runs import hold_run_lock, run_now
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -74,7 +83,7 @@ def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 @bp.url_value_preprocessor
 def _ids_in_range(endpoint: str | None, values: dict | None) -> None:
     """An id no database row can have is a 404 here, not a database error."""
-    if any(k.endswith("_id") and v > queries.MAX_ID for k, v in (values or {}).items()):
+    if any(k.endswith("_id") and v > query.MAX_ID for k, v in (values or {}).items()):
         abort(404)
 
 
@@ -83,9 +92,9 @@ def _common() -> dict:
     return {"categories": _categories()}
 
 
-def _privacy(full: bool = False) -> queries.Privacy:
-    words = {word: t(f"dash.privacy.{word}") for word in queries.Privacy.WORDS}
-    return queries.Privacy(
+def _privacy(full: bool = False) -> privacy.Privacy:
+    words = {word: t(f"dash.privacy.{word}") for word in privacy.Privacy.WORDS}
+    return privacy.Privacy(
         full and current_user.can("act"), current_app.config["PHONE_REGION"], words
     )
 
@@ -95,6 +104,44 @@ def _refusal(exc: ValueError) -> str:
     if isinstance(exc, Refused):
         return t(f"dash.error.{exc.key}", **exc.values)
     return str(exc)
+
+
+def refusal_says(key: str):
+    """The flash message (``key``, with the reason as ``{error}``) that tells a refusal of
+    this view's action; without it the reason is said alone."""
+
+    def mark(view):
+        view.refusal_says = key
+        return view
+
+    return mark
+
+
+@bp.errorhandler(Refused)
+def _refused(exc: Refused):
+    """A service refused the action: nothing of it was stored (the unit of work rolled
+    back). Say why, and go back to the page the action came from."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    says = getattr(view, "refusal_says", None)
+    flash(t(says, error=_refusal(exc)) if says else _refusal(exc))
+    return redirect(_page_of_action(), code=303)
+
+
+def _page_of_action() -> str:
+    args = request.view_args or {}
+    if "request_id" in args:
+        return url_for("dashboard.request_detail", request_id=args["request_id"])
+    if "offer_id" in args:
+        return url_for("dashboard.volunteer_detail", offer_id=args["offer_id"])
+    return _back_within("/dashboard/", "dashboard.overview")
+
+
+def _back_within(prefix: str, default: str) -> str:
+    """The form's ``back`` address when it is a page under ``prefix``, never elsewhere."""
+    back = request.form.get("back", "")
+    if not back.startswith(prefix) or "\\" in back or "//" in back:
+        return url_for(default)
+    return back
 
 
 def _categories() -> dict:
@@ -114,25 +161,25 @@ def _today_start(now: dt.datetime) -> dt.datetime:
 @require("read")
 def overview():
     now = utcnow()
-    data = queries.overview(db.session, now=now, day_start=_today_start(now))
+    data = queues.overview(db.session, now=now, day_start=_today_start(now))
     return render_template("dashboard/overview.html", o=data, now=now, privacy=_privacy())
 
 
 @bp.get("/requests")
 @require("read")
 def requests():
-    f = queries.RequestFilter.from_args(request.args)
-    rows, total = queries.list_requests(db.session, f, now=utcnow())
+    f = query.request_filter(request.args)
+    rows, total = queues.list_requests(db.session, f, now=utcnow())
     return render_template(
         "dashboard/requests.html",
         rows=rows,
         total=total,
         f=f,
-        pages=max(1, -(-total // queries.PAGE_SIZE)),
+        pages=max(1, -(-total // queues.PAGE_SIZE)),
         states=list(RequestStatus),
         urgencies=list(Urgency),
         channels=list(Channel),
-        sorts=queries.SORTS,
+        sorts=queues.SORTS,
         categories=_categories(),
         privacy=_privacy(),
         now=utcnow(),
@@ -147,12 +194,12 @@ def _request_or_404(request_id: int) -> AidRequest:
 
 
 def _request_page(request_id: int, *, full: bool = False, status: int = 200):
-    page = queries.request_page(db.session, request_id)
+    page = details.request_page(db.session, request_id)
     if page is None:
         abort(404)
     options = []
     if current_user.can("act") and page.req.status is RequestStatus.OPEN:
-        options = queries.candidates(db.session, page.req, max_km=current_app.config["MAX_KM"])
+        options = assignment.candidates(db.session, page.req, max_km=current_app.config["MAX_KM"])
     return render_template(
         "dashboard/request.html",
         p=page,
@@ -174,10 +221,9 @@ def request_detail(request_id: int):
 @require("act")
 def request_reveal(request_id: int):
     req = _request_or_404(request_id)
-    queries.reveal(
+    privacy.reveal(
         db.session, current_user.actor, subject_type="people", subject_id=req.requester_id
     )
-    db.session.commit()
     return _request_page(request_id, full=True)
 
 
@@ -189,46 +235,29 @@ def _back_to_request(req_id: int):
 @require("act")
 def request_assign(request_id: int):
     req = _request_or_404(request_id)
-    offer_id = request.form.get("offer_id", "")
-    offer_ref = queries.whole_number(offer_id)
-    offer = db.session.get(Offer, offer_ref) if offer_ref is not None else None
-    if offer is None:
+    offer_id = query.whole_number(request.form.get("offer_id", ""))
+    if offer_id is None or db.session.get(Offer, offer_id) is None:
         abort(422)
-    options = queries.candidates(db.session, req, max_km=current_app.config["MAX_KM"], limit=10_000)
-    chosen = next((c for c in options if c.offer.id == offer.id), None)
-    if chosen is None:
-        flash(t("dash.flash.assign_cannot"))
-        return _back_to_request(req.id)
-    match = lifecycle.assign(
+    _match, km = assignment.assign(
         db.session,
-        sms_context(db.session),
+        adapters.sms_context(),
         req,
-        offer,
+        offer_id,
+        max_km=current_app.config["MAX_KM"],
         actor=current_user.actor,
-        km=chosen.km,
     )
-    if match is None:
-        db.session.rollback()
-        flash(t("dash.flash.assign_too_late"))
-    else:
-        db.session.commit()
-        flash(t("dash.flash.assigned", id=offer.id, km=f"{chosen.km:.1f}"))
+    flash(t("dash.flash.assigned", id=offer_id, km=f"{km:.1f}"))
     return _back_to_request(req.id)
 
 
 @bp.post("/requests/<int:request_id>/notes")
 @require("act")
+@refusal_says("dash.flash.note_not_saved")
 def request_note(request_id: int):
     req = _request_or_404(request_id)
-    try:
-        notes.add_note(
-            db.session, req, request.form.get("body", ""), actor=current_user.actor, now=utcnow()
-        )
-    except ValueError as exc:
-        db.session.rollback()
-        flash(t("dash.flash.note_not_saved", error=_refusal(exc)))
-        return _back_to_request(req.id)
-    db.session.commit()
+    notes.add_note(
+        db.session, req, request.form.get("body", ""), actor=current_user.actor, now=utcnow()
+    )
     flash(t("dash.flash.note_added"))
     return _back_to_request(req.id)
 
@@ -237,12 +266,8 @@ def request_note(request_id: int):
 @require("act")
 def request_cancel(request_id: int):
     req = _request_or_404(request_id)
-    outcome = lifecycle.cancel_request(
-        db.session, sms_context(db.session), req, actor=current_user.actor
-    )
-    db.session.commit()
-    done = outcome is lifecycle.Outcome.DONE
-    flash(t("dash.flash.cancelled" if done else "dash.flash.too_late"))
+    request_commands.cancel(db.session, adapters.sms_context(), req, actor=current_user.actor)
+    flash(t("dash.flash.cancelled"))
     return _back_to_request(req.id)
 
 
@@ -250,18 +275,8 @@ def request_cancel(request_id: int):
 @require("act")
 def request_complete(request_id: int):
     req = _request_or_404(request_id)
-    accepted = db.session.scalar(
-        db.select(Match).where(Match.request_id == req.id, Match.status == MatchStatus.ACCEPTED)
-    )
-    if accepted is None:
-        flash(t("dash.flash.complete_needs_accepted"))
-        return _back_to_request(req.id)
-    outcome = lifecycle.complete(
-        db.session, sms_context(db.session), accepted, actor=current_user.actor
-    )
-    db.session.commit()
-    done = outcome is lifecycle.Outcome.DONE
-    flash(t("dash.flash.completed" if done else "dash.flash.too_late"))
+    request_commands.complete(db.session, adapters.sms_context(), req, actor=current_user.actor)
+    flash(t("dash.flash.completed"))
     return _back_to_request(req.id)
 
 
@@ -271,21 +286,21 @@ def request_complete(request_id: int):
 @bp.get("/volunteers")
 @require("read")
 def volunteers():
-    f = queries.VolunteerFilter.from_args(request.args)
-    rows, total = queries.list_volunteers(db.session, f)
+    f = query.volunteer_filter(request.args)
+    rows, total = queues.list_volunteers(db.session, f)
     return render_template(
         "dashboard/volunteers.html",
         rows=rows,
         total=total,
         f=f,
-        pages=max(1, -(-total // queries.PAGE_SIZE)),
+        pages=max(1, -(-total // queues.PAGE_SIZE)),
         categories=_categories(),
         privacy=_privacy(),
     )
 
 
 def _volunteer_page(offer_id: int, *, full: bool = False):
-    page = queries.volunteer_page(db.session, offer_id)
+    page = details.volunteer_page(db.session, offer_id)
     if page is None:
         abort(404)
     return render_template(
@@ -314,10 +329,9 @@ def _offer_or_404(offer_id: int) -> Offer:
 @require("act")
 def volunteer_reveal(offer_id: int):
     offer = _offer_or_404(offer_id)
-    queries.reveal(
+    privacy.reveal(
         db.session, current_user.actor, subject_type="people", subject_id=offer.person_id
     )
-    db.session.commit()
     return _volunteer_page(offer_id, full=True)
 
 
@@ -325,14 +339,9 @@ def volunteer_reveal(offer_id: int):
 @require("act")
 def volunteer_action(offer_id: int, action: str):
     offer = _offer_or_404(offer_id)
-    actor = current_user.actor
-    if action == "vet":
-        changed = queries.vet(db.session, offer, actor=actor, now=utcnow())
-    elif action == "block":
-        changed = queries.block(db.session, offer.person, actor=actor)
-    else:
-        changed = queries.set_paused(db.session, offer, action == "pause", actor=actor)
-    db.session.commit()
+    changed = volunteer_commands.act(
+        db.session, offer, action, actor=current_user.actor, now=utcnow()
+    )
     flash(
         t(f"dash.flash.volunteer_{action}", id=offer.id)
         if changed
@@ -343,27 +352,20 @@ def volunteer_action(offer_id: int, action: str):
 
 @bp.post("/people/<int:person_id>/erase")
 @require("admin")
+@refusal_says("dash.flash.erase_refused")
 def person_erase(person_id: int):
     """An admin erases a person at once (their requests cancelled first); the page they
     came from (a request or a volunteer) shows what is left: nothing that identifies them."""
     person = db.session.get(Person, person_id)
     if person is None:
         abort(404)
-    back = request.form.get("back", "")
-    if not back.startswith("/dashboard/") or "\\" in back or "//" in back:
-        back = url_for("dashboard.overview")
+    back = _back_within("/dashboard/", "dashboard.overview")
     if request.form.get("confirm") != "yes":
         flash(t("dash.flash.erase_unconfirmed"))
         return redirect(back, code=303)
-    try:
-        erased = retention.erase_person_now(
-            db.session, sms_context(db.session), person, actor=current_user.actor
-        )
-    except Refused as exc:
-        db.session.rollback()
-        flash(t("dash.flash.erase_refused", error=_refusal(exc)))
-        return redirect(back, code=303)
-    db.session.commit()
+    erased = retention.erase_person_now(
+        db.session, adapters.sms_context(), person, actor=current_user.actor
+    )
     flash(t("dash.flash.erased", messages=erased))
     return redirect(back, code=303)
 
@@ -383,8 +385,8 @@ def _matching_page(plan=None, run=None, status: int = 200):
         previewed = previews.pairs_of(plan)
         req_ids = [p.request_id for p in previewed]
         req_ids += [int(u.need[1:]) for u in plan.result.unmatched]
-        reqs = queries.requests_by_ref(db.session, req_ids)
-        offers = queries.offers_by_id(db.session, [p.offer_id for p in previewed])
+        reqs = details.requests_by_ref(db.session, req_ids)
+        offers = details.offers_by_id(db.session, [p.offer_id for p in previewed])
         pairs = [(p, reqs.get(p.request_id), offers.get(p.offer_id)) for p in previewed]
         unmatched = [(u, reqs.get(int(u.need[1:]))) for u in plan.result.unmatched]
         sealed = _preview_seal().dumps([p.as_list() for p in previewed])
@@ -393,7 +395,7 @@ def _matching_page(plan=None, run=None, status: int = 200):
             sealed = ""  # too many pairs to post back: the page offers a fresh run instead
     return render_template(
         "dashboard/matching.html",
-        runs=queries.recent_runs(db.session),
+        runs=queues.recent_runs(db.session),
         plan=plan,
         run=run,
         pairs=pairs,
@@ -422,12 +424,7 @@ def _previewed_pairs(token: str) -> list[previews.PreviewPair] | None:
 @bp.post("/matching/preview")
 @require("act")
 def matching_preview():
-    done = jobs.run_matching(
-        current_app._get_current_object(),
-        trigger="coordinator",
-        triggered_by=current_user.id,
-        dry_run=True,
-    )
+    done = run_now(triggered_by=current_user.id, dry_run=True)
     if done is None:
         flash(t("dash.flash.run_busy"))
         return redirect(url_for("dashboard.matching"), code=303)
@@ -438,13 +435,12 @@ def matching_preview():
 @bp.post("/matching/send")
 @require("act")
 def matching_send():
-    """Without a preview: a full run, sent at once. With one: exactly the checked pairs of
-    that preview (those still possible), and nothing for the unchecked requests."""
+    """Without a preview: a full run, sent at once (all its proposals in this request's
+    one transaction). With one: exactly the checked pairs of that preview (those still
+    possible), and nothing for the unchecked requests."""
     if request.form.get("selection") == "1":
         return _send_previewed()
-    done = jobs.run_matching(
-        current_app._get_current_object(), trigger="coordinator", triggered_by=current_user.id
-    )
+    done = run_now(triggered_by=current_user.id)
     if done is None:
         flash(t("dash.flash.run_busy"))
     else:
@@ -462,27 +458,24 @@ def _send_previewed():
     if previewed is None:
         flash(t("dash.flash.preview_gone"))
         return back
-    kept = {queries.whole_number(v) for v in request.form.getlist("request")} - {None}
+    kept = {query.whole_number(v) for v in request.form.getlist("request")} - {None}
     chosen = [p for p in previewed if p.request_id in kept]
     if not chosen:
         flash(t("dash.flash.none_kept"))
         return back
-    if not matching_runs.run_lock(db.session):
-        db.session.rollback()
+    if not hold_run_lock():
         flash(t("dash.flash.run_busy"))
         return back
-    secret, base = current_app.config["SECRET_KEY"], current_app.config["PUBLIC_BASE_URL"]
     sent = previews.send_previewed(
         db.session,
-        sms_context(db.session),
+        adapters.sms_context(),
         chosen,
         categories=_categories(),
         max_km=current_app.config["MAX_KM"],
         actor=current_user.actor,
         started_at=utcnow(),
-        link_for=lambda match: proposal_link(base, secret, match),
+        link_for=adapters.proposal_links(),
     )
-    db.session.commit()
     left_open = len(previewed) - len(chosen)
     flash(t("dash.flash.sent_previewed", sent=len(sent.proposed), kept=len(chosen), open=left_open))
     if sent.skipped:
@@ -509,7 +502,7 @@ MAP_W, MAP_H = 800, 600
 def map_page():
     category = request.args.get("category", "")
     category = category if category in _categories() else ""
-    points = queries.map_points(db.session, width=MAP_W, height=MAP_H, category=category)
+    points = reports.map_points(db.session, width=MAP_W, height=MAP_H, category=category)
     cats = list(_categories())
     return render_template(
         "dashboard/map.html",
@@ -527,9 +520,8 @@ def map_page():
 @bp.get("/figures")
 @require("read")
 def figures():
-    days = request.args.get("days", "30")
-    days_n = min(queries.whole_number(days, top=10**6) or 30, 365)
-    fig = queries.figures(
+    days_n = query.days(request.args)
+    fig = reports.figures(
         db.session, now=utcnow(), days=days_n, tz=ZoneInfo(current_app.config["TIMEZONE"])
     )
     top = max([n for _, n in fig.days] + [1])
@@ -553,15 +545,15 @@ def figures():
 @bp.get("/export")
 @require("read")
 def export():
-    return render_template("dashboard/export.html", kinds=queries.EXPORTS)
+    return render_template("dashboard/export.html", kinds=exports.EXPORTS)
 
 
-def _csv(kind: str, privacy: queries.Privacy) -> Response:
+def _csv(kind: str, seen_as: privacy.Privacy) -> Response:
     def generate() -> Iterator[str]:
         out = io.StringIO()
         # Every cell quoted: a spreadsheet whose list separator is ";" never splits one.
         writer = csv.writer(out, quoting=csv.QUOTE_ALL)
-        for row in queries.export_rows(db.session, kind, privacy):
+        for row in exports.export_rows(db.session, kind, seen_as):
             writer.writerow(row)
             if out.tell() > 64 * 1024:
                 yield out.getvalue()
@@ -587,17 +579,17 @@ def export_csv(kind: str):
 @bp.post("/export/<any(requests, volunteers, matches):kind>.csv")
 @require("act")
 def export_csv_full(kind: str):
-    """With contact details, for coordinators: audited like any reveal."""
-    queries.reveal(db.session, current_user.actor, subject_type=f"export:{kind}", subject_id=None)
-    db.session.commit()
+    """With contact details, for coordinators: audited like any reveal (committed with this
+    request, before the rows stream)."""
+    privacy.reveal(db.session, current_user.actor, subject_type=f"export:{kind}", subject_id=None)
     return _csv(kind, _privacy(True))
 
 
 @bp.get("/audit")
 @require("read")
 def audit():
-    f = queries.AuditFilter.from_args(request.args)
-    rows, more = queries.audit_log(db.session, f)
+    f = query.audit_filter(request.args)
+    rows, more = queues.audit_log(db.session, f)
     return render_template("dashboard/audit.html", rows=rows, more=more, f=f)
 
 
@@ -609,7 +601,7 @@ def audit():
 def messages():
     return render_template(
         "dashboard/messages.html",
-        rows=queries.failed_messages(db.session),
+        rows=queues.failed_messages(db.session),
         privacy=_privacy(),
     )
 
@@ -625,21 +617,20 @@ def message_search_results():
         abort(403)
     form = {k: request.form.get(k, "") for k in ("q", "phone", "before")}
     try:
-        query = message_search.MessageQuery.from_form(form, current_app.config["PHONE_REGION"])
-    except ValueError as exc:
+        search = query.message_query(form, current_app.config["PHONE_REGION"])
+    except Refused as exc:
         return render_template(
             "dashboard/message_search.html", form=form, error=_refusal(exc), results=None
         ), 422
-    results = message_search.search(db.session, query)
+    results = message_search.search(db.session, search)
     if reveal:
-        queries.reveal(db.session, current_user.actor, subject_type="messages", subject_id=None)
-        db.session.commit()
+        privacy.reveal(db.session, current_user.actor, subject_type="messages", subject_id=None)
     return render_template(
         "dashboard/message_search.html",
         form=form,
         error=None,
         results=results,
-        query=query,
+        query=search,
         privacy=_privacy(reveal),
     )
 
@@ -650,33 +641,27 @@ def message_retry(message_id: int):
     message = db.session.get(Message, message_id)
     if message is None:
         abort(404)
-    again = queries.retry_message(db.session, message, actor=current_user.actor)
-    db.session.commit()
+    again = messaging.retry_message(db.session, message, actor=current_user.actor)
     flash(t("dash.flash.retried" if again is not None else "dash.flash.not_retried"))
     return redirect(url_for("dashboard.messages"), code=303)
 
 
 def _send_text(person, request_id: int | None) -> None:
-    try:
-        message = queries.message_person(
-            db.session,
-            person,
-            request.form.get("body", ""),
-            actor=current_user.actor,
-            request_id=request_id,
-            now=utcnow(),
-        )
-    except ValueError as exc:
-        db.session.rollback()
-        flash(t("dash.flash.not_sent", error=_refusal(exc)))
-        return
-    db.session.commit()
+    message = messaging.message_person(
+        db.session,
+        person,
+        request.form.get("body", ""),
+        actor=current_user.actor,
+        request_id=request_id,
+        now=utcnow(),
+    )
     sent = message is not None and message.status is MessageStatus.QUEUED
     flash(t("dash.flash.queued" if sent else "dash.flash.stored_not_sent"))
 
 
 @bp.post("/requests/<int:request_id>/message")
 @require("act")
+@refusal_says("dash.flash.not_sent")
 def request_message(request_id: int):
     req = _request_or_404(request_id)
     _send_text(req.requester, req.id)
@@ -685,6 +670,7 @@ def request_message(request_id: int):
 
 @bp.post("/volunteers/<int:offer_id>/message")
 @require("act")
+@refusal_says("dash.flash.not_sent")
 def volunteer_message(offer_id: int):
     offer = _offer_or_404(offer_id)
     _send_text(offer.person, None)
@@ -696,39 +682,29 @@ def volunteer_message(offer_id: int):
 def requests_bulk():
     """One action on the requests checked in the list: cancel, flag, or re-run matching
     for just them."""
-    ids = sorted({queries.whole_number(v) for v in request.form.getlist("request")} - {None})
-    ids = ids[: queries.PAGE_SIZE]
+    ids = sorted({query.whole_number(v) for v in request.form.getlist("request")} - {None})
+    ids = ids[: queues.PAGE_SIZE]
     action = request.form.get("action", "")
-    target = request.form.get("back", "")
-    if not target.startswith("/dashboard/requests") or "\\" in target or "//" in target:
-        target = url_for("dashboard.requests")  # only back to the list, never elsewhere
-    back = redirect(target, code=303)
+    # only back to the list, never elsewhere
+    back = redirect(_back_within("/dashboard/requests", "dashboard.requests"), code=303)
     if not ids or action not in {"cancel", "flag", "match"}:
         flash(t("dash.flash.choose_bulk"))
         return back
     if action == "match":
-        done = jobs.run_matching(
-            current_app._get_current_object(),
-            trigger="coordinator",
-            triggered_by=current_user.id,
-            only_requests=set(ids),
-        )
+        done = run_now(triggered_by=current_user.id, only_requests=set(ids))
         if done is None:
             flash(t("dash.flash.run_busy"))
         else:
             flash(t("dash.flash.bulk_run", n=len(ids), proposed=done[0].proposed))
         return back
-    reqs = queries.requests_by_ref(db.session, ids)
-    changed = 0
-    ctx = sms_context(db.session) if action == "cancel" else None
-    for req in reqs.values():
-        if action == "cancel":
-            outcome = lifecycle.cancel_request(db.session, ctx, req, actor=current_user.actor)
-            changed += outcome is lifecycle.Outcome.DONE
-        else:
-            reason = request.form.get("reason", "") or t("dash.flash.flag_default")
-            changed += queries.flag(db.session, req, reason, actor=current_user.actor)
-    db.session.commit()
+    reqs = details.requests_by_ref(db.session, ids).values()
+    actor = current_user.actor
+    if action == "cancel":
+        ctx = adapters.sms_context()
+        changed = request_commands.cancel_many(db.session, ctx, reqs, actor=actor)
+    else:
+        reason = request.form.get("reason", "") or t("dash.flash.flag_default")
+        changed = request_commands.flag_many(db.session, reqs, reason, actor=actor)
     key = "dash.flash.bulk_cancelled" if action == "cancel" else "dash.flash.bulk_flagged"
     flash(t(key, changed=changed, n=len(ids)))
     return back
@@ -740,41 +716,30 @@ def request_merge(request_id: int):
     """This request duplicates another: cancel it (its volunteer, if any, is told) and
     record where it went."""
     duplicate = _request_or_404(request_id)
-    into = queries.find_by_ref(db.session, request.form.get("into", ""))
-    if into is None or into.id == duplicate.id:
-        flash(t("dash.flash.merge_needs_ref"))
-        return _back_to_request(duplicate.id)
-    outcome = lifecycle.cancel_request(
-        db.session, sms_context(db.session), duplicate, actor=current_user.actor
+    into = request_commands.merge(
+        db.session,
+        adapters.sms_context(),
+        duplicate,
+        request.form.get("into", ""),
+        actor=current_user.actor,
     )
-    if outcome is not lifecycle.Outcome.DONE:
-        db.session.rollback()
-        flash(t("dash.flash.too_late"))
-        return _back_to_request(duplicate.id)
-    queries.record_merge(db.session, duplicate, into, actor=current_user.actor)
-    db.session.commit()
     flash(t("dash.flash.merged", ref=into.ref))
     return _back_to_request(into.id)
 
 
 @bp.post("/requests/<int:request_id>/edit")
 @require("act")
+@refusal_says("dash.flash.edit_not_changed")
 def request_edit(request_id: int):
     req = _request_or_404(request_id)
     urgency = request.form.get("urgency", "")
-    try:
-        changed = queries.edit_request(
-            db.session,
-            req,
-            category=request.form.get("category", ""),
-            urgency=Urgency(urgency) if urgency in {u.value for u in Urgency} else req.urgency,
-            categories=_categories(),
-            actor=current_user.actor,
-        )
-    except ValueError as exc:
-        db.session.rollback()
-        flash(t("dash.flash.edit_not_changed", error=_refusal(exc)))
-        return _back_to_request(req.id)
-    db.session.commit()
+    changed = request_commands.edit(
+        db.session,
+        req,
+        category=request.form.get("category", ""),
+        urgency=Urgency(urgency) if urgency in {u.value for u in Urgency} else req.urgency,
+        categories=_categories(),
+        actor=current_user.actor,
+    )
     flash(t("dash.flash.edited" if changed else "dash.flash.nothing_to_change"))
     return _back_to_request(req.id)

@@ -10,10 +10,17 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from mutualaid.db import READ_ONLY
 from mutualaid.extensions import csrf, db
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
+
+
+def _probe():
+    """A connection of its own for a check (the request's session is not involved), reading
+    without SQLite's write lock."""
+    return db.engine.connect().execution_options(**READ_ONLY)
 
 
 @bp.get("/healthz")
@@ -21,10 +28,9 @@ log = logging.getLogger(__name__)
 def healthz():
     """200 when the database answers, 503 otherwise."""
     try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
+        with _probe() as conn:
+            conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        db.session.rollback()
         log.warning("health check: database unreachable: %s", type(exc).__name__)
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
@@ -46,10 +52,9 @@ def readyz():
     """200 when the database answers and is migrated to the code's head; 503 with the
     reason otherwise (a deploy that forgot `mutualaid db upgrade`)."""
     try:
-        current = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
-        db.session.rollback()
+        with _probe() as conn:
+            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except SQLAlchemyError as exc:
-        db.session.rollback()
         log.warning("readiness: database not ready: %s", type(exc).__name__)
         return jsonify(status="error", database="unreachable or not migrated"), 503
     expected = _head_revisions(current_app.extensions["migrate"].directory)

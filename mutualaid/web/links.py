@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import Match, MatchStatus, utcnow
 from mutualaid.services import lifecycle
 from mutualaid.services.audit import Actor
 from mutualaid.services.links import token_is_valid, token_match_id
 from mutualaid.web.i18n import current_language
-from mutualaid.web.ports import sms_context
 
 bp = Blueprint("links", __name__)
 
@@ -59,7 +59,7 @@ def answer(token: str):
     match = _match_for(token)
     if _gone(match):
         return render_template("volunteer/gone.html", match=match), 410
-    ctx = sms_context(db.session)
+    ctx = adapters.sms_context()
     actor = Actor.person(match.offer.person_id)
     if request.form.get("answer") == "yes":
         outcome = lifecycle.accept(db.session, ctx, match, actor=actor)
@@ -67,7 +67,6 @@ def answer(token: str):
         outcome = lifecycle.decline(db.session, ctx, match, actor=actor)
     else:
         abort(400, description="answer must be yes or no")
-    db.session.commit()
     if outcome is lifecycle.Outcome.TOO_LATE:
         return render_template("volunteer/gone.html", match=match), 410
     return render_template(

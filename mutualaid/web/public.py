@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
+from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import Channel, Urgency, utcnow
 from mutualaid.services.intake import (
@@ -26,7 +27,6 @@ from mutualaid.services.intake import (
 from mutualaid.services.limits import Limit, allowed, limit_key
 from mutualaid.web.forms import OfferForm, RequestForm
 from mutualaid.web.i18n import current_language
-from mutualaid.web.ports import resolver
 
 bp = Blueprint("public", __name__)
 
@@ -46,19 +46,22 @@ def index():
 
 
 def _intake_page(form, template: str, save):
-    """Validate, store through ``save(form) -> confirmation``, commit once, then show the
-    confirmation (303); or show the form again with its errors and what was typed (422).
-    Too many posts from one address: 429, nothing stored."""
+    """Validate, store through ``save(form) -> confirmation``, then show the confirmation
+    (303); or show the form again with its errors and what was typed (422). Too many
+    posts from one address: 429, nothing stored. The post is counted against the
+    address's limit even when the form is invalid: what ``save`` stored is undone alone
+    (a savepoint) when it refuses the input, and the request's unit of work commits the
+    count either way."""
     if form.is_submitted() and not _form_rate_ok():
         form.form_errors.append("error.rate_limited")
         return render_template(template, form=form), 429
     if form.validate_on_submit():
         try:
-            confirmation = save(form)
+            with db.session.begin_nested():
+                confirmation = save(form)
         except InvalidInput as exc:
             getattr(form, exc.field).errors.append("error.invalid")
         else:
-            db.session.commit()
             session["last_ref"] = confirmation
             return redirect(url_for("public.thanks"), code=303)
     status = 422 if form.is_submitted() else 200
@@ -69,9 +72,7 @@ def _form_rate_ok() -> bool:
     config = current_app.config
     limit = Limit(config["FORM_RATE_LIMIT"], config["FORM_RATE_WINDOW_SECONDS"])
     key = limit_key(config["SECRET_KEY"], "form", request.remote_addr or "unknown")
-    ok = allowed(db.session, key, limit, now=utcnow())
-    db.session.commit()  # the count holds even when the form is invalid
-    return ok
+    return allowed(db.session, key, limit, now=utcnow())
 
 
 @bp.route("/request", methods=["GET", "POST"])
@@ -90,7 +91,7 @@ def request_help():
                 language=current_language(),
                 channel=Channel.WEB,
             ),
-            resolver=resolver(db.session),
+            resolver=adapters.resolver(),
             categories=current_app.extensions["categories"],
         )
         return {"kind": "request", "ref": req.ref, "located": not req.needs_location}
@@ -113,7 +114,7 @@ def volunteer():
                 name=(form.name.data or "").strip(),
                 language=current_language(),
             ),
-            resolver=resolver(db.session),
+            resolver=adapters.resolver(),
             categories=current_app.extensions["categories"],
         )
         return {"kind": "offer", "ref": f"V{offer.id}", "located": offer.lat is not None}

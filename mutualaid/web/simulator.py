@@ -2,8 +2,8 @@
 would, see the replies.
 
 Each text goes through the real inbound webhook, signed exactly as Twilio signs it, and
-is then handled at once by the worker's own job (rather than a moment later by the
-worker), so what you see is what a phone would get (the outbox shows replies as they
+is then handled at once by the service the worker uses (rather than a moment later by
+the worker), so what you see is what a phone would get (the outbox shows replies as they
 are queued and sent by the worker)."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import ipaddress
 import uuid
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
 
+from mutualaid import adapters
 from mutualaid.extensions import db
-from mutualaid.jobs import handle_received
-from mutualaid.models import Message
-from mutualaid.web.ports import sms_auth_token
+from mutualaid.services import handling
+from mutualaid.services.limits import Limit
+from mutualaid.services.queues import texts_of_phone
 from sms.phones import InvalidPhoneNumber, normalize
 from sms.signature import SIGNATURE_HEADER, compute_signature
 
@@ -46,11 +46,7 @@ def page():
         phone = normalize(phone, region=current_app.config["PHONE_REGION"])
     except InvalidPhoneNumber:
         abort(400, description="not a phone number")
-    messages = list(
-        db.session.scalars(
-            select(Message).where(or_(Message.phone == phone)).order_by(Message.id.desc()).limit(50)
-        )
-    )
+    messages = texts_of_phone(db.session, phone, limit=50)
     return render_template("dev/sms.html", phone=phone, messages=reversed(messages))
 
 
@@ -66,7 +62,7 @@ def send():
         "NumMedia": "0",
     }
     url = (current_app.config["PUBLIC_BASE_URL"] or "http://localhost") + "/sms/inbound"
-    signature = compute_signature(sms_auth_token(current_app.config), url, params)
+    signature = compute_signature(adapters.sms_auth_token(current_app.config), url, params)
     host = url.split("/")[2]
     response = current_app.test_client().post(
         "/sms/inbound",
@@ -76,5 +72,12 @@ def send():
     )
     if response.status_code != 200:
         abort(502, description=f"the webhook answered {response.status_code}")
-    handle_received(current_app._get_current_object(), limit=20)  # type: ignore[attr-defined]
+    config = current_app.config
+    handling.handle_ready(
+        db.session,
+        adapters.sms_context(),
+        limit=Limit(config["SMS_RATE_LIMIT"], config["SMS_RATE_WINDOW_SECONDS"]),
+        secret=config["SECRET_KEY"],
+        at_most=20,
+    )
     return redirect(url_for("simulator.page", phone=phone), code=303)

@@ -2,18 +2,18 @@
 
 Both check Twilio's signature first (403, nothing stored, when it fails) and are the only
 routes exempt from CSRF. An inbound message is stored exactly once per MessageSid by an
-atomic insert, committed, and Twilio is answered at once: the worker handles it
-(jobs.handle_received), so a burst of texts costs the webhook one insert each. Twilio's
-retry of the same MessageSid changes nothing.
+atomic insert, committed with the request, and Twilio is answered at once: the worker
+handles it (worker.jobs.handle_received), so a burst of texts costs the webhook one
+insert each. Twilio's retry of the same MessageSid changes nothing.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from mutualaid.adapters import sms_auth_token
 from mutualaid.extensions import csrf, db
 from mutualaid.services.inbox import store_inbound
-from mutualaid.web.ports import sms_auth_token
 from sms.signature import SIGNATURE_HEADER, is_message_sid, is_valid_signature, public_url
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -76,8 +76,7 @@ def inbound() -> Response:
         region=config["PHONE_REGION"],
         max_body=config["SMS_MAX_BODY"],
     )
-    db.session.commit()
-    return twiml_empty()  # the worker handles it (jobs.handle_received)
+    return twiml_empty()  # the worker handles it (worker.jobs.handle_received)
 
 
 @bp.post("/status")
@@ -99,5 +98,4 @@ def status() -> Response:
         status=form.get("MessageStatus", ""),
         error_code=error_code,
     )
-    db.session.commit()
     return twiml_empty()

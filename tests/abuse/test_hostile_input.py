@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from mutualaid.adapters import sms_auth_token
 from mutualaid.models import Role
 from mutualaid.services.accounts import new_api_token
-from mutualaid.web.ports import sms_auth_token
 from sms.signature import compute_signature
 from tests import builders
 from tests.abuse.helpers import ROSA

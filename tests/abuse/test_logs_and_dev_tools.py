@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from mutualaid.ports import build_sender
+from mutualaid.adapters import build_sender
 from tests.abuse.helpers import ROSA, VERA, accepted_task, volunteer
 from tests.sms_helpers import text
 
@@ -22,7 +22,7 @@ def test_the_console_backend_prints_no_bodies_outside_development(app, client, s
     text(client, app, ROSA, "I am home now at 12 Canon Dr, door code 4417")
 
     from mutualaid.services.sending import OutboxSettings, send_due
-    from mutualaid.worker import transaction
+    from mutualaid.unit_of_work import transaction
 
     printed = io.StringIO()
     sender = build_sender(app.config, stream=printed)

@@ -7,8 +7,8 @@ import uuid
 
 from sqlalchemy import func, select
 
+from mutualaid.adapters import sms_auth_token
 from mutualaid.models import Message, MessageDirection
-from mutualaid.web.ports import sms_auth_token
 from sms.signature import compute_signature
 from tests.abuse.helpers import ROSA, bodies_to
 from tests.sms_helpers import SERVICE_NUMBER, handle_received

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mutualaid.web.ports import sms_auth_token
+from mutualaid.adapters import sms_auth_token
 from sms.signature import compute_signature
 from tests.e2e.conftest import LiveServer, running_service, screenshot
 

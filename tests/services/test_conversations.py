@@ -215,7 +215,7 @@ def test_stop_releases_pending_proposals(app, sms, session) -> None:
 
 def test_the_spanish_opt_out_confirmation_is_really_sent(app, sms, session) -> None:
     from mutualaid.models import Message, MessageStatus
-    from mutualaid.worker import send_outbox
+    from mutualaid.worker.jobs import send_outbox
     from sms.transport import FakeSender
 
     sms("BAJA")

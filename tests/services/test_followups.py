@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from mutualaid.jobs import escalate, expire_proposals
 from mutualaid.models import Match, MatchStatus, Message, Offer
+from mutualaid.worker.jobs import escalate, expire_proposals
 from tests import builders
 
 HOUR = dt.timedelta(hours=1)
@@ -71,8 +71,8 @@ def test_one_expiry_does_not_pause(app, session) -> None:
 def test_matching_runs_again_only_after_a_change(app, session) -> None:
     import time
 
-    from mutualaid.jobs import match_if_due
     from mutualaid.models import MatchingRun
+    from mutualaid.worker.jobs import match_if_due
 
     app.config.update(MATCH_INTERVAL_SECONDS=3600, MATCH_DEBOUNCE_SECONDS=1)
     builders.offer(session)

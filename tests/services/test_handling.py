@@ -162,7 +162,7 @@ class TestTheWorker:
 
     def test_an_idle_worker_answers_a_text_within_a_second(self, app, client, session) -> None:
         from mutualaid import worker
-        from mutualaid.ports import reset_fake_sender
+        from mutualaid.adapters import reset_fake_sender
 
         fake = reset_fake_sender()
         stop = threading.Event()

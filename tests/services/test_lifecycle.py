@@ -10,7 +10,6 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from mutualaid.jobs import expire_proposals, run_matching
 from mutualaid.models import (
     AidRequest,
     Match,
@@ -20,7 +19,7 @@ from mutualaid.models import (
     RequestStatus,
 )
 from mutualaid.services.links import proposal_token
-from mutualaid.worker import send_outbox
+from mutualaid.worker.jobs import expire_proposals, run_matching, send_outbox
 from sms.transport import TwilioSender
 from tests import builders
 from tests.fakes.twilio import FakeTwilio

@@ -9,13 +9,15 @@ import random
 import pytest
 from sqlalchemy import select
 
+from mutualaid.adapters import build_sender, fake_sender, reset_fake_sender
 from mutualaid.extensions import db
 from mutualaid.models import AuditEvent, Message, MessageStatus, Person, utcnow
-from mutualaid.ports import build_sender, fake_sender, reset_fake_sender
 from mutualaid.services import outbox
 from mutualaid.services.outbox import claim_batch, enqueue, record_delivery_status, retry_delay
 from mutualaid.services.sending import OutboxSettings, send_due
-from mutualaid.worker import jobs, send_outbox, transaction
+from mutualaid.unit_of_work import transaction
+from mutualaid.worker import jobs_in_order
+from mutualaid.worker.jobs import send_outbox
 from sms.transport import ConsoleSender, FakeSender, SendError, SendResult, TwilioSender
 from tests import builders
 
@@ -438,7 +440,7 @@ def test_a_callback_with_the_opt_out_code_opts_the_person_out(session, sender) -
 
 
 def test_the_worker_runs_send_outbox(app, session) -> None:
-    assert send_outbox in jobs()
+    assert send_outbox in jobs_in_order()
     app.config["SMS_BACKEND"] = "fake"
     app.extensions.pop("mutualaid.sms_sender", None)
     fake = reset_fake_sender()

@@ -14,7 +14,7 @@ from mutualaid.extensions import db
 from mutualaid.models import Message, MessageStatus, utcnow
 from mutualaid.services.outbox import claim_batch, enqueue
 from mutualaid.services.sending import OutboxSettings, send_due
-from mutualaid.worker import transaction
+from mutualaid.unit_of_work import transaction
 from sms.transport import TwilioSender
 from tests import builders
 from tests.fakes.twilio import FakeTwilio

@@ -25,7 +25,8 @@ from mutualaid.services.outbox import (
     start_attempt,
 )
 from mutualaid.services.sending import OutboxSettings, send_due
-from mutualaid.worker import send_outbox, transaction
+from mutualaid.unit_of_work import transaction
+from mutualaid.worker.jobs import send_outbox
 from sms.transport import TwilioSender
 from tests import builders
 from tests.fakes.twilio import FakeTwilio, Webhook

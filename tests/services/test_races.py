@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from mutualaid.adapters import sms_context
 from mutualaid.extensions import db
-from mutualaid.jobs import run_matching, sms_context
 from mutualaid.models import LIVE_MATCH_STATUSES, AidRequest, Match, MatchStatus, Message, Offer
 from mutualaid.models import RequestStatus as R
 from mutualaid.services import lifecycle
 from mutualaid.services.audit import Actor
+from mutualaid.worker.jobs import run_matching
 from tests import builders
 
 TRIALS = int(os.environ.get("MUTUALAID_TEST_RACE_TRIALS", "100"))
@@ -74,7 +75,7 @@ def _accept(app, match_id: int, person_id: int | None = None):
     def go():
         match = db.session.get(Match, match_id)
         actor = Actor.person(person_id or match.offer.person_id)
-        return lifecycle.accept(db.session, sms_context(app), match, actor=actor)
+        return lifecycle.accept(db.session, sms_context(), match, actor=actor)
 
     return go
 
@@ -101,7 +102,7 @@ def test_yes_at_the_instant_of_expiry(app, session) -> None:
 
         def sweep(match_id: int = match_id):
             match = db.session.get(Match, match_id)
-            return lifecycle.expire(db.session, sms_context(app), match)
+            return lifecycle.expire(db.session, sms_context(), match)
 
         yes, expiry = race(app, _accept(app, match_id), sweep)
         assert {str(yes), str(expiry)} == {"done", "too_late"}, (yes, expiry)
@@ -138,7 +139,7 @@ def test_coordinator_assignment_against_a_volunteers_yes(app, session, coordinat
             req = db.session.get(AidRequest, request_id)
             offer = db.session.get(Offer, other_id)
             return lifecycle.assign(
-                db.session, sms_context(app), req, offer, actor=Actor.coordinator(coordinator)
+                db.session, sms_context(), req, offer, actor=Actor.coordinator(coordinator)
             )
 
         yes, assigned = race(app, _accept(app, match_id), assign)
@@ -165,7 +166,7 @@ def test_a_matching_run_against_an_assignment(app, session, coordinator) -> None
             r = db.session.get(AidRequest, request_id)
             return lifecycle.assign(
                 db.session,
-                sms_context(app),
+                sms_context(),
                 r,
                 db.session.get(Offer, chosen_id),
                 actor=Actor.coordinator(coordinator),

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from mutualaid.jobs import recover_inbound
 from mutualaid.models import AidRequest, Message, MessageDirection, MessageStatus
+from mutualaid.worker.jobs import recover_inbound
 from sms.transport import TwilioSender
 from tests.fakes.twilio import FakeTwilio
 from tests.sms_helpers import text

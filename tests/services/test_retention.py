@@ -72,10 +72,10 @@ def story(app, client, session):
     volunteer = builders.person(session, phone="+17185550188", name="Helper")
     match = builders.match(session, request=req, offer=builders.offer(session, person=volunteer))
     session.commit()
-    from mutualaid.jobs import sms_context
+    from mutualaid.adapters import sms_context
     from mutualaid.services import lifecycle
 
-    lifecycle.accept(session, sms_context(app), match, actor=Actor.person(volunteer.id))
+    lifecycle.accept(session, sms_context(), match, actor=Actor.person(volunteer.id))
     session.commit()
     text(client, app, PHONE, "canary-relay-QQQ ring twice")
     text(client, app, "+17185550188", "DONE")

@@ -31,7 +31,8 @@ from mutualaid.models import (
     Urgency,
     utcnow,
 )
-from mutualaid.services.dashboard import percentile, safe_cell
+from mutualaid.services.exports import safe_cell
+from mutualaid.services.reports import percentile
 from tests import builders
 from tests.web.dashboard_helpers import fast_hashes, logged_in
 

@@ -23,7 +23,8 @@ from mutualaid.models import (
     Urgency,
     utcnow,
 )
-from mutualaid.services.dashboard import SORTS, Privacy
+from mutualaid.services.privacy import Privacy
+from mutualaid.services.queues import SORTS
 from mutualaid.web.i18n import _flatten
 from tests import builders
 from tests.web.dashboard_helpers import fast_hashes, logged_in
@@ -95,10 +96,10 @@ def test_keys_named_in_the_code_exist():
     services = ROOT / "mutualaid" / "services"
     refused = {
         key
-        for path in services.glob("*.py")
-        for key in re.findall(r'Refused\(\s*"([a-z_]+)"', path.read_text())
+        for path in [*services.glob("*.py"), *(ROOT / "mutualaid" / "web").glob("*.py")]
+        for key in re.findall(r'(?:Refused|Conflict)\(\s*"([a-z_]+)"', path.read_text())
     }
-    assert refused >= {"empty_note", "search_phone", "not_open"}
+    assert refused >= {"empty_note", "search_phone", "not_open", "assign_too_late"}
     for key in refused:
         assert f"dash.error.{key}" in CATALOGUES["es"], key
     previews = (services / "previews.py").read_text()

@@ -81,7 +81,7 @@ def test_forged_unsigned_and_tampered_requests_are_refused(app, client, session,
     elif tamper == "forged":
         response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": "AAAA"})
     elif tamper == "body changed":
-        from mutualaid.web.ports import sms_auth_token
+        from mutualaid.adapters import sms_auth_token
         from sms.signature import compute_signature
 
         sig = compute_signature(sms_auth_token(app.config), "http://localhost/sms/inbound", params)
@@ -191,7 +191,7 @@ def test_a_message_without_a_sid_is_refused(app, client, session) -> None:
 
 def test_invalid_utf8_is_stored_readably(app, client, session) -> None:
     """Bytes that are not UTF-8 are stored as escapes, never a 500."""
-    from mutualaid.web.ports import sms_auth_token
+    from mutualaid.adapters import sms_auth_token
     from sms.signature import compute_signature
 
     params = {"MessageSid": "SM" + "5" * 32, "From": ROSA, "To": SERVICE_NUMBER}

@@ -1,4 +1,8 @@
-"""The `mutualaid` command: Flask's CLI for this app, plus our own commands."""
+"""The `mutualaid` command: Flask's CLI for this app, plus our own commands.
+
+Each command is one unit of work (``@one_unit_of_work``): it commits when it ends and
+rolls back when it fails. ``mutualaid worker`` is the worker's own command
+(mutualaid.worker), registered beside these by the app factory."""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
+from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import Role
+from mutualaid.unit_of_work import current, one_unit_of_work
 
 if TYPE_CHECKING:
     from mutualaid.services.demo import DemoSummary
@@ -62,7 +68,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(reset_password)
     app.cli.add_command(seed_demo)
     app.cli.add_command(places)
-    app.cli.add_command(worker)
     app.cli.add_command(match)
     app.cli.add_command(simulate)
     app.cli.add_command(purge)
@@ -78,6 +83,7 @@ def register(app: Flask) -> None:
     default=Role.COORDINATOR.value,
     show_default=True,
 )
+@one_unit_of_work
 def create_user(email: str, role: str) -> None:
     """Create a dashboard account. The password is asked for at a terminal, or read from
     standard input (first line) when that is not a terminal."""
@@ -88,12 +94,12 @@ def create_user(email: str, role: str) -> None:
         account = create_account(db.session, email, password, Role(role))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
     click.echo(f"Created {account.role.value} account {account.email}.")
 
 
 @click.command("reset-password")
 @click.argument("email")
+@one_unit_of_work
 def reset_password(email: str) -> None:
     """Give an account a new password (a lost one, the demo organiser's): asked for at a
     terminal, or read from standard input (first line). Every session of the account
@@ -106,7 +112,6 @@ def reset_password(email: str) -> None:
         account = reset(db.session, email, password)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
     click.echo(f"New password set for {account.email}; its sessions have ended.")
 
 
@@ -134,9 +139,10 @@ def seed_demo(if_empty: bool, seed: int) -> None:
     )
 
 
+@one_unit_of_work
 def seed_demo_data(*, if_empty: bool, seed: int = 7) -> DemoSummary | None:
-    """Seed and commit the demo network (the command's work, also the launcher's); None
-    when ``if_empty`` and the database has data."""
+    """Seed the demo network in one unit of work (the command's work, also the
+    launcher's); None when ``if_empty`` and the database has data."""
     from mutualaid.services.demo import database_is_empty, seed_demo_network
     from mutualaid.services.location import read_places_file
 
@@ -146,7 +152,6 @@ def seed_demo_data(*, if_empty: bool, seed: int = 7) -> DemoSummary | None:
     summary = seed_demo_network(
         db.session, entries, categories=current_app.extensions["categories"], seed=seed
     )
-    db.session.commit()
     return summary
 
 
@@ -157,6 +162,7 @@ def places() -> None:
 
 @places.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+@one_unit_of_work
 def places_load(path: str | None) -> None:
     """Load places from PATH (default: the PLACES_FILE setting), adding or updating by key."""
     from mutualaid.services.location import load_places, read_places_file
@@ -166,7 +172,6 @@ def places_load(path: str | None) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     added, updated = load_places(db.session, entries)
-    db.session.commit()
     click.echo(f"Places: {added} added, {updated} updated, {len(entries)} in the file.")
 
 
@@ -175,37 +180,25 @@ def _places_path() -> Path:
     return path if path.is_absolute() else Path(current_app.config["CONFIG_DIR"]) / path
 
 
-@click.command("worker")
-@click.option("--once", is_flag=True, help="Run every job once and exit.")
-def worker(once: bool) -> None:
-    """Run the background worker: sends the outbox and runs periodic jobs."""
-    from mutualaid.models import Base
-    from mutualaid.models.crypto import check_key
-    from mutualaid.worker import run
-
-    # A wrong DATA_KEY stops it here, in one line, rather than failing every job.
-    check_key(db.session.connection(), Base.metadata, current_app.extensions["data_cipher"])
-    db.session.rollback()
-    run(current_app._get_current_object(), once=once)  # type: ignore[attr-defined]
-
-
 @click.command("match")
 @click.option(
     "--dry-run", is_flag=True, help="Print what would be proposed and why; change nothing."
 )
+@one_unit_of_work
 def match(dry_run: bool) -> None:
     """Run matching now: propose a volunteer for each open request the engine can serve."""
-    from mutualaid.jobs import run_matching
-    from mutualaid.services.matching_runs import describe
+    from mutualaid.services.matching_runs import RunSettings, describe, run_lock, run_matching
 
-    done = run_matching(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
+    if not current().hold(run_lock(db.engine)):
+        raise click.ClickException("another matching run is in progress; try again shortly")
+    run, plan = run_matching(
+        db.session,
+        adapters.sms_context(),
+        RunSettings.from_config(current_app.config),
         trigger="cli",
         dry_run=dry_run,
+        link_for=adapters.proposal_links(),
     )
-    if done is None:
-        raise click.ClickException("another matching run is in progress; try again shortly")
-    run, plan = done
     for line in describe(plan):
         click.echo(line)
     verb = "would propose" if dry_run else "proposed"
@@ -236,7 +229,7 @@ def simulate(
     from flask_migrate import upgrade
 
     from mutualaid import create_app
-    from mutualaid.simulation import DayPlan, simulate_day
+    from mutualaid.cli.simulation import DayPlan, simulate_day
 
     with tempfile.TemporaryDirectory() as folder:
         day_app = create_app(
@@ -266,6 +259,7 @@ def simulate(
 
 
 @click.command("purge")
+@one_unit_of_work
 def purge() -> None:
     """Erase contact details and messages of requests closed more than RETENTION_DAYS ago."""
     import datetime as dt
@@ -276,7 +270,6 @@ def purge() -> None:
     report = purge_expired(
         db.session, now=utcnow(), retention=dt.timedelta(days=current_app.config["RETENTION_DAYS"])
     )
-    db.session.commit()
     click.echo(
         f"Erased {report.requests} closed requests, {report.people} people, "
         f"{report.messages} messages."
@@ -284,6 +277,7 @@ def purge() -> None:
 
 
 @click.command("rotate-data-key")
+@one_unit_of_work
 def rotate_data_key() -> None:
     """Re-encrypt phone numbers, addresses and texts with DATA_KEY, reading those still
     under the previous key with DATA_KEY_OLD. Stop the web and the worker first."""
@@ -294,19 +288,37 @@ def rotate_data_key() -> None:
         raise click.ClickException("DATA_KEY_OLD: set it to the previous key to rotate from")
     cipher = current_app.extensions["data_cipher"]
     changed = reencrypt(db.session.connection(), Base.metadata, cipher)
-    db.session.commit()
     click.echo(f"Re-encrypted {changed} values with the new DATA_KEY; remove DATA_KEY_OLD now.")
 
 
 @click.command("recover-inbound")
 @click.option("--hours", default=6.0, show_default=True, help="How far back to look.")
+@one_unit_of_work
 def recover_inbound(hours: float) -> None:
-    """Import texts Twilio received that never reached the webhook (after an outage)."""
+    """Import texts Twilio received that never reached the webhook (after an outage), and
+    handle them."""
     import datetime as dt
 
-    from mutualaid.jobs import recover_inbound as recover
+    from mutualaid.models import utcnow
+    from mutualaid.services import handling, inbox
+    from mutualaid.services.limits import Limit
 
-    if current_app.config["SMS_BACKEND"] != "twilio":
+    config = current_app.config
+    if config["SMS_BACKEND"] != "twilio":
         raise click.ClickException("only the twilio backend can list received messages")
-    count = recover(current_app._get_current_object(), since=dt.timedelta(hours=hours))  # type: ignore[attr-defined]
-    click.echo(f"Recovered {count} inbound messages.")
+    new_ids = inbox.recover_missed(
+        db.session,
+        adapters.sms_sender(),
+        to=config["TWILIO_FROM"] or None,
+        since=utcnow() - dt.timedelta(hours=hours),
+        region=config["PHONE_REGION"],
+        max_body=config["SMS_MAX_BODY"],
+    )
+    handling.handle_ready(
+        db.session,
+        adapters.sms_context(),
+        limit=Limit(config["SMS_RATE_LIMIT"], config["SMS_RATE_WINDOW_SECONDS"]),
+        secret=config["SECRET_KEY"],
+        at_most=len(new_ids),
+    )
+    click.echo(f"Recovered {len(new_ids)} inbound messages.")

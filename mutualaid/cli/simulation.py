@@ -1,9 +1,10 @@
 """A synthetic day in the demo city, run through the real services on a virtual clock.
 
-Requests and offers arrive over the day; the worker's jobs run as they would (matching
-every MATCH_INTERVAL_SECONDS, the expiry sweep, escalation); volunteers answer each
-proposal YES or NO after a random delay, or never (it expires); accepted tasks are
-done a few hours later. Prints what a coordinator would want to know about the day.
+Requests and offers arrive over the day; the services the worker's jobs call run as
+they would (matching every MATCH_INTERVAL_SECONDS, the expiry sweep, escalation), each
+event in a unit of work of its own; volunteers answer each proposal YES or NO after a
+random delay, or never (it expires); accepted tasks are done a few hours later. Prints
+what a coordinator would want to know about the day.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
+from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import AidRequest, Channel, Match, MatchStatus, RequestStatus, Urgency
 from mutualaid.models import base as clock
-from mutualaid.services import lifecycle
+from mutualaid.services import escalation, expiry, lifecycle, matching_runs
 from mutualaid.services.audit import Actor
 from mutualaid.services.intake import NewOffer, NewRequest, create_request, save_offer
 from mutualaid.services.location import Gazetteer, Resolver, load_places, read_places_file
+from mutualaid.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,6 @@ class DayReport:
 
 def simulate_day(app: Flask, plan: DayPlan, places_file: Path) -> DayReport:
     """Run the day on ``app``'s (empty, migrated) database; returns the figures."""
-    from mutualaid.jobs import escalate, expire_proposals, run_matching, sms_context
-
     rng = random.Random(plan.seed)
     start = dt.datetime(2026, 11, 2, 6, 0, tzinfo=dt.UTC)
     now = [start]
@@ -92,8 +93,8 @@ def simulate_day(app: Flask, plan: DayPlan, places_file: Path) -> DayReport:
     try:
         with app.app_context():
             entries = read_places_file(places_file)
-            load_places(db.session, entries)
-            db.session.commit()
+            with unit_of_work() as unit:
+                load_places(unit.session, entries)
             hoods = [p for p in entries if p.kind == "neighbourhood"][:20]
             resolver = Resolver(Gazetteer(entries))
             keys = list(app.extensions["categories"])
@@ -107,8 +108,12 @@ def simulate_day(app: Flask, plan: DayPlan, places_file: Path) -> DayReport:
                 return f"{lat:.5f},{lon:.5f}"
 
             def new_offer(i: int) -> None:
+                with unit_of_work() as unit:
+                    _new_offer(unit.session, i)
+
+            def _new_offer(session, i: int) -> None:
                 offer = save_offer(
-                    db.session,
+                    session,
                     NewOffer(
                         phone=f"+1347{5550000 + i:07d}"[:12],
                         categories=tuple(rng.sample(keys, rng.randint(1, 3))),
@@ -120,11 +125,14 @@ def simulate_day(app: Flask, plan: DayPlan, places_file: Path) -> DayReport:
                     categories=keys,
                 )
                 offer.vetted = rng.random() < 0.6
-                db.session.commit()
 
             def new_request(i: int) -> None:
+                with unit_of_work() as unit:
+                    _new_request(unit.session, i)
+
+            def _new_request(session, i: int) -> None:
                 create_request(
-                    db.session,
+                    session,
                     NewRequest(
                         phone=f"+1929{5550000 + i:07d}"[:12],
                         category=rng.choices(keys, weights)[0],
@@ -135,7 +143,6 @@ def simulate_day(app: Flask, plan: DayPlan, places_file: Path) -> DayReport:
                     resolver=resolver,
                     categories=keys,
                 )
-                db.session.commit()
 
             for i in range(plan.volunteers):
                 new_offer(i)
@@ -152,33 +159,49 @@ def simulate_day(app: Flask, plan: DayPlan, places_file: Path) -> DayReport:
             runs = 0
             solving = 0.0
             interval = dt.timedelta(seconds=app.config["MATCH_INTERVAL_SECONDS"])
+            settings = matching_runs.RunSettings.from_config(app.config)
+            escalating = escalation.EscalationSettings.from_config(app.config)
             step = dt.timedelta(minutes=1)
             next_run = start
             while now[0] < start + day:
                 while events and events[0][0] <= now[0]:
                     _, _, _, action = heapq.heappop(events)
                     action()
-                expire_proposals(app)
+                _expire_overdue(app)
                 if now[0] >= next_run:
-                    done = run_matching(app, trigger="simulation")
-                    if done:
-                        runs += 1
-                        solving += done[0].solve_seconds
-                        _schedule_answers(app, rng, plan, done[1].proposed, answered, at, now[0])
+                    with unit_of_work() as unit:
+                        run, made = matching_runs.run_matching(
+                            unit.session, adapters.sms_context(), settings, trigger="simulation"
+                        )
+                    runs += 1
+                    solving += run.solve_seconds
+                    _schedule_answers(rng, plan, made.proposed, answered, at, now[0])
                     next_run = now[0] + interval
                 if now[0].minute % 10 == 0:
-                    escalate(app)
+                    with unit_of_work() as unit:
+                        escalation.escalate(unit.session, adapters.sms_context(), escalating)
                 now[0] += step
-            sms_context(app)  # the catalogue still loads after the day (sanity)
+            adapters.sms_context()  # the catalogue still loads after the day (sanity)
             return _report(plan, runs, solving)
     finally:
         clock.set_clock(None)
 
 
-def _schedule_answers(app, rng, plan, match_ids, answered, at, now) -> None:
-    """Each new proposal: YES or NO after a delay, or no answer (it will expire)."""
-    from mutualaid.jobs import sms_context
+def _expire_overdue(app: Flask) -> None:
+    with unit_of_work() as unit:
+        overdue = expiry.overdue(unit.session, now=clock.utcnow())
+    for match_id in overdue:
+        with unit_of_work() as unit:
+            expiry.expire_overdue(
+                unit.session,
+                adapters.sms_context(),
+                match_id,
+                pause_after=app.config["PAUSE_AFTER_EXPIRIES"],
+            )
 
+
+def _schedule_answers(rng, plan, match_ids, answered, at, now) -> None:
+    """Each new proposal: YES or NO after a delay, or no answer (it will expire)."""
     for match_id in match_ids:
         if match_id in answered:
             continue
@@ -188,40 +211,44 @@ def _schedule_answers(app, rng, plan, match_ids, answered, at, now) -> None:
         if roll < plan.p_yes:
 
             def yes(match_id: int = match_id) -> None:
-                match = db.session.get(Match, match_id)
-                outcome = lifecycle.accept(
-                    db.session, sms_context(app), match, actor=Actor.person(match.offer.person_id)
-                )
-                db.session.commit()
+                with unit_of_work() as unit:
+                    match = unit.session.get(Match, match_id)
+                    outcome = lifecycle.accept(
+                        unit.session,
+                        adapters.sms_context(),
+                        match,
+                        actor=Actor.person(match.offer.person_id),
+                    )
                 if outcome is lifecycle.Outcome.DONE:
                     hours = rng.expovariate(1 / plan.task_hours)
                     at(
                         clock.utcnow() + dt.timedelta(hours=hours),
                         "done",
-                        lambda: _done(app, match_id),
+                        lambda: _done(match_id),
                     )
 
             at(now + delay, "yes", yes)
         elif roll < plan.p_yes + plan.p_no:
 
             def no(match_id: int = match_id) -> None:
-                match = db.session.get(Match, match_id)
-                lifecycle.decline(
-                    db.session, sms_context(app), match, actor=Actor.person(match.offer.person_id)
-                )
-                db.session.commit()
+                with unit_of_work() as unit:
+                    match = unit.session.get(Match, match_id)
+                    lifecycle.decline(
+                        unit.session,
+                        adapters.sms_context(),
+                        match,
+                        actor=Actor.person(match.offer.person_id),
+                    )
 
             at(now + delay, "no", no)
 
 
-def _done(app: Flask, match_id: int) -> None:
-    from mutualaid.jobs import sms_context
-
-    match = db.session.get(Match, match_id)
-    lifecycle.complete(
-        db.session, sms_context(app), match, actor=Actor.person(match.offer.person_id)
-    )
-    db.session.commit()
+def _done(match_id: int) -> None:
+    with unit_of_work() as unit:
+        match = unit.session.get(Match, match_id)
+        lifecycle.complete(
+            unit.session, adapters.sms_context(), match, actor=Actor.person(match.offer.person_id)
+        )
 
 
 def _report(plan: DayPlan, runs: int, solving: float) -> DayReport:

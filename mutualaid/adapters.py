@@ -1,0 +1,149 @@
+"""The outside world as every boundary (web, CLI, worker) meets it, built once per process
+from the settings: the SMS sender, the geocoder, the SMS language (keyword tables and
+message catalogues), and from them the SmsContext of one request or job.
+
+With ``SMS_BACKEND = "fake"`` (tests) what was "sent" is read from :func:`fake_sender`,
+the one FakeSender of this process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from flask import Flask, current_app
+
+from mutualaid.extensions import db
+from mutualaid.models import Match, utcnow
+from mutualaid.services.links import proposal_link
+from mutualaid.services.location import Resolver, build_geocoder
+from mutualaid.services.notify import SmsContext, build_sms_context
+from mutualaid.settings import CONFIG_DIR
+from sms.catalog import Catalogue
+from sms.parse import Keywords
+from sms.transport import FakeSender, Sender, make_sender
+
+
+def init_app(app: Flask) -> None:
+    """Load the SMS keyword tables and message catalogues once per process (bad data fails
+    start-up)."""
+    keywords, catalogue = _sms_language(CONFIG_DIR)
+    app.extensions["sms_keywords"] = keywords
+    app.extensions["sms_catalogue"] = catalogue
+
+
+@functools.cache
+def _sms_language(config_dir: Path) -> tuple[Keywords, Catalogue]:
+    # Read-only once loaded; building the keyword tables costs most of an app's start-up.
+    return Keywords.load(config_dir), Catalogue.load(config_dir)
+
+
+# -- SMS context --------------------------------------------------------------------------
+
+
+def geocoder() -> Any:
+    """This app's geocoder (built on first use)."""
+    ext = current_app.extensions
+    if "geocoder" not in ext:
+        ext["geocoder"] = build_geocoder(current_app.config)
+    return ext["geocoder"]
+
+
+def resolver() -> Resolver:
+    """Places typed by people, resolved with the network's gazetteer and the geocoder."""
+    from mutualaid.services.location import Gazetteer
+
+    return Resolver(Gazetteer.from_session(db.session), geocoder())
+
+
+def sms_context(now: dt.datetime | None = None) -> SmsContext:
+    """What the SMS use cases need, for one request or job of this app (at ``now``)."""
+    ext = current_app.extensions
+    return build_sms_context(
+        current_app.config,
+        db.session,
+        keywords=ext["sms_keywords"],
+        catalogue=ext["sms_catalogue"],
+        categories=ext["categories"],
+        geocoder=geocoder(),
+        now=now or utcnow(),
+    )
+
+
+def proposal_links() -> Callable[[Match], str]:
+    """The signed web link a proposal SMS carries, for this app's address and secret."""
+    secret, base = current_app.config["SECRET_KEY"], current_app.config["PUBLIC_BASE_URL"]
+    return lambda match: proposal_link(base, secret, match)
+
+
+def sms_auth_token(config: Mapping[str, Any]) -> str:
+    """The token inbound webhooks are signed with: Twilio's auth token, or — with the console
+    backend and no Twilio account — one derived from SECRET_KEY, so the development
+    simulator signs exactly as Twilio would and the signature check is never skipped."""
+    if config["TWILIO_AUTH_TOKEN"]:
+        return config["TWILIO_AUTH_TOKEN"]
+    return hmac.new(config["SECRET_KEY"].encode(), b"console-sms", hashlib.sha256).hexdigest()
+
+
+# -- the SMS sender -----------------------------------------------------------------------
+
+
+def sms_sender() -> Sender:
+    """This app's sender, built once per process from the settings."""
+    ext = current_app.extensions
+    if "mutualaid.sms_sender" not in ext:
+        ext["mutualaid.sms_sender"] = build_sender(current_app.config)
+        # twilio logs every request at INFO (headers, URL with the account): too much.
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    return ext["mutualaid.sms_sender"]
+
+
+_fake_lock = threading.Lock()
+_fake: FakeSender | None = None
+
+
+def build_sender(config: Mapping[str, Any], *, stream: TextIO | None = None) -> Sender:
+    """The sender named by SMS_BACKEND: ``console`` prints each text to ``stream``
+    (stdout by default, so `make run` shows them; outside development only its template
+    key and segment count), ``twilio`` sends through Twilio (or
+    TWILIO_API_BASE_URL) with the configured timeouts, ``fake`` is :func:`fake_sender`."""
+    backend = str(config["SMS_BACKEND"])
+    if backend == "fake":
+        return fake_sender()
+    if backend == "console":
+        # Bodies only in development: elsewhere console output ends up in logs.
+        return make_sender("console", stream=stream, show_bodies=config.get("ENV") == "development")
+    return make_sender(
+        backend,
+        account_sid=config["TWILIO_ACCOUNT_SID"] or None,
+        auth_token=config["TWILIO_AUTH_TOKEN"] or None,
+        from_number=config["TWILIO_FROM"] or None,
+        messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"] or None,
+        api_base_url=config["TWILIO_API_BASE_URL"] or None,
+        connect_timeout=float(config["TWILIO_CONNECT_TIMEOUT"]),
+        read_timeout=float(config["TWILIO_READ_TIMEOUT"]),
+    )
+
+
+def fake_sender() -> FakeSender:
+    """This process's FakeSender (created on first use)."""
+    global _fake
+    with _fake_lock:
+        if _fake is None:
+            _fake = FakeSender()
+        return _fake
+
+
+def reset_fake_sender() -> FakeSender:
+    """Forget what the process's FakeSender recorded (between tests); the new one."""
+    global _fake
+    with _fake_lock:
+        _fake = FakeSender()
+        return _fake
