@@ -1,7 +1,9 @@
-"""The dependency rules of STYLE.md: matching/ and sms/ know nothing of the app."""
+"""The house's rules (STYLE.md): the layers and contracts in pyproject.toml, matching/ and
+sms/ knowing nothing of the app, and one place that commits."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +39,35 @@ def test_pure_packages_load_without_the_app(package: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def _calls(path: Path, names: set[str]) -> list[str]:
+    """``file:line name`` for each call of a method named in ``names`` in ``path``."""
+    tree = ast.parse(path.read_text())
+    return [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.func.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in names
+    ]
+
+
+def test_only_the_unit_of_work_commits() -> None:
+    """Services flush, boundaries commit — through mutualaid.unit_of_work, never by hand:
+    no view, command, job or service calls commit() or rollback(). The one rollback left
+    is a matching run ending its read-only snapshot before the solve."""
+    found = [
+        call
+        for path in sorted((ROOT / "mutualaid").rglob("*.py"))
+        if "migrations" not in path.parts and path.name != "unit_of_work.py"
+        for call in _calls(path, {"commit", "rollback"})
+    ]
+    assert [c.split(":")[0] + " " + c.split()[-1] for c in found] == [
+        "mutualaid/services/matching_runs.py rollback"
+    ], found
+
+
+def test_the_unit_of_work_is_what_commits() -> None:
+    calls = _calls(ROOT / "mutualaid" / "unit_of_work.py", {"commit", "rollback"})
+    assert len(calls) >= 2  # the checker above would pass on a file it cannot read
