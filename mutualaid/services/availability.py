@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from mutualaid.models import Match, MatchStatus, Offer, Person
 from mutualaid.services.audit import Actor, record
+from mutualaid.services.consent import suppress_queued
 from mutualaid.services.notify import SmsContext, say
-from mutualaid.services.outbox import suppress_queued
 
 
 def set_paused(

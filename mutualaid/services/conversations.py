@@ -27,7 +27,7 @@ from mutualaid.models import (
     Urgency,
 )
 from mutualaid.models.conversations import IDLE
-from mutualaid.services import lifecycle
+from mutualaid.services import availability, consent, flags, lifecycle
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.intake import (
     NewOffer,
@@ -115,38 +115,16 @@ def handle_inbound(session: Session, ctx: SmsContext, message: Message) -> None:
 
 def _stop(c: Turn, cmd: Command) -> None:
     person = c.person
-    if not person.opted_out:
-        person.opted_out, person.opted_out_at = True, c.ctx.now
-        person.consent_source = "sms:STOP"
-        record(
-            c.session,
-            Actor.person(person.id),
-            "person.opted_out",
-            subject_type="people",
-            subject_id=person.id,
-            via="sms",
-        )
-        # Their pending proposals go to someone else.
-        for match in lifecycle.pending_proposals(c.session, person):
-            lifecycle.decline(c.session, c.ctx, match, actor=Actor.person(person.id), tell=False)
+    consent.opt_out(
+        c.session, person.id, source="sms:STOP", actor=Actor.person(person.id), now=c.ctx.now
+    )
     c.forget()
     if cmd.text.strip().lower() not in TWILIO_HANDLED:
         c.say("stopped")
 
 
 def _start(c: Turn, cmd: Command) -> None:
-    person = c.person
-    if person.opted_out:
-        person.opted_out, person.opted_out_at = False, None
-        person.consent_source = "sms:START"
-        record(
-            c.session,
-            Actor.person(person.id),
-            "person.opted_in",
-            subject_type="people",
-            subject_id=person.id,
-            via="sms",
-        )
+    consent.opt_in(c.session, c.person, source="sms:START", actor=Actor.person(c.person.id))
     if cmd.text.strip().lower() not in TWILIO_HANDLED:
         c.say("started")
 
@@ -175,15 +153,7 @@ def _pause(c: Turn, cmd: Command, paused: bool = True) -> None:
     if offer is None:
         c.say("status_none")
         return
-    if offer.paused != paused:
-        offer.paused = paused
-        record(
-            c.session,
-            Actor.person(c.person.id),
-            "offer.paused" if paused else "offer.resumed",
-            subject_type="offers",
-            subject_id=offer.id,
-        )
+    availability.set_paused(c.session, offer, paused, actor=Actor.person(c.person.id))
     c.say("paused" if paused else "resumed")
 
 
@@ -332,7 +302,12 @@ def _followup(c: Turn, yes: bool) -> None:
             actor=Actor.person(c.person.id),
             reason="requester did not get what they needed",
         )
-        req.flagged, req.flag_reason = True, "requester said they did not get help"
+        flags.flag(
+            c.session,
+            req,
+            "requester said they did not get help",
+            actor=Actor.person(c.person.id),
+        )
     c.say("followup_sorry")
 
 

@@ -26,6 +26,7 @@ from mutualaid.models import (
     Urgency,
     utcnow,
 )
+from mutualaid.services import availability
 from mutualaid.services.accounts import create_account
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.catalogues import Category
@@ -161,7 +162,8 @@ def seed_demo_network(
             categories=keys,
         )
         offer.vetted = rng.random() < 0.6
-        offer.paused = i % 17 == 16
+        if i % 17 == 16:  # a few volunteers took a break
+            availability.set_paused(session, offer, True, actor=Actor.person(offer.person_id))
         if offer.vetted:
             offer.vetted_at = utcnow()
         offers.append(offer)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mutualaid.models import AidRequest, Channel, Offer, Person, Precision, RequestStatus, Urgency
+from mutualaid.services import flags
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.catalogues import number_words
 from mutualaid.services.location import Location, Resolver
@@ -141,8 +142,6 @@ def create_request(
         address=new.address.strip() or None,
     )
     _apply_location(req, new.location_text.strip(), found)
-    if found is None:
-        req.flagged, req.flag_reason = True, NEEDS_LOCATION
     session.add(req)
     session.flush()
     record(
@@ -156,6 +155,8 @@ def create_request(
         category=new.category,
         precision=req.location_precision.value,
     )
+    if found is None:
+        flags.flag(session, req, NEEDS_LOCATION, actor=Actor.system())
     return req
 
 

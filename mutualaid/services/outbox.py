@@ -22,12 +22,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from mutualaid.db import insert_or_ignore
 from mutualaid.models import Message, MessageDirection, MessageStatus, Person, utcnow
-from mutualaid.services.audit import Actor, record
+from mutualaid.services import consent
 from mutualaid.services.transitions import (
     MESSAGE_TRANSITIONS,
     TransitionError,
@@ -327,7 +327,7 @@ def record_send_error(
         error_message=text,
     )
     if error.permanent:
-        _stop_texting(session, message.person_id, code, now=now)
+        consent.stop_texting(session, message.person_id, code, now=now)
     return S.FAILED
 
 
@@ -381,105 +381,6 @@ def _error_text(error: SendError) -> str:
     return text[:300]
 
 
-# -- people the provider says we must stop texting --------------------------------------
-
-
-def _stop_texting(
-    session: Session, person_id: int | None, code: int | None, *, now: dt.datetime
-) -> None:
-    if person_id is None:
-        return
-    if is_opt_out_error(code):
-        opt_out_for_provider(session, person_id, code=code, now=now)
-    elif is_permanent_error(code):
-        record(
-            session,
-            Actor.system(),
-            "person.unreachable",
-            subject_type="people",
-            subject_id=person_id,
-            error_code=code,
-        )
-
-
-def opt_out_for_provider(
-    session: Session, person_id: int, *, code: int | None, now: dt.datetime
-) -> bool:
-    """The provider says the person unsubscribed (21610): opt them out as STOP would
-    (``consent_source = "twilio:<code>"``) and suppress their queued messages. False when
-    they already were opted out."""
-    changed = session.execute(
-        update(Person)
-        .where(Person.id == person_id, Person.opted_out.is_(False))
-        .values(opted_out=True, opted_out_at=now, consent_source=f"twilio:{code}")
-        .execution_options(synchronize_session="fetch")
-    ).rowcount
-    if changed != 1:
-        return False
-    record(
-        session,
-        Actor.system(),
-        "person.opted_out",
-        subject_type="people",
-        subject_id=person_id,
-        source=f"twilio:{code}",
-    )
-    suppress_queued(session, person_id)
-    release_proposals(session, person_id)
-    return True
-
-
-def release_proposals(session: Session, person_id: int) -> int:
-    """Decline, silently, the proposals waiting for an opted-out volunteer's answer, so the
-    next matching run asks someone else."""
-    from mutualaid.models import Match, MatchStatus, Offer
-    from mutualaid.services.transitions import TransitionError, change_match_status
-
-    released = 0
-    pending = session.scalars(
-        select(Match)
-        .join(Offer, Offer.id == Match.offer_id)
-        .where(Offer.person_id == person_id, Match.status == MatchStatus.PROPOSED)
-    )
-    for match in list(pending):
-        try:
-            change_match_status(
-                session, match, MatchStatus.DECLINED, actor=Actor.system(), reason="opted out"
-            )
-            released += 1
-        except TransitionError:
-            continue
-    return released
-
-
-def suppress_queued(session: Session, person_id: int) -> int:
-    """Suppress the person's queued outbound messages (after an opt-out); how many."""
-    queued = session.scalars(
-        select(Message)
-        .where(
-            Message.person_id == person_id,
-            Message.direction == MessageDirection.OUTBOUND,
-            Message.status == S.QUEUED,
-        )
-        .execution_options(populate_existing=True)
-    ).all()
-    done = 0
-    for message in queued:
-        try:
-            change_message_status(
-                session,
-                message,
-                S.SUPPRESSED,
-                expected=S.QUEUED,
-                audit=True,
-                next_attempt_at=None,
-            )
-        except TransitionError:
-            continue  # claimed meanwhile: start_attempt suppresses it
-        done += 1
-    return done
-
-
 # -- delivery status callbacks ---------------------------------------------------------
 
 # Twilio's MessageStatus values and what they mean for our row.
@@ -529,11 +430,11 @@ def record_delivery_status(
             break
         except TransitionError:
             session.refresh(message)
-    if target in (S.UNDELIVERED, S.FAILED) and error_code is not None:
-        if moved and is_permanent_error(error_code):
-            _stop_texting(session, message.person_id, error_code, now=now)
-        elif is_opt_out_error(error_code) and message.person_id is not None:
-            opt_out_for_provider(session, message.person_id, code=error_code, now=now)
+    # A permanent error is acted on once (when it moved the row); an opt-out whatever the
+    # order of the callbacks (opting out twice changes nothing).
+    failed = target in (S.UNDELIVERED, S.FAILED) and error_code is not None
+    if failed and ((moved and is_permanent_error(error_code)) or is_opt_out_error(error_code)):
+        consent.stop_texting(session, message.person_id, error_code, now=now)
     return moved
 
 

@@ -23,7 +23,7 @@ from mutualaid.models import (
     RequestNote,
     RequestStatus,
 )
-from mutualaid.services import lifecycle
+from mutualaid.services import availability, lifecycle
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.errors import Refused
 from mutualaid.services.notify import SmsContext
@@ -88,7 +88,7 @@ def erase_person(session: Session, person: Person, *, actor: Actor) -> int:
     if offer is not None:
         offer.location_text, offer.availability = ERASED, ERASED
         offer.lat, offer.lon = _coarse(offer.lat), _coarse(offer.lon)
-        offer.paused = True
+        availability.set_paused(session, offer, True, actor=actor, reason="erased")
     # Their words also sit in relays to the other party of each of their matches.
     matches = select(Match.id).where(
         or_(
@@ -103,7 +103,7 @@ def erase_person(session: Session, person: Person, *, actor: Actor) -> int:
     session.execute(delete(Conversation).where(Conversation.person_id == person.id))
     person.phone = None
     person.name = None
-    person.blocked = True  # nothing can ever be sent to an erased person
+    availability.block(session, person, actor=actor)  # nothing is ever sent to them again
     record(
         session,
         actor,

@@ -703,7 +703,7 @@ def requests_bulk():
         ctx = adapters.sms_context()
         changed = request_commands.cancel_many(db.session, ctx, reqs, actor=actor)
     else:
-        reason = request.form.get("reason", "") or t("dash.flash.flag_default")
+        reason = query.text_arg(request.form, "reason", 200) or t("dash.flash.flag_default")
         changed = request_commands.flag_many(db.session, reqs, reason, actor=actor)
     key = "dash.flash.bulk_cancelled" if action == "cancel" else "dash.flash.bulk_flagged"
     flash(t(key, changed=changed, n=len(ids)))

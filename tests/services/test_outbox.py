@@ -475,16 +475,3 @@ def test_build_sender_from_settings() -> None:
         assert twilio.http_client.api_base_url == "http://127.0.0.1:9"
     finally:
         twilio.close()
-
-
-def test_an_opt_out_reported_by_twilio_releases_pending_proposals(session) -> None:
-    from mutualaid.models import MatchStatus, utcnow
-    from mutualaid.services.outbox import opt_out_for_provider
-    from tests import builders
-
-    match = builders.match(session)
-    session.commit()
-    assert opt_out_for_provider(session, match.offer.person_id, code=21610, now=utcnow())
-    session.commit()
-    session.expire_all()
-    assert match.status is MatchStatus.DECLINED
