@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 # The execution option that makes a read-only transaction begin without the write lock.
 READ_ONLY = {"sqlite_begin": "DEFERRED"}
@@ -65,3 +66,24 @@ def _insert_or_ignore(dialect: str, table: Any, conflict_columns: tuple[str, ...
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(*table.primary_key.columns)
     )
+
+
+# Whether a session's transaction has written anything (a flush), for the one service that
+# may end a transaction it did not begin (a matching run ends its caller's reads).
+_WROTE = "mutualaid.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _after_end(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def has_written(session: Session) -> bool:
+    """Whether this transaction has changes, flushed or not, that a rollback would lose."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)

@@ -15,8 +15,10 @@ from mutualaid.models import (
     Person,
     Precision,
     RequestStatus,
+    Role,
     Urgency,
 )
+from mutualaid.services.audit import Actor
 
 _seq = itertools.count(1)
 
@@ -78,3 +80,17 @@ def match(session: Session, *, request: AidRequest | None = None, **fields: obje
     session.add(m)
     session.flush()
     return m
+
+
+def coordinator(session: Session, **fields: object) -> Actor:
+    """A coordinator's account, as the actor of what they do."""
+    from mutualaid.services.accounts import create_account
+
+    n = next(_seq)
+    account = create_account(
+        session,
+        str(fields.pop("email", f"coordinator{n}@example.org")),
+        "a long enough password",
+        fields.pop("role", Role.COORDINATOR),  # type: ignore[arg-type]
+    )
+    return Actor.coordinator(account.id)

@@ -71,3 +71,25 @@ def test_only_the_unit_of_work_commits() -> None:
 def test_the_unit_of_work_is_what_commits() -> None:
     calls = _calls(ROOT / "mutualaid" / "unit_of_work.py", {"commit", "rollback"})
     assert len(calls) >= 2  # the checker above would pass on a file it cannot read
+
+
+def _service_modules_imported_by(tests: Path) -> set[str]:
+    used: set[str] = set()
+    for path in tests.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module.startswith("mutualaid.services."):
+                    used.add(node.module.split(".")[2])
+                elif node.module == "mutualaid.services":
+                    used.update(alias.name for alias in node.names)
+    return used
+
+
+def test_every_service_module_is_tested_directly() -> None:
+    """Each module of mutualaid/services is imported by a test of its own behaviour, not
+    only reached through a page or the worker."""
+    modules = {
+        p.stem for p in (ROOT / "mutualaid" / "services").glob("*.py") if p.stem != "__init__"
+    }
+    assert len(modules) > 20
+    assert sorted(modules - _service_modules_imported_by(ROOT / "tests")) == []

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, and_, exists, func, select, text
 from sqlalchemy.orm import Session
 
 import matching
-from mutualaid.db import READ_ONLY
+from mutualaid.db import READ_ONLY, has_written
 from mutualaid.models import (
     LIVE_MATCH_STATUSES,
     AidRequest,
@@ -367,7 +367,7 @@ def run_matching(
 
 
 def _end_reading(session: Session) -> None:
-    if session.new or session.dirty or session.deleted:
+    if has_written(session):
         raise RuntimeError("a matching run must start with nothing written in its transaction")
     session.rollback()
 

@@ -226,3 +226,47 @@ def test_the_spanish_opt_out_confirmation_is_really_sent(app, sms, session) -> N
     (confirmation,) = session.scalars(select(Message).where(Message.template == "stopped"))
     assert confirmation.status is MessageStatus.SENT
     assert [m.to for m in sender.sent] == [ROSA]
+
+
+# -- the service itself, without the webhook -------------------------------------------
+
+
+def _handle(session, body: str, phone: str = ROSA) -> list[str]:
+    """Handle one stored text with services.conversations; the templates it queued."""
+    from mutualaid.adapters import sms_context
+    from mutualaid.models import Message, MessageDirection, MessageStatus
+    from mutualaid.services.conversations import handle_inbound
+
+    before = len(outbox(session, phone))
+    message = Message(
+        direction=MessageDirection.INBOUND, phone=phone, body=body, status=MessageStatus.RECEIVED
+    )
+    session.add(message)
+    session.flush()
+    handle_inbound(session, sms_context(), message)
+    session.commit()
+    return replies(session, phone)[before:]
+
+
+def test_the_service_answers_a_stored_text_in_its_language(session) -> None:
+    assert _handle(session, "AYUDA") == ["help"]
+    assert _person(session).language == "es"
+
+
+def test_the_service_pauses_and_resumes_a_volunteer_through_availability(session) -> None:
+    offer = builders.offer(session, person=builders.person(session, phone=ROSA))
+    session.commit()
+    assert _handle(session, "PAUSE") == ["paused"]
+    assert session.get(Offer, offer.id).paused
+    assert _handle(session, "RESUME") == ["resumed"]
+    assert not session.get(Offer, offer.id).paused
+
+
+def test_after_stop_the_service_sends_nothing_until_start(session) -> None:
+    assert _handle(session, "BAJA") == ["stopped"]
+    person = _person(session)
+    assert person.opted_out and person.consent_source == "sms:STOP"
+    assert _handle(session, "HELP") == []
+    assert _handle(session, "START") == []  # Twilio's own word: Twilio answers it
+    assert not _person(session).opted_out
+    assert _handle(session, "HELP") == ["help"]
