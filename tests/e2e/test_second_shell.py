@@ -22,7 +22,8 @@ import pytest
 
 from tests.e2e.conftest import LiveServer, running_service
 
-pytestmark = pytest.mark.e2e
+# `make run` in a fresh folder, then commands from a second shell.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()

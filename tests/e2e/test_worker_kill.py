@@ -33,7 +33,8 @@ from tests.conftest import SECRET, base_config
 from tests.e2e.conftest import ARTIFACTS
 from tests.fakes.twilio import FakeTwilio
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+# A real service and worker, killed mid-send: minutes on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(900)]
 
 MESSAGES = 300
 PEOPLE = 60  # five messages each: reconciliation must tell a person's messages apart

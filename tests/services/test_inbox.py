@@ -37,9 +37,16 @@ def test_a_text_is_stored_once_however_often_it_is_delivered(session) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "kept"), [("+17185550101", "+17185550101"), ("22395", "22395"), ("", "unknown")]
+    ("raw", "kept"),
+    [
+        ("+17185550101", "+17185550101"),
+        ("(718) 555-0101", "+17185550101"),
+        ("22395", None),  # a short code: never answered
+        ("ACME", None),
+        ("", None),
+    ],
 )
-def test_a_sender_is_a_number_or_kept_as_given(raw, kept) -> None:
+def test_a_sender_is_a_phone_number_or_nobody(raw, kept) -> None:
     assert inbox.sender_phone(raw, "US") == kept
 
 
