@@ -130,7 +130,12 @@ def assign(
     index = CategoryIndex(g)
     per_km = units_per_km(g)
     arcs = candidates(g, index, k_nearest, k_nearest_needs)
-    add_per_row = 8 * np.minimum(g.row_supply, 32)
+    # Violating pairs added per row: two per need the first time the row violates,
+    # doubling each time it violates again (where supply is far or scarce a displacement
+    # chain otherwise advances a few pairs per round), at most 512; rows that violate
+    # once do not grow dense, which would slow every later search through them.
+    add_per_row = 2 * np.minimum(g.row_supply, 32)
+    times = np.zeros(g.n_rows, dtype=np.int64)
     t1 = time.perf_counter()
     solve_s = certify_s = 0.0
     checked = 0
@@ -142,9 +147,7 @@ def assign(
         sol = solve_graph(g, arcs, per_km)
         tc = time.perf_counter()
         solve_s += tc - ts
-        # Violating pairs added per row double each round: where supply is far or
-        # scarce, a displacement chain otherwise advances a few pairs per round.
-        grow = np.minimum(add_per_row << min(rounds - 1, 6), 512)
+        grow = np.minimum(add_per_row << np.minimum(times, 6), 512)
         bad, n_checked = violations(g, index, sol, per_km, grow)
         checked += n_checked
         certify_s += time.perf_counter() - tc
@@ -161,6 +164,7 @@ def assign(
                 proven, path = False, "unproven"
             solve_s += time.perf_counter() - tf
             break
+        times[np.unique(bad.row)] += 1
         arcs = merge(g, arcs, bad)
     need, vol = spread(
         problem,

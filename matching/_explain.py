@@ -118,77 +118,84 @@ def explain_unmatched(
     by_need = np.argsort(arr.exclude[:, 0], kind="stable")
     excl_vol = arr.exclude[by_need, 1]
     excl_at = np.searchsorted(arr.exclude[by_need, 0], np.arange(p.n_need + 1))
+    # Needs of one row (same point, category and vetting, no exclusions) have the same
+    # volunteers in range: each row is looked at once, for its lowest unmatched need.
+    row = a.groups.row_of_need[todo]
+    order = np.lexsort((todo, row))
+    todo, row = todo[order], row[order]
+    head = np.r_[True, row[1:] != row[:-1]]
+    rep = todo[head]
+    members = np.split(todo, np.flatnonzero(head)[1:])
     out: list[Unmatched] = []
-    for c in np.unique(p.category[todo]):
+    for c in np.unique(p.category[rep]):
         cat = arr.categories[c]
-        group = todo[p.category[todo] == c]
-        members = np.flatnonzero(p.offers[:, c])
-        if not len(members):
+        in_cat = np.flatnonzero(p.category[rep] == c)
+        group = rep[in_cat]
+        offering = np.flatnonzero(p.offers[:, c])
+        if not len(offering):
             out += [
-                Unmatched(needs[i].id, "no_category", f"no volunteer offers {cat}") for i in group
+                Unmatched(needs[i].id, "no_category", f"no volunteer offers {cat}")
+                for k in in_cat.tolist()
+                for i in members[k].tolist()
             ]
             continue
-        tree = cKDTree(p.xyz_vol[members])
+        tree = cKDTree(p.xyz_vol[offering])
         chord, nearest = tree.query(p.xyz_need[group], k=1)
         nearest_km = 2.0 * 6371.009 * np.arcsin(np.minimum(np.asarray(chord) * 0.5, 1.0))
-        ball = tree.query_ball_point(p.xyz_need[group], float(_chord(reach[members].max())))
-        for g, i in enumerate(group.tolist()):
-            cand = members[np.asarray(ball[g], dtype=np.intp)]
+        ball = tree.query_ball_point(p.xyz_need[group], float(_chord(reach[offering].max())))
+        for g, (k, i) in enumerate(zip(in_cat.tolist(), group.tolist(), strict=True)):
+            same = members[k].tolist()
+            cand = offering[np.asarray(ball[g], dtype=np.intp)]
             km = p.pair_km(np.full(len(cand), i), cand)
             cand = cand[km <= reach[cand]]
             need = needs[i]
             if not len(cand):
-                j = members[nearest[g]]
-                out.append(
-                    Unmatched(
-                        need.id,
-                        "out_of_range",
-                        f"no volunteer offering {cat} within range; the nearest, "
-                        f"{vols[j].id}, is {nearest_km[g]:.1f} km away "
-                        f"(travels {min(p.radius[j], settings.max_km):g} km)",
-                    )
+                j = offering[nearest[g]]
+                text = (
+                    f"no volunteer offering {cat} within range; the nearest, "
+                    f"{vols[j].id}, is {nearest_km[g]:.1f} km away "
+                    f"(travels {min(p.radius[j], settings.max_km):g} km)"
                 )
+                out += [Unmatched(needs[x].id, "out_of_range", text) for x in same]
                 continue
             excluded = np.isin(cand, excl_vol[excl_at[i] : excl_at[i + 1]])
             unvetted = ~p.vetted[cand] if need.needs_vetted else np.zeros(len(cand), dtype=bool)
             full = p.capacity[cand] == 0
             if np.all(excluded | unvetted | full):
-                out.append(
-                    Unmatched(
-                        need.id,
-                        "excluded_unvetted_or_full",
-                        f"{len(cand)} volunteer(s) offering {cat} within range, but "
-                        f"{int(excluded.sum())} declined it before, {int(unvetted.sum())} "
-                        f"are not vetted and {int((full & ~excluded & ~unvetted).sum())} "
-                        "are at capacity",
-                    )
+                text = (
+                    f"{len(cand)} volunteer(s) offering {cat} within range, but "
+                    f"{int(excluded.sum())} declined it before, {int(unvetted.sum())} "
+                    f"are not vetted and {int((full & ~excluded & ~unvetted).sum())} "
+                    "are at capacity"
                 )
+                out += [Unmatched(needs[x].id, "excluded_unvetted_or_full", text) for x in same]
                 continue
             suitable = cand[~(excluded | unvetted | full)]
             room = suitable[load[suitable] < p.capacity[suitable]]
             weakest = int(lightest[suitable].min())
-            if len(room) or weakest < p.weight[i]:
-                why = "has room" if len(room) else "serves a lighter need"
-                who = (
-                    vols[int(room[0])].id
-                    if len(room)
-                    else vols[int(suitable[np.argmin(lightest[suitable])])].id
-                )
+            for x in same:
+                if len(room) or weakest < p.weight[x]:
+                    why = "has room" if len(room) else "serves a lighter need"
+                    who = (
+                        vols[int(room[0])].id
+                        if len(room)
+                        else vols[int(suitable[np.argmin(lightest[suitable])])].id
+                    )
+                    out.append(
+                        Unmatched(
+                            needs[x].id,
+                            "unproven",
+                            f"{who} could serve it ({why}); this run was not proven optimal",
+                        )
+                    )
+                    continue
                 out.append(
                     Unmatched(
-                        need.id,
-                        "unproven",
-                        f"{who} could serve it ({why}); this run was not proven optimal",
+                        needs[x].id,
+                        "outprioritised",
+                        f"all {len(suitable)} suitable volunteer(s) offering {cat} within "
+                        f"range are full, serving needs of equal or higher priority (weight "
+                        f"{weakest} or more; this need weighs {p.weight[x]})",
                     )
                 )
-                continue
-            out.append(
-                Unmatched(
-                    need.id,
-                    "outprioritised",
-                    f"all {len(suitable)} suitable volunteer(s) offering {cat} within range "
-                    f"are full, serving needs of equal or higher priority (weight {weakest} "
-                    f"or more; this need weighs {p.weight[i]})",
-                )
-            )
     return sorted(out, key=lambda u: u.need)

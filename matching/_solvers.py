@@ -68,6 +68,53 @@ def _lex_neg(w: _Int, c: _Int) -> NDArray[np.bool_]:
     return (w < 0) | ((w == 0) & (c < 0))
 
 
+def _morton(xyz: NDArray[np.float64]) -> NDArray[np.int64]:
+    """A Z-order key of points (10 bits per axis over their bounding box)."""
+    if not len(xyz):
+        return np.zeros(0, dtype=np.int64)
+    low, high = xyz.min(axis=0), xyz.max(axis=0)
+    q = ((xyz - low) / np.maximum(high - low, 1e-300) * 1023.0).astype(np.int64)
+    key = np.zeros(len(xyz), dtype=np.int64)
+    for bit in range(10):
+        for axis in range(3):
+            key |= ((q[:, axis] >> bit) & 1) << (3 * bit + axis)
+    return key
+
+
+def _relabelled(g: Groups, supply, row_order, rows, cols, w, c, col_cap, col_tie):
+    """`solve_transport` on rows and columns renumbered in Z-order of their points (a
+    search touches nearby ones, now near in memory), its answer mapped back. The same
+    answer: the solver's choices depend on ``row_order`` and ``col_tie``, never on the
+    numbering."""
+    n_rows, n_cls = g.n_rows, g.n_classes
+    key = _morton(np.concatenate([g.class_xyz, g.row_xyz]))
+    row_key = key[n_cls:]
+    row_perm = np.argsort(row_key, kind="stable")
+    row_new = np.empty(n_rows, dtype=np.int64)
+    row_new[row_perm] = np.arange(n_rows)
+    # A row's slack columns sit with the row.
+    col_key = np.concatenate([key[:n_cls], row_key[g.slack_row]])
+    col_perm = np.argsort(col_key, kind="stable")
+    col_new = np.empty(len(col_key), dtype=np.int64)
+    col_new[col_perm] = np.arange(len(col_key))
+    r2, c2 = row_new[rows], col_new[cols]
+    order = np.lexsort((c2, r2))
+    indptr = np.searchsorted(r2[order], np.arange(n_rows + 1)).astype(np.int64)
+    flow2, aw, ac, bw, bc, stats = solve_transport(
+        supply[row_perm],
+        row_new[row_order],
+        indptr,
+        c2[order],
+        w[order],
+        c[order],
+        col_cap[col_perm],
+        col_tie[col_perm],
+    )
+    flow = np.empty_like(flow2)
+    flow[order] = flow2
+    return flow, aw[row_new], ac[row_new], bw[col_new], bc[col_new], stats
+
+
 def solve_graph(g: Groups, arcs: Arcs, per_km: float) -> Solution:
     """Route every row's needs into classes or its slack columns, optimally on ``arcs``."""
     n_rows, n_cls, n_slack = g.n_rows, g.n_classes, len(g.slack_row)
@@ -78,7 +125,6 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float) -> Solution:
     c = np.concatenate([cost, np.zeros(n_slack, dtype=np.int64)])
     order = np.lexsort((cols, rows))
     rows, cols, w, c = rows[order], cols[order], w[order], c[order]
-    indptr = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
     # Heaviest rows first (their searches find free volunteers), then by rank.
     top = np.zeros(n_rows, dtype=np.int64)
     if n_slack:
@@ -93,8 +139,8 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float) -> Solution:
     slack_tie[slack_rank] = np.arange(n_slack)[::-1]
     col_tie = np.concatenate([np.arange(n_cls, dtype=np.int64), n_cls + slack_tie])
     col_cap = np.concatenate([g.class_capacity, g.slack_count]).astype(np.int64)
-    flow, aw, ac, bw, bc, stats = solve_transport(
-        g.row_supply.astype(np.int64), row_order, indptr, cols, w, c, col_cap, col_tie
+    flow, aw, ac, bw, bc, stats = _relabelled(
+        g, g.row_supply.astype(np.int64), row_order, rows, cols, w, c, col_cap, col_tie
     )
     # Duals checked here, in the units optimised, not trusted from the solver.
     red_w = w - aw[rows] - bw[cols]
