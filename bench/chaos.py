@@ -231,12 +231,19 @@ class Stored:
         )
 
 
-def outbox_settled(database_url: str, fake, *, seconds: float = 90) -> tuple[int, int, int]:
+def outbox_settled(
+    database_url: str, fake, *, stall_seconds: float = 90, most_seconds: float = 600
+) -> tuple[int, int, int]:
     """Wait until the worker has handled every text and sent every reply; (replies sent,
     still pending: texts unhandled and replies unsent, duplicates at the fake API:
-    messages there that no row records)."""
+    messages there that no row records).
+
+    A worker that is still getting through its backlog is waited for (a loaded machine
+    handles a few texts a second); one that makes no progress for ``stall_seconds`` is
+    stuck, and what it left is counted as pending."""
     engine = sa.create_engine(database_url)
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    least, progressed = None, started
     try:
         while True:
             with engine.connect() as conn:
@@ -246,7 +253,10 @@ def outbox_settled(database_url: str, fake, *, seconds: float = 90) -> tuple[int
                         "('received', 'queued', 'sending')"  # texts unhandled, replies unsent
                     )
                 ).scalar_one()
-            if not pending or time.monotonic() > deadline:
+            now = time.monotonic()
+            if least is None or pending < least:
+                least, progressed = pending, now
+            if not pending or now - progressed > stall_seconds or now - started > most_seconds:
                 break
             time.sleep(1.0)
         time.sleep(2.0)  # a send in flight reaches the fake before its row says sent
