@@ -429,7 +429,7 @@ def test_runs_standalone(tmp_path: Path) -> None:
         finally:
             process.send_signal(signal.SIGINT)
             try:
-                output, _ = process.communicate(timeout=10)
+                output, _ = process.communicate(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
                 raise
