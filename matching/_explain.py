@@ -115,9 +115,6 @@ def explain_unmatched(
         return []
     load, lightest = _load(p, a)
     reach = p.reach()
-    by_need = np.argsort(arr.exclude[:, 0], kind="stable")
-    excl_vol = arr.exclude[by_need, 1]
-    excl_at = np.searchsorted(arr.exclude[by_need, 0], np.arange(p.n_need + 1))
     # Needs of one row (same point, category and vetting, no exclusions) have the same
     # volunteers in range: each row is looked at once, for its lowest unmatched need.
     row = a.groups.row_of_need[todo]
@@ -143,13 +140,47 @@ def explain_unmatched(
         chord, nearest = tree.query(p.xyz_need[group], k=1)
         nearest_km = 2.0 * 6371.009 * np.arcsin(np.minimum(np.asarray(chord) * 0.5, 1.0))
         ball = tree.query_ball_point(p.xyz_need[group], float(_chord(reach[offering].max())))
-        for g, (k, i) in enumerate(zip(in_cat.tolist(), group.tolist(), strict=True)):
+        # Every (need, volunteer in range) pair of the group at once, volunteers by index.
+        sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
+        at = np.repeat(np.arange(len(group)), sizes)
+        cand = offering[np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])]
+        order = np.lexsort((cand, at))
+        at, cand = at[order], cand[order]
+        i = group[at]
+        keep = p.pair_km(i, cand) <= reach[cand]
+        at, cand, i = at[keep], cand[keep], i[keep]
+        n_in = np.bincount(at, minlength=len(group))
+        # Exclusions: rows with exclusions are single needs, looked up pair by pair.
+        excluded = np.zeros(len(at), dtype=bool)
+        if len(arr.exclude):
+            keys = np.sort(arr.exclude[:, 0].astype(np.int64) * p.n_vol + arr.exclude[:, 1])
+            mine = i.astype(np.int64) * p.n_vol + cand
+            hit = np.minimum(np.searchsorted(keys, mine), len(keys) - 1)
+            excluded = keys[hit] == mine
+        unvetted = p.needs_vetted[i] & ~p.vetted[cand]
+        full = p.capacity[cand] == 0
+        blocked = excluded | unvetted | full
+        n_excl = np.bincount(at, weights=excluded, minlength=len(group)).astype(int)
+        n_unv = np.bincount(at, weights=unvetted, minlength=len(group)).astype(int)
+        n_full = np.bincount(at, weights=full & ~excluded & ~unvetted, minlength=len(group))
+        n_ok = n_in - np.bincount(at, weights=blocked, minlength=len(group)).astype(int)
+        ok_at, ok_vol = at[~blocked], cand[~blocked]
+        has_room = load[ok_vol] < p.capacity[ok_vol]
+        first_room = np.full(len(group), p.n_vol, dtype=np.intp)
+        np.minimum.at(first_room, ok_at[has_room], ok_vol[has_room])
+        first_room[first_room == p.n_vol] = -1
+        weakest = np.full(len(group), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(weakest, ok_at, lightest[ok_vol])
+        by_light = np.lexsort((ok_vol, lightest[ok_vol], ok_at))
+        lead = np.zeros(len(by_light), dtype=bool)
+        if len(by_light):
+            lead[0] = True
+            lead[1:] = ok_at[by_light][1:] != ok_at[by_light][:-1]
+        lightest_vol = np.full(len(group), -1, dtype=np.intp)
+        lightest_vol[ok_at[by_light][lead]] = ok_vol[by_light][lead]
+        for g, k in enumerate(in_cat.tolist()):
             same = members[k].tolist()
-            cand = offering[np.asarray(ball[g], dtype=np.intp)]
-            km = p.pair_km(np.full(len(cand), i), cand)
-            cand = cand[km <= reach[cand]]
-            need = needs[i]
-            if not len(cand):
+            if not n_in[g]:
                 j = offering[nearest[g]]
                 text = (
                     f"no volunteer offering {cat} within range; the nearest, "
@@ -158,29 +189,21 @@ def explain_unmatched(
                 )
                 out += [Unmatched(needs[x].id, "out_of_range", text) for x in same]
                 continue
-            excluded = np.isin(cand, excl_vol[excl_at[i] : excl_at[i + 1]])
-            unvetted = ~p.vetted[cand] if need.needs_vetted else np.zeros(len(cand), dtype=bool)
-            full = p.capacity[cand] == 0
-            if np.all(excluded | unvetted | full):
+            if not n_ok[g]:
                 text = (
-                    f"{len(cand)} volunteer(s) offering {cat} within range, but "
-                    f"{int(excluded.sum())} declined it before, {int(unvetted.sum())} "
-                    f"are not vetted and {int((full & ~excluded & ~unvetted).sum())} "
+                    f"{n_in[g]} volunteer(s) offering {cat} within range, but "
+                    f"{n_excl[g]} declined it before, {n_unv[g]} "
+                    f"are not vetted and {int(n_full[g])} "
                     "are at capacity"
                 )
                 out += [Unmatched(needs[x].id, "excluded_unvetted_or_full", text) for x in same]
                 continue
-            suitable = cand[~(excluded | unvetted | full)]
-            room = suitable[load[suitable] < p.capacity[suitable]]
-            weakest = int(lightest[suitable].min())
+            room = int(first_room[g])
+            weak = int(weakest[g])
             for x in same:
-                if len(room) or weakest < p.weight[x]:
-                    why = "has room" if len(room) else "serves a lighter need"
-                    who = (
-                        vols[int(room[0])].id
-                        if len(room)
-                        else vols[int(suitable[np.argmin(lightest[suitable])])].id
-                    )
+                if room >= 0 or weak < p.weight[x]:
+                    why = "has room" if room >= 0 else "serves a lighter need"
+                    who = vols[room].id if room >= 0 else vols[int(lightest_vol[g])].id
                     out.append(
                         Unmatched(
                             needs[x].id,
@@ -193,9 +216,9 @@ def explain_unmatched(
                     Unmatched(
                         needs[x].id,
                         "outprioritised",
-                        f"all {len(suitable)} suitable volunteer(s) offering {cat} within "
+                        f"all {n_ok[g]} suitable volunteer(s) offering {cat} within "
                         f"range are full, serving needs of equal or higher priority (weight "
-                        f"{weakest} or more; this need weighs {p.weight[x]})",
+                        f"{weak} or more; this need weighs {p.weight[x]})",
                     )
                 )
     return sorted(out, key=lambda u: u.need)
