@@ -8,6 +8,7 @@ time: the person's conversation row is locked for the transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ from mutualaid.services.intake import (
 from mutualaid.services.notify import SmsContext, say
 from sms.catalog import numbered
 from sms.parse import Command, Intent, parse
+from sms.text import clean
 
 # Single words Twilio itself answers (opt-out and opt-in): our own confirmation would be
 # a second one, so it is not sent for these exact bodies.
@@ -436,6 +438,8 @@ def _choice(c: Turn, cmd: Command) -> None:
     if state == "offer_categories" and cmd.picks:
         data["categories"] = list(cmd.picks)
         return _continue_offer(c, data)
+    if state == "relay_which" and cmd.choice:
+        return _relay_chosen(c, cmd.choice)
     _text(c, cmd)
 
 
@@ -461,15 +465,80 @@ def _text(c: Turn, cmd: Command) -> None:
         data["location_text"] = cmd.location_text or text
         data["radius_km"] = cmd.radius_km or data.get("radius_km")
         return _continue_offer(c, data)
-    partner = lifecycle.relay_partner(c.session, c.person)
-    if partner is not None and text:
-        match, side = partner
-        lifecycle.relay(c.session, c.ctx, match, side, text, inbound_id=c.message.id)
-        return
+    partners = lifecycle.relay_partners(c.session, c.person)
+    if partners and text:
+        return _relay(c, partners, text)
     if cmd.categories and text:
         # "groceries please, 11216": a need without the keyword.
         return _need(c, cmd)
     c.say("unknown")
+
+
+# A text addressed to one task: its code first ("4821 I'm outside", "#4821: ok").
+_ADDRESSED = re.compile(r"\s*#?(\d{4})(?!\d)[\s:,.;-]*(.*)", re.DOTALL)
+MAX_HELD_RELAYS = 5
+
+
+def _relay(c: Turn, partners: list[tuple[Match, str]], text: str) -> None:
+    """Forward a free text to the task it is for. One live relay: that one. A text that
+    starts with a task code: that task. Otherwise, with several, nothing is forwarded:
+    the text is held and the person asked which task it is for (``_relay_chosen``)."""
+    addressed = _ADDRESSED.fullmatch(text)
+    if addressed:
+        named = [p for p in partners if p[0].code == addressed.group(1)]
+        if len(named) == 1:
+            match, side = named[0]
+            message = addressed.group(2).strip()
+            if message:
+                lifecycle.relay(c.session, c.ctx, match, side, message, inbound_id=c.message.id)
+            return
+    if len(partners) == 1:
+        match, side = partners[0]
+        lifecycle.relay(c.session, c.ctx, match, side, text, inbound_id=c.message.id)
+        return
+    held = list(c.conv.data.get("held", [])) if c.asking == "relay_which" else []
+    held = [*held, c.message.id][-MAX_HELD_RELAYS:]
+    codes = [m.code for m, _ in partners]
+    # Answered by number, or by code when the codes tell the tasks apart.
+    choices = codes if len(set(codes)) == len(codes) else [str(n) for n in range(1, len(codes) + 1)]
+    c.ask("relay_which", held=held, matches=[m.id for m, _ in partners], choices=choices)
+    c.say("relay_which", options=numbered([_relay_option(c, m, side) for m, side in partners]))
+
+
+def _relay_option(c: Turn, match: Match, side: str) -> str:
+    language = c.person.language
+    if side == "volunteer":
+        name = match.request.requester.name or c.ctx.catalogue.render("someone", language)
+    else:
+        name = match.offer.person.name or c.ctx.catalogue.render("a_neighbour", language)
+    return c.ctx.catalogue.render(
+        "relay_option",
+        language,
+        name=name,
+        category=c.label(match.request.category),
+        code=match.code,
+    )
+
+
+def _relay_chosen(c: Turn, choice: str) -> None:
+    """The answer to "which task is this for?": the held texts go to that task, if it is
+    still live."""
+    data = c.conv.data
+    choices, match_ids = list(data.get("choices", [])), list(data.get("matches", []))
+    held = list(data.get("held", []))
+    c.forget()
+    chosen = match_ids[choices.index(choice)] if choice in choices else None
+    live = {m.id: (m, side) for m, side in lifecycle.relay_partners(c.session, c.person)}
+    if chosen not in live:
+        c.say("relay_gone")
+        return
+    match, side = live[chosen]
+    for message_id in held:
+        message = c.session.get(Message, message_id)
+        if message is not None and message.person_id == c.person.id:
+            body = clean(message.body).strip()
+            lifecycle.relay(c.session, c.ctx, match, side, body, inbound_id=message_id)
+    c.say("relay_sent", code=match.code)
 
 
 def _relay_or(handler: Callable[[Turn, Command], None]):
@@ -477,7 +546,7 @@ def _relay_or(handler: Callable[[Turn, Command], None]):
     ("yes I'm outside") is relayed rather than obeyed."""
 
     def handle(c: Turn, cmd: Command) -> None:
-        if cmd.via not in COMMAND_VIA and lifecycle.relay_partner(c.session, c.person):
+        if cmd.via not in COMMAND_VIA and lifecycle.relay_partners(c.session, c.person):
             return _text(c, cmd)
         handler(c, cmd)
 

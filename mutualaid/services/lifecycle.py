@@ -409,9 +409,10 @@ def accepted_tasks(session: Session, person: Person) -> list[Match]:
     )
 
 
-def relay_partner(session: Session, person: Person) -> tuple[Match, str] | None:
-    """The accepted match through which this person's free text is relayed, and their side
-    ("volunteer" or "requester"); the most recent one if several."""
+def relay_partners(session: Session, person: Person) -> list[tuple[Match, str]]:
+    """The accepted matches through which this person's free text may be relayed, each
+    with their side ("volunteer" or "requester"), oldest first. With more than one, a
+    text is relayed only once it names its task (never to a guessed one)."""
     as_volunteer = accepted_tasks(session, person)
     as_requester = list(
         session.scalars(
@@ -422,7 +423,7 @@ def relay_partner(session: Session, person: Person) -> tuple[Match, str] | None:
         )
     )
     candidates = [(m, "volunteer") for m in as_volunteer] + [(m, "requester") for m in as_requester]
-    return max(candidates, key=lambda c: c[0].id) if candidates else None
+    return sorted(candidates, key=lambda c: c[0].id)
 
 
 def relay(

@@ -3,8 +3,6 @@ wrong: a volunteer holding two tasks, or a requester with two volunteers, is eno
 
 from __future__ import annotations
 
-import pytest
-
 from tests.abuse.helpers import (
     BEA,
     ROSA,
@@ -18,7 +16,6 @@ from tests.abuse.helpers import (
 from tests.sms_helpers import text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 2: not built yet")
 def test_a_volunteer_with_two_tasks_answers_the_requester_who_wrote(app, client, session) -> None:
     vera = volunteer(session, VERA, capacity=2)
     rosas = accepted_task(session, ROSA, vera)
@@ -37,7 +34,6 @@ def test_a_volunteer_with_two_tasks_answers_the_requester_who_wrote(app, client,
     assert not any("On my way" in body for body in bodies_to(session, BEA))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 2: not built yet")
 def test_a_text_that_starts_with_a_task_code_goes_to_that_task(app, client, session) -> None:
     vera = volunteer(session, VERA, capacity=2)
     rosas = accepted_task(session, ROSA, vera)
@@ -51,7 +47,6 @@ def test_a_text_that_starts_with_a_task_code_goes_to_that_task(app, client, sess
     assert f"{rosas.code} I'm" not in relayed  # the code addressed it; it is not the message
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 2: not built yet")
 def test_a_requester_with_two_volunteers_answers_the_one_who_wrote(app, client, session) -> None:
     vera = volunteer(session, VERA)
     walt = volunteer(session, WALT)
@@ -68,3 +63,29 @@ def test_a_requester_with_two_volunteers_answers_the_one_who_wrote(app, client, 
     text(client, app, ROSA, veras.code)
     assert any("4417" in body for body in bodies_to(session, VERA))
     assert not any("4417" in body for body in bodies_to(session, WALT))
+
+
+def test_held_texts_wait_for_the_answer_by_number_in_the_persons_language(
+    app, client, session
+) -> None:
+    vera = volunteer(session, VERA, capacity=2)
+    accepted_task(session, ROSA, vera)
+    beas = accepted_task(session, BEA, vera)
+    vera.person.language = "es"
+    session.commit()
+
+    text(client, app, VERA, "Ya voy")
+    text(client, app, VERA, "Llego en diez minutos")
+    assert not any("voy" in body or "Llego" in body for body in bodies_to(session, ROSA))
+    assert not any("voy" in body or "Llego" in body for body in bodies_to(session, BEA))
+    asked = [b for b in bodies_to(session, VERA) if "tarea" in b and beas.code in b]
+    assert asked and "2 " in asked[-1]
+
+    text(client, app, VERA, "2")  # Bea's task is the second one listed
+    to_bea = bodies_to(session, BEA)
+    assert any("Ya voy" in body for body in to_bea)
+    assert any("Llego en diez minutos" in body for body in to_bea)
+    assert not any("voy" in body or "Llego" in body for body in bodies_to(session, ROSA))
+    # Answered: the next plain text is held again, never sent to the last one chosen.
+    text(client, app, VERA, "Otra cosa")
+    assert not any("Otra cosa" in body for body in to_bea + bodies_to(session, BEA))
