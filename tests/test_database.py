@@ -19,6 +19,7 @@ from mutualaid.models import (
     Message,
     MessageDirection,
     MessageStatus,
+    Precision,
 )
 from tests import builders
 
@@ -143,3 +144,32 @@ def test_migrations_go_down_and_up_again_with_data(app, runner) -> None:
     with db.engine.connect() as conn:
         people = conn.scalar(text("SELECT count(*) FROM people"))
     assert people == 100
+
+
+def test_the_places_migration_rounds_stored_points_to_a_kilometre(app, session) -> None:
+    """Labels stored before #12 item 4 held the typed point (~11 m) or a geocoded address's
+    house number; the migration leaves the ~1 km point (or a ZIP label) in their place."""
+    from flask_migrate import downgrade, upgrade
+
+    typed = builders.aid_request(session, lat=34.0736, lon=-118.4004)
+    geocoded = builders.aid_request(session, lat=40.6812, lon=-73.9441)
+    zipped = builders.aid_request(session, lat=40.6812, lon=-73.9441)
+    named = builders.aid_request(session, lat=40.6812, lon=-73.9441)
+    for req, label, precision in (
+        (typed, "34.0736, -118.4004", Precision.EXACT),
+        (geocoded, "12", Precision.ADDRESS),
+        (zipped, "11216", Precision.ADDRESS),
+        (named, "Fulton St", Precision.PLACE),
+    ):
+        req.location_label, req.location_precision = label, precision
+    session.commit()
+    ids = [typed.id, geocoded.id, zipped.id, named.id]
+    db.session.remove()
+    downgrade(revision="9a7e51c0d3b2")
+    upgrade()
+    with db.engine.connect() as conn:
+        labels = [
+            conn.scalar(text("SELECT location_label FROM aid_requests WHERE id = :i"), {"i": i})
+            for i in ids
+        ]
+    assert labels == ["34.07, -118.40", "40.68, -73.94", "11216", "Fulton St"]

@@ -18,7 +18,7 @@ from mutualaid.models import AidRequest, Channel, Offer, Person, Precision, Requ
 from mutualaid.services import flags
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.catalogues import number_words
-from mutualaid.services.location import Location, Resolver
+from mutualaid.services.location import Location, Resolver, shown_label
 from sms.phones import without_numbers
 
 # No 0/O, 1/I/L, 5/S: references are read aloud over the phone.
@@ -112,7 +112,7 @@ def _apply_location(target: AidRequest | Offer, text: str, found: Location | Non
         target.location_precision = Precision.NONE
     else:
         target.lat, target.lon = found.lat, found.lon
-        target.location_label = found.label
+        target.location_label = shown_label(found)
         target.location_precision = found.precision
 
 

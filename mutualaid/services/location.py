@@ -40,6 +40,30 @@ _COORDS = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?
 _ZIP = re.compile(r"(?<![\d-])(\d{5})(?:-\d{4})?(?![\d-])")
 
 
+def approximate(lat: float, lon: float) -> str:
+    """A point as it may be shown: 2 decimals, about a kilometre (never the typed point).
+
+    >>> approximate(34.0736, -118.4004)
+    '34.07, -118.40'
+    """
+    return f"{lat:.2f}, {lon:.2f}"
+
+
+_ZIP_ALONE = re.compile(r"\d{5}(?:-\d{4})?")
+
+
+def shown_label(found: Location) -> str:
+    """The place name stored to be shown for ``found``: a gazetteer name or a ZIP as is;
+    for a point (typed coordinates, a geocoded street address) its ZIP if the label is
+    one, otherwise the point rounded to ~1 km. The exact point is kept only for
+    distances."""
+    if found.precision in (Precision.PLACE, Precision.POSTCODE):
+        return found.label
+    if _ZIP_ALONE.fullmatch(found.label.strip()):
+        return found.label.strip()
+    return approximate(found.lat, found.lon)
+
+
 def parse_coordinates(text: str) -> Location | None:
     """``"40.68, -73.94"`` → a Location; anything else (or out of range) → None."""
     m = _COORDS.match(text)
@@ -48,7 +72,7 @@ def parse_coordinates(text: str) -> Location | None:
     lat, lon = float(m.group(1)), float(m.group(2))
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None
-    return Location(lat, lon, f"{lat:.4f}, {lon:.4f}", Precision.EXACT, "coordinates")
+    return Location(lat, lon, approximate(lat, lon), Precision.EXACT, "coordinates")
 
 
 def lookup_zip(text: str) -> Location | None:
@@ -254,7 +278,11 @@ class GeopyGeocoder:
             return None
         if found is None:
             return None
-        label = str(found.address).split(",")[0][:120]
+        # Never the first part of the address (a house number, a building): its ZIP, or
+        # the point rounded to ~1 km.
+        parts = [part.strip() for part in str(found.address).split(",")]
+        zips = [part for part in parts if _ZIP_ALONE.fullmatch(part)]
+        label = zips[-1] if zips else approximate(found.latitude, found.longitude)
         return Location(found.latitude, found.longitude, label, Precision.ADDRESS, "geocoder")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import pytest
 from sqlalchemy import select
 
 from mutualaid.models import AidRequest, Role
@@ -19,7 +18,6 @@ from tests.web.dashboard_helpers import account, logged_in
 EXACT = re.compile(r"34\.07[0-9]|118\.40[0-9]")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 4: not built yet")
 def test_typed_coordinates_are_never_shown_as_the_area(app, client, session) -> None:
     volunteer(session, VERA, at=(34.0700, -118.4000), radius_km=5.0)
     session.commit()
