@@ -213,6 +213,14 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     require("LOGIN_RATE_LIMIT", lambda v: 1 <= v <= 1000, "a whole number from 1 to 1000")
     require("LOGIN_ADDRESS_RATE_LIMIT", lambda v: 1 <= v <= 10000, "a whole number from 1 to 10000")
     require("LOGIN_RATE_WINDOW_SECONDS", lambda v: 1 <= v <= 86400, "whole seconds from 1 to 86400")
+    require(
+        "MESSAGE_SEARCH_RATE_LIMIT", lambda v: 1 <= v <= 10000, "a whole number from 1 to 10000"
+    )
+    require(
+        "MESSAGE_SEARCH_RATE_WINDOW_SECONDS",
+        lambda v: 1 <= v <= 86400,
+        "whole seconds from 1 to 86400",
+    )
     require("RETENTION_DAYS", lambda v: 1 <= v <= 3650, "days from 1 to 3650")
     places = Path(settings["PLACES_FILE"])
     if not places.is_absolute():

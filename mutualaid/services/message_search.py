@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mutualaid.models import AidRequest, Message, Offer, Person
+from mutualaid.services.audit import Actor, record
 
 PAGE_SIZE = 50
 SCAN_BATCH = 2000
@@ -146,3 +147,29 @@ def _hits(session: Session, ids: list[int]) -> list[Hit]:
         )
         for i in ids
     ]
+
+
+def audit_search(
+    session: Session, actor: Actor, query: MessageQuery, results: Results, *, revealed: bool
+) -> None:
+    """Record that ``actor`` searched the SMS log: how (words, a phone number, a further
+    page, revealed), whose number it was when it is a person's, and how many texts were
+    found — never the words or the number looked for (the audit log is read more widely
+    than the texts)."""
+    person_id = (
+        session.scalar(select(Person.id).where(Person.phone == query.phone))
+        if query.phone
+        else None
+    )
+    record(
+        session,
+        actor,
+        "messages.searched",
+        subject_type="people" if person_id is not None else "messages",
+        subject_id=person_id,
+        by_words=bool(query.words),
+        by_phone=bool(query.phone),
+        further_page=query.before is not None,
+        found=len(results.hits),
+        revealed=revealed,
+    )

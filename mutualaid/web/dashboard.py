@@ -60,6 +60,7 @@ from mutualaid.services import (
     volunteer_commands,
 )
 from mutualaid.services.errors import Refused
+from mutualaid.services.limits import Limit, allowed, limit_key
 from mutualaid.web import query
 from mutualaid.web.auth import require
 from mutualaid.web.i18n import current_language
@@ -607,14 +608,15 @@ def messages():
 
 
 @bp.post("/messages/search")
-@require("read")
+@require("act")
 def message_search_results():
-    """A search of the SMS log. Posted, never in the address: what is searched for may be a
-    phone number or a street. With ``reveal`` (coordinators), numbers and texts are shown
-    in full, and that is audited like any reveal."""
+    """A search of the SMS log, for coordinators only: a list of hits answers "does any
+    text say X" however the texts are masked, so a viewer could read them one guess at a
+    time. Every search is audited (never what was looked for) and limited per account
+    (MESSAGE_SEARCH_RATE_LIMIT). Posted, never in the address: what is searched for may
+    be a phone number or a street. With ``reveal``, numbers and texts are shown in full,
+    and that is audited like any reveal."""
     reveal = request.form.get("reveal") == "1"
-    if reveal and not current_user.can("act"):
-        abort(403)
     form = {k: request.form.get(k, "") for k in ("q", "phone", "before")}
     try:
         search = query.message_query(form, current_app.config["PHONE_REGION"])
@@ -622,7 +624,18 @@ def message_search_results():
         return render_template(
             "dashboard/message_search.html", form=form, error=_refusal(exc), results=None
         ), 422
+    config = current_app.config
+    key = limit_key(config["SECRET_KEY"], "message-search", str(current_user.account.id))
+    limit = Limit(config["MESSAGE_SEARCH_RATE_LIMIT"], config["MESSAGE_SEARCH_RATE_WINDOW_SECONDS"])
+    if not allowed(db.session, key, limit, now=utcnow()):
+        return render_template(
+            "dashboard/message_search.html",
+            form=form,
+            error=t("dash.search.throttled"),
+            results=None,
+        ), 429  # the attempt counts (it is committed)
     results = message_search.search(db.session, search)
+    message_search.audit_search(db.session, current_user.actor, search, results, revealed=reveal)
     if reveal:
         privacy.reveal(db.session, current_user.actor, subject_type="messages", subject_id=None)
     return render_template(

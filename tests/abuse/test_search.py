@@ -20,7 +20,6 @@ def door_code(app, client, session) -> None:
     text(client, app, ROSA, "I am home now at 12 Canon Dr, door code 4417")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 5: not built yet")
 def test_a_viewer_cannot_find_a_door_code_by_guessing(app, session, door_code) -> None:
     viewer = logged_in(app, session, Role.VIEWER)
     for guess in ("door code 44", "door code 4417", "Canon Dr"):
@@ -28,7 +27,6 @@ def test_a_viewer_cannot_find_a_door_code_by_guessing(app, session, door_code) -
         assert response.status_code == 403, guess
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 5: not built yet")
 def test_a_viewer_cannot_learn_whether_a_number_ever_texted(app, session, door_code) -> None:
     viewer = logged_in(app, session, Role.VIEWER)
     response = viewer.post("/dashboard/messages/search", data={"phone": "718 555 0101"})
@@ -40,7 +38,6 @@ class TestCoordinatorsSearches:
     def app_config(self) -> dict:
         return {"MESSAGE_SEARCH_RATE_LIMIT": 3, "MESSAGE_SEARCH_RATE_WINDOW_SECONDS": 600}
 
-    @pytest.mark.xfail(strict=True, reason="issue 12 item 5: not built yet")
     def test_are_audited_and_rate_limited(self, app, session, door_code) -> None:
         coordinator = logged_in(app, session, Role.COORDINATOR)
         statuses = [
