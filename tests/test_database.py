@@ -173,3 +173,28 @@ def test_the_places_migration_rounds_stored_points_to_a_kilometre(app, session) 
             for i in ids
         ]
     assert labels == ["34.07, -118.40", "40.68, -73.94", "11216", "Fulton St"]
+
+
+def test_the_conversations_migration_encrypts_what_was_typed(app, session) -> None:
+    """conversations.data stored before #12 item 6 in clear is encrypted by the migration
+    (and decrypted again by its downgrade)."""
+    from flask_migrate import downgrade, upgrade
+
+    from mutualaid.models import Conversation
+
+    person = builders.person(session)
+    person_id = person.id
+    session.add(Conversation(person_id=person_id, data={"details": "12 Canon Dr, code 4417"}))
+    session.commit()
+    db.session.remove()
+
+    def raw() -> str:
+        with db.engine.connect() as conn:
+            return conn.scalar(text("SELECT CAST(data AS TEXT) FROM conversations"))
+
+    assert raw().startswith("v1:")
+    downgrade(revision="b4c1d2e3f405")
+    assert "Canon" in raw()
+    upgrade()
+    assert raw().startswith("v1:") and "Canon" not in raw()
+    assert db.session.get(Conversation, person_id).data == {"details": "12 Canon Dr, code 4417"}

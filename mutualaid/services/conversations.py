@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mutualaid.db import insert_or_ignore
@@ -568,6 +568,20 @@ HANDLERS: dict[Intent, Callable[[Turn, Command], None]] = {
     Intent.CHOICE: _choice,
     Intent.TEXT: _text,
 }
+
+
+def forget_expired(session: Session, *, now) -> int:
+    """Clear every question past its expiry — its state and what the person had typed so
+    far — so a half-finished dialogue (an address, a door code) does not stay stored.
+    The worker runs it; a question is already ignored past its expiry (``Turn.asking``).
+    Returns how many were cleared. Flushes; the caller commits."""
+    result = session.execute(
+        update(Conversation)
+        .where(Conversation.state != IDLE, Conversation.expires_at < now)
+        .values(state=IDLE, data={}, expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def _locked_conversation(session: Session, person_id: int) -> Conversation:

@@ -38,6 +38,7 @@ def jobs_in_order() -> list[Job]:
         jobs.handle_received,
         jobs.send_outbox,
         jobs.expire_proposals,
+        jobs.forget_conversations,
         jobs.match_if_due,
         _every(60, jobs.escalate),
         _every(6 * 3600, jobs.purge_expired),

@@ -19,7 +19,15 @@ from flask import Flask
 from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import MatchingRun, utcnow
-from mutualaid.services import escalation, expiry, handling, inbox, matching_runs, retention
+from mutualaid.services import (
+    conversations,
+    escalation,
+    expiry,
+    handling,
+    inbox,
+    matching_runs,
+    retention,
+)
 from mutualaid.services.limits import Limit
 from mutualaid.services.sending import OutboxSettings, send_due
 from mutualaid.unit_of_work import UnitOfWork, transaction, unit_of_work
@@ -124,6 +132,12 @@ def expire_proposals(app: Flask, *, limit: int = 200) -> int:
                 pause_after=app.config["PAUSE_AFTER_EXPIRIES"],
             )
     return done
+
+
+def forget_conversations(app: Flask) -> int:
+    """Clear the SMS questions past their expiry, with what was typed so far."""
+    with unit_of_work() as unit:
+        return conversations.forget_expired(unit.session, now=utcnow())
 
 
 def match_if_due(app: Flask) -> int:

@@ -7,7 +7,6 @@ import datetime as dt
 import signal
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from mutualaid.extensions import db
@@ -27,7 +26,6 @@ def _stored_conversation_data() -> list[str]:
         ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 6: not built yet")
 def test_a_dialogue_in_progress_is_not_stored_in_clear(app, client, session) -> None:
     text(client, app, ROSA, HALF_A_DIALOGUE)  # no category yet: we ask what she needs
     stored = _stored_conversation_data()
@@ -40,7 +38,6 @@ def _on_disk(database_url: str) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 6: not built yet")
 def test_an_expired_dialogue_is_cleared_by_the_worker_and_gone_from_the_file(
     app, client, session, database_url
 ) -> None:
