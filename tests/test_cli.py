@@ -129,10 +129,13 @@ def test_readyz_is_503_when_migrations_are_pending(app, client, session) -> None
 def test_reset_password_sets_a_new_one_and_ends_every_session(runner, session) -> None:
     from mutualaid.cli import reset_password
     from mutualaid.models import AuditEvent
+    from mutualaid.services.accounts import new_api_token
 
     runner.invoke(create_user, ["a@example.org"], input="the first long password\n")
     account = session.scalars(select(Account)).one()
     token = account.session_token
+    new_api_token(session, account)
+    session.commit()
     result = runner.invoke(reset_password, ["A@Example.org"], input="the second long password\n")
     assert result.exit_code == 0, result.output
     session.expire_all()
@@ -140,8 +143,18 @@ def test_reset_password_sets_a_new_one_and_ends_every_session(runner, session) -
     assert check_password(account, "the second long password")
     assert not check_password(account, "the first long password")
     assert account.session_token != token
-    actions = session.scalars(select(AuditEvent.action)).all()
-    assert "account.password_reset" in actions
+    assert account.api_token_hash is None
+    # An operator at the command line did it, not the account's owner: the system acted.
+    events = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action.in_(("account.password_reset", "account.api_token_revoked"))
+        )
+    ).all()
+    assert sorted(e.action for e in events) == [
+        "account.api_token_revoked",
+        "account.password_reset",
+    ]
+    assert {(e.actor_type, e.actor_id) for e in events} == {("system", None)}
 
 
 def test_reset_password_refuses_an_unknown_account_and_a_short_password(runner, session) -> None:

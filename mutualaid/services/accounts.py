@@ -136,7 +136,7 @@ def _set_password(session: Session, account: Account, new: str, actor: Actor, ac
     account.password_hash = generate_password_hash(new, method="scrypt")
     rotate_session(account)
     # Whoever knew the old password (or held a session) may have made a token with it.
-    revoke_api_token(session, account, reason=action.removeprefix("account."))
+    revoke_api_token(session, account, reason=action.removeprefix("account."), actor=actor)
     record(session, actor, action, subject_type="accounts", subject_id=account.id)
 
 
@@ -201,13 +201,17 @@ def new_api_token(session: Session, account: Account) -> str:
     return token
 
 
-def revoke_api_token(session: Session, account: Account, *, reason: str = "revoked") -> None:
+def revoke_api_token(
+    session: Session, account: Account, *, reason: str = "revoked", actor: Actor | None = None
+) -> None:
+    """Revoke the account's API token, audited as ``actor``'s doing (the account's own
+    unless said: an operator's reset from the command line is the system's)."""
     if account.api_token_hash is None:
         return
     account.api_token_hash = None
     record(
         session,
-        Actor.coordinator(account.id),
+        actor or Actor.coordinator(account.id),
         "account.api_token_revoked",
         subject_type="accounts",
         subject_id=account.id,
