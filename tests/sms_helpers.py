@@ -85,3 +85,20 @@ def replies(session: Session, phone: str) -> list[str]:
 
 def last_body(session: Session, phone: str) -> str:
     return outbox(session, phone)[-1].body
+
+
+def confirmation_code(session: Session, phone: str) -> str:
+    """The code of the last "reply YES 12345 to confirm" text queued to ``phone``."""
+    import re
+
+    for message in reversed(outbox(session, phone)):
+        if (message.template or "").startswith("confirm_"):
+            found = re.search(r"(?:YES|SI) (\d{5})", message.body)
+            assert found, message.body
+            return found.group(1)
+    raise AssertionError(f"no confirmation was texted to {phone}")
+
+
+def confirm_by_sms(client: FlaskClient, app: Flask, session: Session, phone: str):
+    """The person whose number a web form gave answers our text: "YES <code>"."""
+    return text(client, app, phone, f"YES {confirmation_code(session, phone)}")

@@ -22,6 +22,7 @@ from mutualaid.models.offers import Offer, OfferCategory
 from mutualaid.models.people import Person
 from mutualaid.models.places import Place
 from mutualaid.models.requests import AidRequest
+from mutualaid.models.submissions import PendingSubmission
 
 __all__ = [
     "LIVE_MATCH_STATUSES",
@@ -39,6 +40,7 @@ __all__ = [
     "MessageStatus",
     "Offer",
     "OfferCategory",
+    "PendingSubmission",
     "Person",
     "Place",
     "Precision",

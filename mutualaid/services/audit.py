@@ -12,7 +12,8 @@ from mutualaid.models import AuditEvent
 
 @dataclass(frozen=True)
 class Actor:
-    """The author of a change: a person (by SMS or form), a coordinator, or the system."""
+    """The author of a change: a person (by SMS, or a form their number confirmed), a
+    coordinator, the system, or a visitor (someone on the public website, unverified)."""
 
     type: str
     id: int | None = None
@@ -20,6 +21,10 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls("system")
+
+    @classmethod
+    def visitor(cls) -> Actor:
+        return cls("visitor")
 
     @classmethod
     def person(cls, person_id: int | None) -> Actor:

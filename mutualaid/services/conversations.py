@@ -28,7 +28,7 @@ from mutualaid.models import (
     Urgency,
 )
 from mutualaid.models.conversations import IDLE
-from mutualaid.services import availability, consent, flags, lifecycle
+from mutualaid.services import availability, confirmation, consent, flags, lifecycle
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.intake import (
     NewOffer,
@@ -222,6 +222,8 @@ def _pick(c: Turn, cmd: Command, matches: list[Match]) -> Match | None:
 
 def _answer(c: Turn, cmd: Command) -> None:
     yes = cmd.intent is Intent.YES
+    if yes and cmd.code and len(cmd.code) == confirmation.CODE_DIGITS:
+        return _confirm_submission(c, cmd.code)
     if c.asking == "followup":
         return _followup(c, yes)
     pending = lifecycle.pending_proposals(c.session, c.person)
@@ -240,6 +242,21 @@ def _answer(c: Turn, cmd: Command) -> None:
         outcome = lifecycle.decline(c.session, c.ctx, match, actor=actor)
     if outcome is lifecycle.Outcome.TOO_LATE:
         c.say("proposal_taken", code=match.code)
+
+
+def _confirm_submission(c: Turn, code: str) -> None:
+    """ "YES 12345": this number confirms the web form that named it."""
+    done = confirmation.confirm(c.session, c.ctx, c.person, code)
+    if done is None:
+        c.say("confirm_unknown")
+    elif done.request is not None:
+        req = done.request
+        if req.needs_location:
+            c.say("need_no_location_stored", ref=req.ref)
+        else:
+            c.say("need_confirmed", category=c.label(req.category), ref=req.ref)
+    elif done.offer is not None:
+        _offer_saved(c, done.offer)
 
 
 def _already_answered(c: Turn, code: str) -> bool:
@@ -376,6 +393,7 @@ def _continue_need(c: Turn, data: dict[str, Any]) -> None:
         ),
         resolver=c.ctx.resolver,
         categories=c.ctx.categories,
+        verified=confirmation.VERIFIED_TEXTED,
     )
     if req.needs_location:
         c.say("need_no_location_stored", ref=req.ref)
@@ -418,7 +436,12 @@ def _continue_offer(c: Turn, data: dict[str, Any]) -> None:
         ),
         resolver=c.ctx.resolver,
         categories=c.ctx.categories,
+        verified=confirmation.VERIFIED_TEXTED,
     )
+    _offer_saved(c, offer)
+
+
+def _offer_saved(c: Turn, offer: Offer) -> None:
     c.say(
         "offer_confirmed",
         categories=", ".join(c.label(k) for k in offer.categories),

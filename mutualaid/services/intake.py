@@ -123,11 +123,12 @@ def create_request(
     resolver: Resolver,
     categories: Collection[str],
     actor: Actor | None = None,
+    verified: str | None = None,
 ) -> AidRequest:
     """Store a new open request. An unresolved location still stores it, flagged
-    "needs location" for a coordinator. Flushes; the caller commits."""
-    if new.category not in categories:
-        raise InvalidInput("category", f"unknown category {new.category!r}")
+    "needs location" for a coordinator. ``verified`` says in the audit log how the
+    phone number was proven ("texted from the number" …). Flushes; the caller commits."""
+    check_request(new, categories)
     person = find_or_create_person(session, new.phone, name=new.name, language=new.language)
     found = resolver.resolve_address(new.address) or resolver.resolve(new.location_text)
     req = AidRequest(
@@ -154,10 +155,28 @@ def create_request(
         channel=new.channel.value,
         category=new.category,
         precision=req.location_precision.value,
+        **({"verified": verified} if verified else {}),
     )
     if found is None:
         flags.flag(session, req, NEEDS_LOCATION, actor=Actor.system())
     return req
+
+
+def check_request(new: NewRequest, categories: Collection[str]) -> None:
+    """Raise InvalidInput for what create_request would refuse."""
+    if new.category not in categories:
+        raise InvalidInput("category", f"unknown category {new.category!r}")
+
+
+def check_offer(new: NewOffer, categories: Collection[str]) -> None:
+    """Raise InvalidInput for what save_offer would refuse."""
+    unknown = [c for c in new.categories if c not in categories]
+    if not new.categories or unknown:
+        raise InvalidInput("categories", f"unknown or missing categories {unknown}")
+    if not 0 < new.radius_km <= MAX_RADIUS_KM:
+        raise InvalidInput("radius_km", f"must be between 0 and {MAX_RADIUS_KM:g} km")
+    if not 1 <= new.capacity <= MAX_CAPACITY:
+        raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
 
 
 def _unused_ref(session: Session) -> str:
@@ -174,15 +193,11 @@ def save_offer(
     resolver: Resolver,
     categories: Collection[str],
     actor: Actor | None = None,
+    verified: str | None = None,
 ) -> Offer:
-    """Create the person's offer, or update it in place if they already have one."""
-    unknown = [c for c in new.categories if c not in categories]
-    if not new.categories or unknown:
-        raise InvalidInput("categories", f"unknown or missing categories {unknown}")
-    if not 0 < new.radius_km <= MAX_RADIUS_KM:
-        raise InvalidInput("radius_km", f"must be between 0 and {MAX_RADIUS_KM:g} km")
-    if not 1 <= new.capacity <= MAX_CAPACITY:
-        raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
+    """Create the person's offer, or update it in place if they already have one.
+    ``verified`` says in the audit log how the phone number was proven."""
+    check_offer(new, categories)
     person = find_or_create_person(session, new.phone, name=new.name, language=new.language)
     offer = session.scalar(select(Offer).where(Offer.person_id == person.id))
     created = offer is None
@@ -205,5 +220,6 @@ def save_offer(
         radius_km=new.radius_km,
         capacity=new.capacity,
         precision=offer.location_precision.value,
+        **({"verified": verified} if verified else {}),
     )
     return offer

@@ -19,6 +19,7 @@ from mutualaid.models import (
     Message,
     MessageStatus,
     Offer,
+    PendingSubmission,
     Person,
     RequestNote,
     RequestStatus,
@@ -101,6 +102,8 @@ def erase_person(session: Session, person: Person, *, actor: Actor) -> int:
         where.append(Message.phone == phone)
     erased = _erase_messages(session, *where)
     session.execute(delete(Conversation).where(Conversation.person_id == person.id))
+    if phone:  # web forms naming them that never confirmed
+        session.execute(delete(PendingSubmission).where(PendingSubmission.phone == phone))
     person.phone = None
     person.name = None
     availability.block(session, person, actor=actor)  # nothing is ever sent to them again

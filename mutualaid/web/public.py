@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import (
     Blueprint,
     abort,
@@ -17,16 +19,12 @@ from flask_wtf.csrf import CSRFError
 from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import Channel, Urgency, utcnow
-from mutualaid.services.intake import (
-    InvalidInput,
-    NewOffer,
-    NewRequest,
-    create_request,
-    save_offer,
-)
+from mutualaid.services import confirmation
+from mutualaid.services.intake import InvalidInput, NewOffer, NewRequest
 from mutualaid.services.limits import Limit, allowed, limit_key
 from mutualaid.web.forms import OfferForm, RequestForm
 from mutualaid.web.i18n import current_language
+from sms.phones import mask
 
 bp = Blueprint("public", __name__)
 
@@ -75,11 +73,30 @@ def _form_rate_ok() -> bool:
     return allowed(db.session, key, limit, now=utcnow())
 
 
+def _submit(new: NewRequest | NewOffer) -> dict:
+    """Nothing that acts on the person the form names: a pending submission, and a text to
+    that number asking it to confirm (services.confirmation). The page shows the code."""
+    config = current_app.config
+    done = confirmation.submit(
+        db.session,
+        adapters.sms_context(),
+        new,
+        categories=current_app.extensions["categories"],
+        ttl=dt.timedelta(minutes=config["SUBMISSION_TTL_MINUTES"]),
+        secret=config["SECRET_KEY"],
+    )
+    return {
+        "kind": "request" if isinstance(new, NewRequest) else "offer",
+        "code": done.code,
+        "phone": mask(new.phone),
+        "minutes": config["SUBMISSION_TTL_MINUTES"],
+    }
+
+
 @bp.route("/request", methods=["GET", "POST"])
 def request_help():
     def save(form: RequestForm) -> dict:
-        req = create_request(
-            db.session,
+        return _submit(
             NewRequest(
                 phone=form.phone.e164,
                 category=form.category.data,
@@ -90,11 +107,8 @@ def request_help():
                 name=(form.name.data or "").strip(),
                 language=current_language(),
                 channel=Channel.WEB,
-            ),
-            resolver=adapters.resolver(),
-            categories=current_app.extensions["categories"],
+            )
         )
-        return {"kind": "request", "ref": req.ref, "located": not req.needs_location}
 
     return _intake_page(RequestForm(**_form_options()), "public/request.html", save)
 
@@ -102,8 +116,7 @@ def request_help():
 @bp.route("/volunteer", methods=["GET", "POST"])
 def volunteer():
     def save(form: OfferForm) -> dict:
-        offer = save_offer(
-            db.session,
+        return _submit(
             NewOffer(
                 phone=form.phone.e164,
                 categories=tuple(form.categories.data),
@@ -113,11 +126,8 @@ def volunteer():
                 availability=form.availability.data or "",
                 name=(form.name.data or "").strip(),
                 language=current_language(),
-            ),
-            resolver=adapters.resolver(),
-            categories=current_app.extensions["categories"],
+            )
         )
-        return {"kind": "offer", "ref": f"V{offer.id}", "located": offer.lat is not None}
 
     return _intake_page(OfferForm(**_form_options()), "public/volunteer.html", save)
 

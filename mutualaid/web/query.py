@@ -74,7 +74,7 @@ def audit_filter(args: Mapping[str, str]) -> AuditFilter:
 
     return AuditFilter(
         actor_type=args.get("actor_type", "")
-        if args.get("actor_type") in {"person", "coordinator", "system"}
+        if args.get("actor_type") in {"person", "coordinator", "system", "visitor"}
         else "",
         actor_id=number("actor_id"),
         action=text_arg(args, "action", 60),

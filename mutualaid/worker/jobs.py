@@ -20,6 +20,7 @@ from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import MatchingRun, utcnow
 from mutualaid.services import (
+    confirmation,
     conversations,
     escalation,
     expiry,
@@ -135,9 +136,13 @@ def expire_proposals(app: Flask, *, limit: int = 200) -> int:
 
 
 def forget_conversations(app: Flask) -> int:
-    """Clear the SMS questions past their expiry, with what was typed so far."""
+    """Clear the SMS questions past their expiry, with what was typed so far, and delete
+    the web submissions their number did not confirm in time."""
     with unit_of_work() as unit:
-        return conversations.forget_expired(unit.session, now=utcnow())
+        now = utcnow()
+        return conversations.forget_expired(unit.session, now=now) + confirmation.forget_expired(
+            unit.session, now=now
+        )
 
 
 def match_if_due(app: Flask) -> int:

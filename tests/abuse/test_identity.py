@@ -3,7 +3,6 @@ into a form counts only once that phone has answered."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from mutualaid.models import AidRequest, AuditEvent, Offer, Person
@@ -21,7 +20,6 @@ from tests.abuse.helpers import (
 from tests.sms_helpers import text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 1: not built yet")
 def test_a_stranger_cannot_rewrite_a_volunteers_offer_from_the_web_form(
     app, client, session
 ) -> None:
@@ -57,9 +55,17 @@ def test_a_stranger_cannot_rewrite_a_volunteers_offer_from_the_web_form(
     ).all()
     assert credited == []  # nothing in the audit log says Vera did this
     assert "offer_confirmed" not in templates_to(session, VERA)
+    # Vera is asked instead, in her own language (not the form's), and can ignore it.
+    assert templates_to(session, VERA) == ["confirm_offer"]
+    assert "YES" in bodies_to(session, VERA)[-1]
+    # Answering anything else — even a bare YES — confirms nothing.
+    text(client, app, VERA, "YES")
+    session.expire_all()
+    assert (
+        session.scalars(select(Offer.capacity).where(Offer.person_id == vera.person_id)).one() == 1
+    )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 1: not built yet")
 def test_a_stranger_cannot_file_a_request_in_someone_elses_name_and_take_over_her_texts(
     app, client, session
 ) -> None:
@@ -103,6 +109,10 @@ def test_a_stranger_cannot_file_a_request_in_someone_elses_name_and_take_over_he
     to_mallory = " ".join(bodies_to(session, MALLORY))
     assert "Canon" not in to_mallory and "4417" not in to_mallory
     assert any("4417" in body for body in bodies_to(session, VERA))
+    # Mallory's own offer counts: her number confirmed it, and the audit log says so.
+    mallorys = session.scalars(select(AuditEvent).where(AuditEvent.action == "offer.created")).one()
+    assert mallorys.actor_type == "person"
+    assert mallorys.detail["verified"] == "confirmed by SMS from the number"
     # Rosa's requests are hers alone: nothing was attached to her unconfirmed.
     session.expire_all()
     rosa = session.scalar(select(Person).where(Person.phone == ROSA))

@@ -83,6 +83,22 @@ def _text(server: LiveServer, sender: str, body: str) -> None:
         assert response.status == 200
 
 
+def _confirm_from_phone(server: LiveServer, page, phone: str, table: str) -> None:
+    """The person answers the text the form sent their phone ("YES 12345", shown on the
+    page too), and the worker turns the submission into a row of ``table``."""
+    import re
+    import time
+
+    answer = page.get_by_role("status").locator(".ref strong").inner_text()
+    assert re.fullmatch(r"YES \d{5}", answer), answer
+    before = _rows(server.database_url, f"SELECT count(*) AS n FROM {table}")[0]["n"]
+    _text(server, "+1" + "".join(ch for ch in phone if ch.isdigit()), answer)
+    deadline = time.monotonic() + 25
+    while _rows(server.database_url, f"SELECT count(*) AS n FROM {table}")[0]["n"] == before:
+        assert time.monotonic() < deadline, f"the confirmation of {phone} was not handled"
+        time.sleep(0.2)
+
+
 def _ask_for_groceries(page, url: str, phone: str) -> None:
     page.goto(url + "/request")
     page.get_by_label("Groceries").check()
@@ -109,9 +125,11 @@ def test_a_coordinators_round(quiet_server, browser) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     try:
-        _ask_for_groceries(page, url, "(718) 555-0142")
-        _ask_for_groceries(page, url, "(718) 555-0143")
+        for phone in ("(718) 555-0142", "(718) 555-0143"):
+            _ask_for_groceries(page, url, phone)
+            _confirm_from_phone(quiet_server, page, phone, "aid_requests")
         _offer_groceries(page, url, "718 555 0177")
+        _confirm_from_phone(quiet_server, page, "718 555 0177", "offers")
         context.clear_cookies()
 
         # Log in (a wrong password first: one message, nothing learned).
@@ -168,6 +186,7 @@ def test_a_coordinators_round(quiet_server, browser) -> None:
         # A second volunteer signs up; assign the still unmatched request by hand.
         context.clear_cookies()
         _offer_groceries(page, url, "718 555 0178")
+        _confirm_from_phone(quiet_server, page, "718 555 0178", "offers")
         page.goto(url + "/login")
         page.get_by_label("Email").fill(EMAIL)
         page.get_by_label("Password").fill(PASSWORD)

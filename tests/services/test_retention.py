@@ -21,7 +21,7 @@ from mutualaid.models import (
 from mutualaid.services.audit import Actor
 from mutualaid.services.retention import erase_person, purge
 from tests import builders
-from tests.sms_helpers import text
+from tests.sms_helpers import confirm_by_sms, text
 from tests.web.dashboard_helpers import account, login
 
 PHONE, DIGITS = "+17185550142", "5550142"
@@ -65,6 +65,7 @@ def story(app, client, session):
             "phone": PHONE,
         },
     )
+    confirm_by_sms(client, app, session, PHONE)
     req = session.scalars(select(AidRequest)).one()
     coordinator = app.test_client()
     assert login(coordinator, account(session, Role.COORDINATOR).email).status_code == 303

@@ -1,4 +1,5 @@
-"""The public forms: valid, invalid (keeps what was typed), Spanish, without JavaScript, CSRF."""
+"""The public forms: valid, invalid (keeps what was typed), Spanish, without JavaScript, CSRF
+— and nothing counts until the phone number the form gave confirms it by SMS."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ import re
 import pytest
 from sqlalchemy import select
 
-from mutualaid.models import AidRequest, AuditEvent, Channel, Offer, Person, Precision, Urgency
+from mutualaid.models import (
+    AidRequest,
+    AuditEvent,
+    Channel,
+    Offer,
+    PendingSubmission,
+    Person,
+    Precision,
+    Urgency,
+)
+from tests.sms_helpers import confirm_by_sms, confirmation_code, last_body, replies, text
 
 VALID_REQUEST = {
     "category": "groceries",
@@ -36,12 +47,27 @@ def places(runner) -> None:
     assert runner.invoke(places_load, []).exit_code == 0
 
 
-def test_the_request_form_creates_a_located_request(client, session, places) -> None:
+def test_the_request_form_creates_a_located_request_once_the_number_confirms(
+    app, client, session, places
+) -> None:
     response = client.post("/request", data=VALID_REQUEST)
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Nothing acts on the person the form names yet: a pending submission and a text.
+    assert session.scalars(select(AidRequest)).first() is None
+    assert session.scalars(select(Person)).first() is None
+    code = confirmation_code(session, "+17185550101")
+    assert f"YES {code}" in page and "•01" in page and "0101" not in page
+    assert replies(session, "+17185550101") == ["confirm_request"]
+    received = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "submission.received")
+    ).one()
+    assert received.actor_type == "visitor"
+    stored = session.scalars(select(PendingSubmission)).one()
+    assert stored.payload["address"] == "12 Macon St, Apt 3"  # kept, encrypted, until then
+
+    confirm_by_sms(client, app, session, "+17185550101")
     req = session.scalars(select(AidRequest)).one()
-    assert req.ref in page
     assert req.category == "groceries" and req.urgency is Urgency.SOON
     assert req.channel is Channel.WEB and req.language == "en"
     assert req.location_precision is Precision.POSTCODE
@@ -50,25 +76,36 @@ def test_the_request_form_creates_a_located_request(client, session, places) -> 
     assert not req.flagged
     assert req.requester.phone == "+17185550101"
     assert req.requester.name == "Rosa"
+    assert replies(session, "+17185550101")[-1] == "need_confirmed"
+    assert session.scalars(select(PendingSubmission)).first() is None
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "request.created")).one()
     assert event.subject_id == req.id and event.actor_type == "person"
+    assert event.actor_id == req.requester_id
+    assert event.detail["verified"] == "confirmed by SMS from the number"
     assert "555" not in str(event.detail)
+    # The code works once.
+    text(client, app, "+17185550101", f"YES {code}")
+    assert replies(session, "+17185550101")[-1] == "confirm_unknown"
+    assert len(session.scalars(select(AidRequest)).all()) == 1
 
 
-def test_a_named_place_resolves_too(client, session, places) -> None:
+def test_a_named_place_resolves_too(app, client, session, places) -> None:
     client.post("/request", data={**VALID_REQUEST, "location_text": "cerca de Fulton St"})
+    confirm_by_sms(client, app, session, "+17185550101")
     req = session.scalars(select(AidRequest)).one()
     assert req.location_label == "Fulton St & Nostrand Ave"
     assert req.location_precision is Precision.PLACE
 
 
-def test_an_unknown_place_is_stored_and_flagged_for_a_coordinator(client, session, places) -> None:
+def test_an_unknown_place_is_stored_and_flagged_for_a_coordinator(
+    app, client, session, places
+) -> None:
     response = client.post(
         "/request", data={**VALID_REQUEST, "location_text": "behind the old bakery", "address": ""}
     )
     assert response.status_code == 303
-    page = client.get("/thanks").get_data(as_text=True)
-    assert "organiser will contact you" in page
+    confirm_by_sms(client, app, session, "+17185550101")
+    assert replies(session, "+17185550101")[-1] == "need_no_location_stored"
     req = session.scalars(select(AidRequest)).one()
     assert req.needs_location and req.flagged and req.flag_reason == "needs location"
     assert req.location_text == "behind the old bakery"
@@ -110,11 +147,15 @@ def test_an_unknown_category_is_refused(client, session, category: str) -> None:
     assert session.scalars(select(AidRequest)).first() is None
 
 
-def test_spanish_page_and_request(client, session, places) -> None:
+def test_spanish_page_and_request(app, client, session, places) -> None:
     page = client.get("/request?lang=es").get_data(as_text=True)
     assert '<html lang="es">' in page
     assert "Pedir ayuda" in page and "Comestibles" in page
     client.post("/request", data=VALID_REQUEST)
+    code = confirmation_code(session, "+17185550101")
+    assert f"SI {code}" in client.get("/thanks").get_data(as_text=True)
+    assert f"responda SI {code}" in last_body(session, "+17185550101")
+    confirm_by_sms(client, app, session, "+17185550101")
     assert session.scalars(select(AidRequest)).one().language == "es"
     bad = client.post("/request", data={**VALID_REQUEST, "phone": "x"}).get_data(as_text=True)
     assert "no parece un número de teléfono" in bad
@@ -142,19 +183,50 @@ def test_the_pages_need_no_javascript(client) -> None:
         ), input_id
 
 
-def test_volunteer_form_creates_an_offer_and_updates_it(client, session, places) -> None:
+def test_volunteer_form_creates_an_offer_and_updates_it(app, client, session, places) -> None:
     assert client.post("/volunteer", data=VALID_OFFER).status_code == 303
+    assert session.scalars(select(Offer)).first() is None
+    confirm_by_sms(client, app, session, "+17185550123")
     offer = session.scalars(select(Offer)).one()
     assert offer.categories == ["groceries", "rides"]
     assert offer.radius_km == 5.0 and offer.capacity == 2
     assert offer.location_label == "Bedford-Stuyvesant"
     assert not offer.vetted
-    # The same phone again updates the offer rather than creating a second one.
+    assert replies(session, "+17185550123")[-1] == "offer_confirmed"
+    # The same phone again updates the offer rather than creating a second one — once
+    # it confirms; until then the offer is as it was.
     client.post("/volunteer", data={**VALID_OFFER, "categories": ["meals"], "capacity": "1"})
+    session.expire_all()
+    assert session.scalars(select(Offer)).one().categories == ["groceries", "rides"]
+    confirm_by_sms(client, app, session, "+17185550123")
     session.expire_all()
     offer = session.scalars(select(Offer)).one()
     assert offer.categories == ["meals"] and offer.capacity == 1
     assert len(session.scalars(select(Person)).all()) == 1
+    updated = session.scalars(select(AuditEvent).where(AuditEvent.action == "offer.updated")).one()
+    assert (updated.actor_type, updated.actor_id) == ("person", offer.person_id)
+    assert updated.detail["verified"] == "confirmed by SMS from the number"
+
+
+def test_an_unconfirmed_submission_expires(app, client, session, places) -> None:
+    import datetime as dt
+
+    from mutualaid.models import utcnow
+    from mutualaid.models.base import set_clock
+    from mutualaid.worker import jobs
+
+    client.post("/request", data=VALID_REQUEST)
+    code = confirmation_code(session, "+17185550101")
+    later = utcnow() + dt.timedelta(minutes=app.config["SUBMISSION_TTL_MINUTES"] + 1)
+    set_clock(lambda: later)
+    try:
+        jobs.forget_conversations(app)
+        assert session.scalars(select(PendingSubmission)).first() is None
+        text(client, app, "+17185550101", f"YES {code}")
+    finally:
+        set_clock(None)
+    assert session.scalars(select(AidRequest)).first() is None
+    assert replies(session, "+17185550101")[-1] == "confirm_unknown"
 
 
 @pytest.mark.parametrize(

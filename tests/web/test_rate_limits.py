@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 
 from mutualaid import create_app
 from mutualaid.extensions import db
-from mutualaid.models import AidRequest, Message, MessageDirection, MessageStatus
+from mutualaid.models import (
+    AidRequest,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    PendingSubmission,
+)
 from mutualaid.services.limits import Limit, allowed, limit_key
 from tests.conftest import base_config
 from tests.sms_helpers import replies, text
@@ -53,7 +59,8 @@ class TestForms:
         third = client.post("/request", data=data)
         assert third.status_code == 429
         assert "Too many forms" in third.get_data(as_text=True)
-        assert session.scalar(select(func.count()).select_from(AidRequest)) == 2
+        assert session.scalar(select(func.count()).select_from(PendingSubmission)) == 2
+        assert session.scalar(select(func.count()).select_from(AidRequest)) == 0  # unconfirmed
 
 
 def test_counts_are_shared_between_processes(database_url) -> None:
