@@ -50,3 +50,18 @@ class TestCoordinatorsSearches:
         ).all()
         assert len(searches) == 3
         assert all("door" not in str(e.detail) for e in searches)  # not what was looked for
+
+    def test_a_phone_search_is_audited_by_whose_number_not_the_number(
+        self, app, session, door_code
+    ) -> None:
+        from mutualaid.models import Person
+
+        coordinator = logged_in(app, session, Role.COORDINATOR)
+        response = coordinator.post("/dashboard/messages/search", data={"phone": "718 555 0101"})
+        assert response.status_code == 200
+        (event,) = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "messages.searched")
+        ).all()
+        rosa = session.scalar(select(Person).where(Person.phone == ROSA))
+        assert (event.subject_type, event.subject_id) == ("people", rosa.id)
+        assert event.detail["by_phone"] and "0101" not in str(event.detail)
