@@ -73,6 +73,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(purge)
     app.cli.add_command(recover_inbound)
     app.cli.add_command(rotate_data_key)
+    app.cli.add_command(import_)
 
 
 @click.command("create-user")
@@ -322,3 +323,64 @@ def recover_inbound(hours: float) -> None:
         at_most=len(new_ids),
     )
     click.echo(f"Recovered {len(new_ids)} inbound messages.")
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(["volunteers", "requests"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Read the column COLUMN as FIELD (or `ignore` it); repeatable.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what each row would do; write nothing.")
+@click.option("--skip-refused", is_flag=True, help="Import the other rows when some are refused.")
+@click.option(
+    "--taken-by-phone",
+    is_flag=True,
+    help="Requests only: a coordinator took them by phone, so they need no YES by text.",
+)
+@one_unit_of_work
+def import_(
+    kind: str,
+    path: str,
+    mapping: tuple[str, ...],
+    dry_run: bool,
+    skip_refused: bool,
+    taken_by_phone: bool,
+) -> None:
+    """Import volunteers or requests from a CSV file (a Google Forms export, an Excel
+    sheet), matching people by phone number. All rows or none: a refused row stops the
+    import unless --skip-refused. Importing the same file again changes nothing."""
+    from mutualaid.services.audit import Actor
+    from mutualaid.services.errors import Refused
+    from mutualaid.services.imports import ImportSettings, import_file
+    from mutualaid.services.spreadsheets import parse_overrides
+
+    if taken_by_phone and kind != "requests":
+        raise click.UsageError("--taken-by-phone is for requests")
+    try:
+        report = import_file(
+            db.session,
+            Path(path).read_bytes(),
+            kind,
+            filename=Path(path).name,
+            settings=ImportSettings.from_config(
+                current_app.config, current_app.extensions["categories"]
+            ),
+            resolver=adapters.resolver(),
+            actor=Actor.system(),
+            overrides=parse_overrides(mapping),
+            dry_run=dry_run,
+            skip_refused=skip_refused,
+            taken_by_phone=taken_by_phone,
+        )
+    except Refused as exc:
+        raise click.ClickException(f"{Path(path).name}: {exc}") from None
+    for line in report.describe():
+        click.echo(line)
+    click.echo(report.summary())
+    if report.refused and not report.applied and not dry_run:
+        sys.exit(1)

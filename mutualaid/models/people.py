@@ -27,6 +27,14 @@ class Person(Base):
     # How the consent last changed: "sms:STOP", "twilio:21610", "coordinator:<id>" …
     consent_source: Mapped[str | None] = mapped_column(String(40))
     blocked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Imported from a spreadsheet (services.imports): the file's name. Such a person has
+    # not answered yet: ``awaiting_opt_in`` until their YES (services.optin), and nothing
+    # is proposed to them or for them meanwhile.
+    imported_from: Mapped[str | None] = mapped_column(String(120))
+    awaiting_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    opted_in_at: Mapped[dt.datetime | None]
+    # How they opted in, or were asked to: "import:volunteers.csv", "sms:YES", "phone:coordinator:3"
+    opt_in_source: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:  # never the phone number

@@ -44,6 +44,7 @@ def candidates(
             Offer.paused.is_(False),
             Person.blocked.is_(False),
             Person.opted_out.is_(False),
+            Person.awaiting_opt_in.is_(False),
             Offer.lat.between(req.lat - dlat, req.lat + dlat),
             Offer.lon.between(req.lon - dlon, req.lon + dlon),
         )

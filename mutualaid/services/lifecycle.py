@@ -108,6 +108,8 @@ def propose(
         or offer.paused
         or person.opted_out
         or person.blocked
+        or person.awaiting_opt_in
+        or req.requester.awaiting_opt_in
         or live_load(session, offer.id) >= offer.capacity
     ):
         return None

@@ -100,12 +100,16 @@ def take_snapshot(
 ) -> Snapshot:
     """Open requests without a live match (each with the volunteers it must never be
     proposed again), and volunteers with free capacity who are neither paused, opted out
-    nor blocked. Read-only."""
+    nor blocked; imported people still waiting for their opt-in are in neither. Read-only."""
     live = exists().where(
         and_(Match.request_id == AidRequest.id, Match.status.in_(LIVE_MATCH_STATUSES))
     )
     query = select(AidRequest).where(
-        AidRequest.status == RequestStatus.OPEN, ~live, AidRequest.lat.is_not(None)
+        AidRequest.status == RequestStatus.OPEN,
+        ~live,
+        AidRequest.lat.is_not(None),
+        # an imported request waits for its requester's YES
+        ~AidRequest.requester.has(Person.awaiting_opt_in.is_(True)),
     )
     if only_requests is not None:
         query = query.where(AidRequest.id.in_(only_requests))
@@ -169,6 +173,7 @@ def _volunteers(
             Offer.lat.is_not(None),
             Person.opted_out.is_(False),
             Person.blocked.is_(False),
+            Person.awaiting_opt_in.is_(False),
         )
         .order_by(Offer.id)
     )
