@@ -167,6 +167,10 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
             raise ConfigError(
                 "TWILIO_FROM: set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID"
             )
+    require("INBOUND_MODE", lambda v: v in {"webhook", "poll"}, '"webhook" or "poll"')
+    if settings["INBOUND_MODE"] == "poll" and settings["SMS_BACKEND"] != "twilio":
+        raise ConfigError("INBOUND_MODE: poll asks Twilio, so it needs SMS_BACKEND twilio")
+    require("TWILIO_POLL_SECONDS", lambda v: 1 <= v <= 600, "seconds from 1 to 600")
     require(
         "TWILIO_API_BASE_URL",
         lambda v: v == "" or v.startswith(("http://", "https://")),

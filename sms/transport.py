@@ -304,6 +304,16 @@ class TwilioSender:
             raise _network_error(exc) from exc
         return [_provider_message(record) for record in records]
 
+    def fetch_message(self, sid: str) -> ProviderMessage:
+        """One message by its sid, as the provider has it now (its delivery status)."""
+        try:
+            record = self.client.messages(sid).fetch()
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise self._rest_error(exc) from exc
+        except requests.RequestException as exc:
+            raise _network_error(exc) from exc
+        return _provider_message(record)
+
     def close(self) -> None:
         self.http_client.close()
 

@@ -71,12 +71,16 @@ class OutboxSettings:
             max_attempts=int(config["OUTBOX_MAX_ATTEMPTS"]),
             retry_seconds=float(config["OUTBOX_RETRY_SECONDS"]),
             lease_seconds=float(config["OUTBOX_LEASE_SECONDS"]),
-            public_base_url=str(config.get("PUBLIC_BASE_URL") or ""),
+            # Polled for their status instead: nobody could call a callback back.
+            public_base_url=""
+            if config.get("INBOUND_MODE") == "poll"
+            else str(config.get("PUBLIC_BASE_URL") or ""),
             batch_size=batch_size,
         )
 
     def status_callback(self, message_id: int) -> str | None:
-        """``{PUBLIC_BASE_URL}/sms/status?m=<id>``, or None without a public address."""
+        """``{PUBLIC_BASE_URL}/sms/status?m=<id>``, or None without a public address (or in
+        poll mode, where the worker asks for the status instead)."""
         if not self.public_base_url:
             return None
         return f"{self.public_base_url}/sms/status?m={message_id}"

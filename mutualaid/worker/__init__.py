@@ -35,6 +35,7 @@ INBOUND_POLL_SECONDS = 0.2
 def jobs_in_order() -> list[Job]:
     """The jobs the worker runs, in order: first what people are waiting for."""
     return [
+        jobs.poll_twilio,
         jobs.handle_received,
         jobs.send_outbox,
         jobs.expire_proposals,

@@ -27,6 +27,7 @@ from mutualaid.services import (
     handling,
     inbox,
     matching_runs,
+    polling,
     retention,
 )
 from mutualaid.services.limits import Limit
@@ -258,3 +259,36 @@ def recover_inbound(
         # They are older than anything received since: handled first, in their order.
         handle_received(app, limit=len(new_ids), max_seconds=float("inf"))
     return len(new_ids)
+
+
+_checks = polling.Checks.new()
+_last_poll: list[float] = [float("-inf")]
+
+
+def poll_twilio(app: Flask, *, sender: Sender | None = None, force: bool = False) -> int:
+    """In poll mode (INBOUND_MODE = "poll"), every TWILIO_POLL_SECONDS: store the texts
+    Twilio received that we do not have yet (handle_received then handles them as it does
+    a webhook's), and apply the delivery status of the texts we sent. Otherwise nothing.
+    How many texts arrived and statuses moved."""
+    config = app.config
+    if config["INBOUND_MODE"] != "poll":
+        return 0
+    now_mono = time.monotonic()
+    if not force and now_mono - _last_poll[0] < config["TWILIO_POLL_SECONDS"]:
+        return 0
+    _last_poll[0] = now_mono
+    poller = sender or adapters.sms_sender()
+    with unit_of_work() as unit:
+        new_ids = polling.poll_inbound(
+            unit.session,
+            poller,  # type: ignore[arg-type]
+            to=config["TWILIO_FROM"] or None,
+            now=utcnow(),
+            region=config["PHONE_REGION"],
+            max_body=config["SMS_MAX_BODY"],
+        )
+    with unit_of_work() as unit:
+        moved = polling.poll_sent(unit.session, poller, _checks, now=utcnow())  # type: ignore[arg-type]
+    if new_ids:
+        log.info("poll: %d new texts from Twilio", len(new_ids))
+    return len(new_ids) + moved
