@@ -175,6 +175,8 @@ def import_file(
             "import_missing_columns",
             f"no column for {', '.join(missing)} (found: {', '.join(table.headers)}); "
             "name one with --map 'Column=field'",
+            missing=", ".join(missing),
+            found=", ".join(table.headers),
         )
     planner = _Planner(session, settings, resolver, words, kind)
     form_language = words.form_language(table.headers)

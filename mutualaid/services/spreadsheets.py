@@ -114,7 +114,8 @@ def sniff_delimiter(text: str) -> str:
 def read_table(data: bytes) -> Table:
     """A CSV file's bytes as a Table. Refused when empty, too big, or without a header."""
     if len(data) > MAX_BYTES:
-        raise Refused("import_too_big", f"the file is over {MAX_BYTES // (1024 * 1024)} MB")
+        limit = f"{MAX_BYTES // (1024 * 1024)} MB"
+        raise Refused("import_too_big", f"the file is over {limit}", limit=limit)
     text, encoding = decode(data)
     text = text.replace("\x00", "")
     if not text.strip():
@@ -126,7 +127,7 @@ def read_table(data: bytes) -> Table:
         raise Refused("import_empty", "the file is empty")
     headers = [h.strip() for h in lines[0]]
     if len(lines) - 1 > MAX_ROWS:
-        raise Refused("import_too_big", f"more than {MAX_ROWS} rows")
+        raise Refused("import_too_big", f"more than {MAX_ROWS} rows", limit=f"{MAX_ROWS} rows")
     width = len(headers)
     rows = [[c.strip() for c in (row + [""] * width)[:width]] for row in lines[1:]]
     return Table(headers, rows, encoding, delimiter)
@@ -146,7 +147,8 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         column, sep, name = pair.rpartition("=")
         if not sep or not column.strip() or not name.strip():
-            raise Refused("import_bad_map", f"--map {pair!r}: write it COLUMN=field")
+            problem = f"{pair!r}: write it COLUMN=field"
+            raise Refused("import_bad_map", f"--map {problem}", problem=problem)
         out[column.strip()] = name.strip()
     return out
 
@@ -163,23 +165,19 @@ def map_headers(
     longest alias it starts with. A field is taken by the first column that claims it."""
     words = words or vocabulary()
     if kind not in words.headers:
-        raise Refused("import_kind", f"unknown import {kind!r}: volunteers or requests")
+        raise Refused("import_kind", f"unknown import {kind!r}: volunteers or requests", kind=kind)
     fields = words.headers[kind]
     overrides = dict(overrides or {})
     folded_overrides = {fold(k): v for k, v in overrides.items()}
     for name in folded_overrides.values():
         if name != "ignore" and name not in fields:
-            raise Refused(
-                "import_bad_map",
-                f"--map: unknown field {name!r} (one of: {', '.join(fields)}, ignore)",
-            )
+            problem = f"unknown field {name!r} (one of: {', '.join(fields)}, ignore)"
+            raise Refused("import_bad_map", f"--map: {problem}", problem=problem)
     known = {fold(h) for h in headers}
     missing = [k for k in overrides if fold(k) not in known]
     if missing:
-        raise Refused(
-            "import_bad_map",
-            f"--map: no column named {', '.join(repr(k) for k in missing)} in the file",
-        )
+        problem = f"no column named {', '.join(repr(k) for k in missing)} in the file"
+        raise Refused("import_bad_map", f"--map: {problem}", problem=problem)
     columns: dict[str, int] = {}
     ignored: list[str] = []
     for index, header in enumerate(headers):
