@@ -167,6 +167,11 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
             raise ConfigError(
                 "TWILIO_FROM: set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID"
             )
+    require(
+        "SERVICE_NUMBER",
+        lambda v: v == "" or _is_e164(v),
+        "empty, or a phone number in E.164 (+17185550101)",
+    )
     require("INBOUND_MODE", lambda v: v in {"webhook", "poll"}, '"webhook" or "poll"')
     if settings["INBOUND_MODE"] == "poll" and settings["SMS_BACKEND"] != "twilio":
         raise ConfigError("INBOUND_MODE: poll asks Twilio, so it needs SMS_BACKEND twilio")
@@ -283,3 +288,11 @@ def database_url(url: str, instance_path: Path) -> str:
             "use sqlite or postgresql"
         )
     return url
+
+
+def _is_e164(value: str) -> bool:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number) and value.startswith("+")

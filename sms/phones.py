@@ -74,6 +74,20 @@ def normalize(raw: str, region: str | None = "US") -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
+def display(number: str, region: str | None = "US") -> str:
+    """An E.164 number as people write it where they live (national format at home).
+
+    >>> display("+17185550101")
+    '(718) 555-0101'
+    >>> display("+525512345678")
+    '+52 55 1234 5678'
+    """
+    parsed = phonenumbers.parse(number, None)
+    home = region and phonenumbers.region_code_for_number(parsed) == region.upper()
+    style = PhoneNumberFormat.NATIONAL if home else PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(parsed, style)
+
+
 def is_valid(raw: str, region: str | None = "US") -> bool:
     """Whether `normalize` would accept ``raw``."""
     try:

@@ -70,8 +70,13 @@ def handle_received(app: Flask) -> int:
         return jobs.handle_received(app, limit=10_000, max_seconds=float("inf"))
 
 
-def outbox(session: Session, phone: str | None = None) -> list[Message]:
+def outbox(session: Session, phone: str | None = None, *, notices: bool = False) -> list[Message]:
+    """Messages queued (to ``phone``), in order; the carrier notice that precedes a
+    number's first text (``first_notice``) only with ``notices``: tests of what the service
+    answers read the answers (tests/services/test_notify.py checks the notice)."""
     query = select(Message).where(Message.direction == MessageDirection.OUTBOUND)
+    if not notices:
+        query = query.where(Message.template.is_distinct_from("first_notice"))
     if phone:
         query = query.where(Message.phone == phone)
     session.expire_all()

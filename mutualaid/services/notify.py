@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mutualaid.models import Message, Person
+from mutualaid.models import Message, MessageDirection, Person
 from mutualaid.services.catalogues import Category
 from mutualaid.services.location import Resolver
 from mutualaid.services.outbox import enqueue
@@ -58,10 +59,64 @@ def say(
     **values: Any,
 ) -> Message | None:
     """Queue catalogue message ``key`` to ``person`` in their language (None if this
-    ``dedupe_key`` was already queued). Never called for a person without a phone."""
+    ``dedupe_key`` was already queued). The first text to a person is preceded by the
+    carrier-required notice (``first_notice``). Never called for a person without a phone."""
     assert person.phone, "a person we text has a phone number"
-    if "network" in ctx.catalogue.template(key).placeholders:
+    if key not in WITHOUT_NOTICE and not texted_before(session, person):
+        _queue(session, ctx, person, "first_notice", f"first_notice:{person.id}", {})
+    return _queue(
+        session,
+        ctx,
+        person,
+        key,
+        dedupe_key,
+        values,
+        request_id=request_id,
+        match_id=match_id,
+        even_if_opted_out=even_if_opted_out,
+    )
+
+
+# The confirmation of a STOP is the last text a number gets: no notice before it.
+WITHOUT_NOTICE = frozenset({"stopped", "first_notice"})
+
+
+def texted_before(session: Session, person: Person) -> bool:
+    """Whether anything was ever queued to this person (else their first text carries the
+    carrier-required notice: who we are, frequency, rates, HELP, STOP)."""
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(Message.person_id == person.id, Message.direction == MessageDirection.OUTBOUND)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def privacy_note(ctx: SmsContext, language: str) -> str:
+    """Where to read what we keep: the privacy page, or (without a public address) how to ask."""
+    if ctx.public_base_url:
+        url = f"{ctx.public_base_url}/privacy"
+        return ctx.catalogue.render("privacy_link", language, url=url)
+    return ctx.catalogue.render("privacy_ask", language)
+
+
+def _queue(
+    session: Session,
+    ctx: SmsContext,
+    person: Person,
+    key: str,
+    dedupe_key: str | None,
+    values: dict[str, Any],
+    **fields: Any,
+) -> Message | None:
+    assert person.phone
+    placeholders = ctx.catalogue.template(key).placeholders
+    if "network" in placeholders:
         values = {"network": ctx.network_name, **values}
+    if "privacy" in placeholders and "privacy" not in values:
+        values = {**values, "privacy": privacy_note(ctx, person.language)}
     body = ctx.catalogue.render(key, person.language, **values)
     return enqueue(
         session,
@@ -70,9 +125,7 @@ def say(
         person_id=person.id,
         dedupe_key=dedupe_key,
         template=key,
-        request_id=request_id,
-        match_id=match_id,
-        even_if_opted_out=even_if_opted_out,
+        **fields,
     )
 
 

@@ -24,7 +24,7 @@ from mutualaid.services.intake import InvalidInput, NewOffer, NewRequest
 from mutualaid.services.limits import Limit, allowed, limit_key
 from mutualaid.web.forms import OfferForm, RequestForm
 from mutualaid.web.i18n import current_language
-from sms.phones import mask
+from sms.phones import display, mask
 
 bp = Blueprint("public", __name__)
 
@@ -40,7 +40,16 @@ def _form_options() -> dict:
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html")
+    config = current_app.config
+    number = config["SERVICE_NUMBER"] or config["TWILIO_FROM"]
+    shown = display(number, config["PHONE_REGION"]) if number else None
+    return render_template("public/index.html", service_number=number, service_number_shown=shown)
+
+
+@bp.get("/privacy")
+def privacy():
+    """What is kept, for how long, who sees it, and how to be erased."""
+    return render_template("public/privacy.html", days=current_app.config["RETENTION_DAYS"])
 
 
 def _intake_page(form, template: str, save):
