@@ -376,6 +376,7 @@ def import_(
             dry_run=dry_run,
             skip_refused=skip_refused,
             taken_by_phone=taken_by_phone,
+            sms=adapters.sms_context(),
         )
     except Refused as exc:
         raise click.ClickException(f"{Path(path).name}: {exc}") from None

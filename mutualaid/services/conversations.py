@@ -28,7 +28,7 @@ from mutualaid.models import (
     Urgency,
 )
 from mutualaid.models.conversations import IDLE
-from mutualaid.services import availability, confirmation, consent, flags, lifecycle
+from mutualaid.services import availability, confirmation, consent, flags, lifecycle, optin
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.intake import (
     NewOffer,
@@ -109,6 +109,11 @@ def handle_inbound(session: Session, ctx: SmsContext, message: Message) -> None:
         return _start(c, cmd)
     if person.opted_out:
         return  # nothing is sent to them until START
+    if person.awaiting_opt_in and cmd.intent in (Intent.NEED, Intent.OFFER):
+        # an imported person asking or offering by their own text has opted in
+        optin.confirm(
+            session, person, source=f"sms:{cmd.intent.name}", actor=Actor.person(person.id)
+        )
     HANDLERS.get(cmd.intent, _text)(c, cmd)
 
 
@@ -224,6 +229,10 @@ def _answer(c: Turn, cmd: Command) -> None:
     yes = cmd.intent is Intent.YES
     if yes and cmd.code and len(cmd.code) == confirmation.CODE_DIGITS:
         return _confirm_submission(c, cmd.code)
+    if c.person.awaiting_opt_in:
+        c._replies += 1
+        key = f"reply:{c.message.id}:{c._replies}"
+        return optin.answer(c.session, c.ctx, c.person, yes=yes, dedupe_key=key)
     if c.asking == "followup":
         return _followup(c, yes)
     pending = lifecycle.pending_proposals(c.session, c.person)

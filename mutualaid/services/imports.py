@@ -36,6 +36,7 @@ from mutualaid.services.intake import (
     save_offer,
 )
 from mutualaid.services.location import Resolver, fold
+from mutualaid.services.notify import SmsContext
 from mutualaid.services.spreadsheets import (
     ColumnMap,
     Table,
@@ -158,11 +159,12 @@ def import_file(
     dry_run: bool = False,
     skip_refused: bool = False,
     taken_by_phone: bool = False,
+    sms: SmsContext | None = None,
 ) -> ImportReport:
     """Plan the import of one CSV file and, unless ``dry_run``, apply it — all of it, or
     nothing when a row is refused (``skip_refused`` imports the others). Each person
-    imported waits for their opt-in, except the requesters of a file ``taken_by_phone``
-    by a coordinator.
+    imported waits for their opt-in and is asked for it by one text (through ``sms``; None
+    asks nobody), except the requesters of a file ``taken_by_phone`` by a coordinator.
     Flushes; the caller commits. Raises Refused for a file it cannot read at all."""
     table = read_table(data)
     words = vocabulary()
@@ -199,6 +201,9 @@ def import_file(
         if row.action in (CREATE, UPDATE):
             planner.apply(row, filename=filename, actor=actor, taken_by_phone=taken_by_phone)
     session.flush()
+    if sms is not None:
+        for person_id in planner.to_ask:
+            optin.ask(session, sms, session.get(Person, person_id))
     report.applied = True
     record(
         session,

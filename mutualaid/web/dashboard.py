@@ -51,6 +51,7 @@ from mutualaid.services import (
     message_search,
     messaging,
     notes,
+    optin,
     previews,
     privacy,
     queues,
@@ -278,6 +279,18 @@ def request_complete(request_id: int):
     req = _request_or_404(request_id)
     request_commands.complete(db.session, adapters.sms_context(), req, actor=current_user.actor)
     flash(t("dash.flash.completed"))
+    return _back_to_request(req.id)
+
+
+@bp.post("/requests/<int:request_id>/confirmed-by-phone")
+@require("act")
+def request_confirmed_by_phone(request_id: int):
+    """An imported request a coordinator confirmed with its requester by phone: it needs no
+    YES by text (services.optin)."""
+    req = _request_or_404(request_id)
+    actor = current_user.actor
+    optin.confirm(db.session, req.requester, source=f"phone:{actor.type}:{actor.id}", actor=actor)
+    flash(t("dash.flash.confirmed_by_phone"))
     return _back_to_request(req.id)
 
 
