@@ -78,6 +78,19 @@ class ImportSettings:
         return self.languages[0] if self.languages else "en"
 
 
+class Reason(str):
+    """Why a row is refused or left as it is: the English sentence (the CLI's), with a
+    ``key`` and ``values`` the dashboard says in its languages (dash.import.reason.<key>)."""
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, text: str, **values: Any) -> Reason:
+        reason = super().__new__(cls, text)
+        reason.key, reason.values = key, values
+        return reason
+
+
 @dataclass
 class RowPlan:
     """One row: its line in the file (the header is line 1), what importing does with it
@@ -85,7 +98,7 @@ class RowPlan:
 
     line: int
     action: str
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     summary: str = ""
     values: dict[str, Any] = field(default_factory=dict)
 
@@ -256,19 +269,22 @@ class _Planner:
             if earlier is not None and earlier.action != SKIPPED:
                 # A form answered twice: the later answer is the one that counts.
                 earlier.action = SKIPPED
-                earlier.reasons = [f"the same person is on line {row.line}"]
+                earlier.reasons = [
+                    Reason("duplicate", f"the same person is on line {row.line}", line=row.line)
+                ]
             seen[key] = row
         return rows
 
     def _phone(self, row: RowPlan, raw: Mapping[str, str]) -> str | None:
         text = raw.get("phone", "")
         if not text:
-            row.reasons.append("no phone number")
+            row.reasons.append(Reason("no_phone", "no phone number"))
             return None
         try:
             return normalize(text, region=self.settings.region)
         except (InvalidPhoneNumber, ValueError):
-            row.reasons.append(f"bad phone number ({mask(text)})")
+            masked = mask(text)
+            row.reasons.append(Reason("bad_phone", f"bad phone number ({masked})", phone=masked))
             return None
 
     def _plan_volunteer(self, row: RowPlan, raw: Mapping[str, str]) -> None:
@@ -308,7 +324,9 @@ class _Planner:
         elif person.imported_from is None or not person.awaiting_opt_in:
             # Theirs now (they signed up, or said YES): it changes only by their own texts.
             row.action = UNCHANGED
-            row.reasons.append("their own offer: it changes only by their texts")
+            row.reasons.append(
+                Reason("own_offer", "their own offer: it changes only by their texts")
+            )
         else:
             row.action = UPDATE
 
@@ -351,7 +369,7 @@ class _Planner:
         new = [c for c in categories if c not in have]
         if not new:
             row.action = UNCHANGED
-            row.reasons.append("already asked for")
+            row.reasons.append(Reason("already_asked", "already asked for"))
         else:
             row.values["categories"] = tuple(new)
 
@@ -362,11 +380,13 @@ class _Planner:
         found: list[str] = []
         pieces = [p.strip() for p in re.split(r"[,;\n]", text) if p.strip()]
         if not pieces:
-            row.reasons.append("no category")
+            row.reasons.append(Reason("no_category", "no category"))
         for piece in pieces:
             key = _category_of(piece, self._names)
             if key is None:
-                row.reasons.append(f"unknown category {piece!r}")
+                row.reasons.append(
+                    Reason("unknown_category", f"unknown category {piece!r}", what=piece)
+                )
             elif key not in found:
                 found.append(key)
         return found
@@ -375,13 +395,16 @@ class _Planner:
         """The label of where the row is, or None (with the reason) when it resolves to
         nothing."""
         if not text and not address:
-            row.reasons.append("no place")
+            row.reasons.append(Reason("no_place", "no place"))
             return None
         found = (self.resolver.resolve_address(address) if address else None) or (
             self.resolver.resolve(text) if text else None
         )
         if found is None:
-            row.reasons.append(f"unresolvable place {(text or address)[:40]!r}")
+            place = (text or address)[:40]
+            row.reasons.append(
+                Reason("unresolvable_place", f"unresolvable place {place!r}", what=place)
+            )
             return None
         return found.label
 
@@ -390,7 +413,9 @@ class _Planner:
             return DEFAULT_RADIUS_KM
         m = re.search(r"(\d+(?:[.,]\d+)?)\s*([^\W\d]*)", fold(text))
         if m is None:
-            row.reasons.append(f"unreadable distance {text[:30]!r}")
+            row.reasons.append(
+                Reason("unreadable_distance", f"unreadable distance {text[:30]!r}", what=text[:30])
+            )
             return DEFAULT_RADIUS_KM
         number = float(m.group(1).replace(",", "."))
         unit_word = m.group(2)
@@ -407,7 +432,14 @@ class _Planner:
             )
         km = round(number * KM_PER[unit], 1)
         if not 0 < km <= MAX_RADIUS_KM:
-            row.reasons.append(f"distance {text[:30]!r} is not between 0 and {MAX_RADIUS_KM:g} km")
+            row.reasons.append(
+                Reason(
+                    "distance_range",
+                    f"distance {text[:30]!r} is not between 0 and {MAX_RADIUS_KM:g} km",
+                    what=text[:30],
+                    max=f"{MAX_RADIUS_KM:g}",
+                )
+            )
         return km
 
     def _capacity(self, row: RowPlan, text: str) -> int:
@@ -415,7 +447,14 @@ class _Planner:
             return 1
         m = re.search(r"\d+", text)
         if m is None or not 1 <= int(m.group()) <= MAX_CAPACITY:
-            row.reasons.append(f"tasks at once {text[:20]!r} is not between 1 and {MAX_CAPACITY}")
+            row.reasons.append(
+                Reason(
+                    "capacity_range",
+                    f"tasks at once {text[:20]!r} is not between 1 and {MAX_CAPACITY}",
+                    what=text[:20],
+                    max=MAX_CAPACITY,
+                )
+            )
             return 1
         return int(m.group())
 

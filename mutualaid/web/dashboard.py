@@ -48,6 +48,7 @@ from mutualaid.services import (
     assignment,
     details,
     exports,
+    imports,
     message_search,
     messaging,
     notes,
@@ -58,6 +59,7 @@ from mutualaid.services import (
     reports,
     request_commands,
     retention,
+    spreadsheets,
     volunteer_commands,
 )
 from mutualaid.services.errors import Refused
@@ -554,6 +556,58 @@ def figures():
         ],
         zip=zip,
     )
+
+
+@bp.url_value_preprocessor
+def _room_for_a_spreadsheet(endpoint: str | None, values: dict | None) -> None:
+    """A spreadsheet may be larger than MAX_CONTENT_LENGTH: a coordinator posting one to the
+    import page may send up to the import's own limit (before the CSRF check reads it)."""
+    if (
+        endpoint == "dashboard.import_page"
+        and request.method == "POST"
+        and current_user.is_authenticated
+        and current_user.can("act")
+    ):
+        request.max_content_length = spreadsheets.MAX_BYTES + 64 * 1024
+        request.max_form_memory_size = 64 * 1024
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("act")
+def import_page():
+    """Bring in a spreadsheet of volunteers or requests (services.imports, as `mutualaid
+    import` does): "preview" says row by row what would happen and writes nothing; "import"
+    imports the file, all of it or nothing (audited)."""
+    report, error, status = None, None, 200
+    if request.method == "POST":
+        kind = request.form.get("kind", "")
+        upload = request.files.get("file")
+        if kind not in spreadsheets.KINDS or upload is None or not upload.filename:
+            error, status = t("dash.import.choose"), 422
+        else:
+            settings = imports.ImportSettings.from_config(current_app.config, _categories())
+            try:
+                report = imports.import_file(
+                    db.session,
+                    upload.read(),
+                    kind,
+                    filename=upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:120],
+                    settings=settings,
+                    resolver=adapters.resolver(),
+                    actor=current_user.actor,
+                    overrides=spreadsheets.parse_overrides(
+                        [line for line in request.form.get("map", "").splitlines() if line.strip()]
+                    ),
+                    dry_run=request.form.get("go") != "import",
+                    skip_refused=bool(request.form.get("skip_refused")),
+                    taken_by_phone=kind == "requests" and bool(request.form.get("taken_by_phone")),
+                    sms=adapters.sms_context(),
+                )
+            except Refused as exc:  # nothing was written: the file could not be read
+                error, status = _refusal(exc), 422
+    return render_template(
+        "dashboard/import.html", report=report, error=error, form=request.form
+    ), status
 
 
 @bp.get("/export")
