@@ -21,6 +21,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -562,6 +563,7 @@ def figures():
 def _room_for_a_spreadsheet(endpoint: str | None, values: dict | None) -> None:
     """A spreadsheet may be larger than MAX_CONTENT_LENGTH: a coordinator posting one to the
     import page may send up to the import's own limit (before the CSRF check reads it)."""
+    g.pop("_login_user", None)  # this request's account (web.auth forgets it later too)
     if (
         endpoint == "dashboard.import_page"
         and request.method == "POST"
