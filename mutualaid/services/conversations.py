@@ -35,8 +35,10 @@ from mutualaid.services.intake import (
     NewRequest,
     create_request,
     find_or_create_person,
+    place_request,
     save_offer,
 )
+from mutualaid.services.location import Location, find_street_address
 from mutualaid.services.notify import SmsContext, say
 from sms.catalog import numbered
 from sms.parse import Command, Intent, parse
@@ -349,6 +351,7 @@ def _need(c: Turn, cmd: Command) -> None:
     data = {
         "category": cmd.categories[0] if cmd.categories else None,
         "location_text": cmd.location_text,
+        "address": find_street_address(cmd.text),
         "details": _details(c, cmd),
         "urgent": cmd.urgent,
     }
@@ -375,6 +378,8 @@ def _update_need(c: Turn, cmd: Command, req: AidRequest) -> None:
         urgency_raised=raised,
     )
     c.forget()
+    if req.needs_location and _locate(c, cmd, req):
+        return
     c.say("need_updated", ref=req.ref, category=c.label(req.category))
 
 
@@ -384,19 +389,21 @@ def _continue_need(c: Turn, data: dict[str, Any]) -> None:
         c.ask("need_category", **data, choices=keys)
         c.say("need_ask_category", options=numbered([c.label(k) for k in keys]))
         return
-    if not data.get("location_text"):
+    if not data.get("location_text") and not data.get("address"):
         c.ask("need_location", **data)
         c.say("need_ask_location", category=c.label(data["category"]))
         return
     c.forget()
+    address = (data.get("address") or "")[:200]
     req = create_request(
         c.session,
         NewRequest(
             phone=c.person.phone or "",
             category=data["category"],
-            location_text=data["location_text"][:200],
+            location_text=(data.get("location_text") or address)[:200],
             urgency=Urgency.URGENT if data.get("urgent") else Urgency.NORMAL,
             details=data.get("details") or "",
+            address=address,
             language=c.person.language,
             channel=Channel.SMS,
         ),
@@ -405,9 +412,49 @@ def _continue_need(c: Turn, data: dict[str, Any]) -> None:
         verified=confirmation.VERIFIED_TEXTED,
     )
     if req.needs_location:
-        c.say("need_no_location_stored", ref=req.ref)
+        # Asked once more, with examples this network's resolver is sure to place.
+        c.ask("request_location", request_id=req.id)
+        c.say("need_location_again", ref=req.ref, **c.ctx.resolver.gazetteer.examples())
     else:
         c.say("need_confirmed", category=c.label(req.category), ref=req.ref)
+
+
+def _place_in(
+    c: Turn, cmd: Command, *, whole_text: bool
+) -> tuple[Location | None, str, str | None]:
+    """Where a text says the person is: a street address in it (kept as the private
+    address), else the place the parser found, else (when we asked where) the whole
+    text; the place found, what was typed for it, and the address."""
+    address = find_street_address(cmd.text)
+    resolver = c.ctx.resolver
+    found = resolver.resolve_address(address) if address else None
+    typed = address or cmd.location_text or ""
+    if found is None and cmd.location_text:
+        found, typed = resolver.resolve(cmd.location_text), cmd.location_text
+    if found is None and whole_text:
+        found, typed = resolver.resolve(cmd.text), cmd.text.strip()
+    return found, typed, address
+
+
+def _locate(c: Turn, cmd: Command, req: AidRequest, *, whole_text: bool = False) -> bool:
+    """Place ``req`` (open, without a location) from this text if it names a place; told
+    to the requester. False when the text places nothing."""
+    found, typed, address = _place_in(c, cmd, whole_text=whole_text)
+    if found is None:
+        return False
+    if not place_request(
+        c.session, req, typed, found, actor=Actor.person(c.person.id), address=address
+    ):
+        return False
+    c.forget()
+    c.say("location_set", ref=req.ref, place=found.label)
+    return True
+
+
+def _unlocated_request(c: Turn) -> AidRequest | None:
+    """The person's latest open request, if it still needs a location."""
+    req = _latest_request(c, RequestStatus.OPEN)
+    return req if req is not None and req.needs_location else None
 
 
 def _offer(c: Turn, cmd: Command) -> None:
@@ -486,7 +533,15 @@ def _text(c: Turn, cmd: Command) -> None:
         return
     if state == "need_location" and text:
         data["location_text"] = cmd.location_text or text
+        data["address"] = find_street_address(text)
         return _continue_need(c, data)
+    if state == "request_location" and text:
+        req = c.session.get(AidRequest, data.get("request_id"))
+        if req is not None and req.needs_location:
+            if not _locate(c, cmd, req, whole_text=True):
+                c.forget()  # asked once more: now a coordinator takes it up
+                c.say("need_no_location_stored", ref=req.ref)
+            return
     if state == "offer_categories":
         if cmd.categories:
             data["categories"] = list(cmd.categories)
@@ -500,6 +555,9 @@ def _text(c: Turn, cmd: Command) -> None:
     partners = lifecycle.relay_partners(c.session, c.person)
     if partners and text:
         return _relay(c, partners, text)
+    unlocated = _unlocated_request(c) if text else None
+    if unlocated is not None and _locate(c, cmd, unlocated):
+        return  # any later text that names a place places the request
     if cmd.categories and text:
         # "groceries please, 11216": a need without the keyword.
         return _need(c, cmd)

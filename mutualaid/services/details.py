@@ -15,6 +15,7 @@ from mutualaid.models import (
     Match,
     Message,
     Offer,
+    Place,
 )
 from mutualaid.services.notes import NoteView, notes_on
 from mutualaid.services.queues import LIST_LIMIT
@@ -137,3 +138,8 @@ def offers_by_id(session: Session, ids: list[int]) -> dict[int, Offer]:
 def find_by_ref(session: Session, ref: str) -> AidRequest | None:
     ref = ref.strip().upper()[:12]
     return session.scalar(select(AidRequest).where(AidRequest.ref == ref)) if ref else None
+
+
+def place_names(session: Session) -> list[str]:
+    """The gazetteer's place names, for a coordinator searching where a request is."""
+    return sorted(session.scalars(select(Place.name)).all())

@@ -27,3 +27,20 @@ def flag(session: Session, req: AidRequest, reason: str, *, actor: Actor) -> boo
         session, actor, "request.flagged", subject_type="aid_requests", subject_id=req.id, **detail
     )
     return True
+
+
+def unflag(session: Session, req: AidRequest, reason: str, *, actor: Actor) -> bool:
+    """Clear ``req``'s flag if it is flagged for ``reason`` (the cause is gone: it has a
+    location now); False when it was not."""
+    if not (req.flagged and req.flag_reason == reason):
+        return False
+    req.flagged, req.flag_reason = False, None
+    record(
+        session,
+        actor,
+        "request.unflagged",
+        subject_type="aid_requests",
+        subject_id=req.id,
+        reason=reason,
+    )
+    return True

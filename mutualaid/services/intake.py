@@ -130,7 +130,8 @@ def create_request(
     phone number was proven ("texted from the number" …). Flushes; the caller commits."""
     check_request(new, categories)
     person = find_or_create_person(session, new.phone, name=new.name, language=new.language)
-    found = resolver.resolve_address(new.address) or resolver.resolve(new.location_text)
+    address = new.address.strip()
+    found = resolver.resolve_address(address) or resolver.resolve(new.location_text)
     req = AidRequest(
         ref=_unused_ref(session),
         requester=person,
@@ -140,7 +141,7 @@ def create_request(
         status=RequestStatus.OPEN,
         channel=new.channel,
         language=new.language,
-        address=new.address.strip() or None,
+        address=address or None,
     )
     _apply_location(req, new.location_text.strip(), found)
     session.add(req)
@@ -177,6 +178,40 @@ def check_offer(new: NewOffer, categories: Collection[str]) -> None:
         raise InvalidInput("radius_km", f"must be between 0 and {MAX_RADIUS_KM:g} km")
     if not 1 <= new.capacity <= MAX_CAPACITY:
         raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
+
+
+def place_request(
+    session: Session,
+    req: AidRequest,
+    text: str,
+    found: Location,
+    *,
+    actor: Actor,
+    address: str | None = None,
+) -> bool:
+    """Give an open request the place ``found`` for what was typed (``text``), and the
+    street address if one was given; its "needs location" flag is cleared, and the next
+    matching run sees it (its updated_at changed). False when the request is no longer
+    open (nothing changed)."""
+    if req.status is not RequestStatus.OPEN:
+        return False
+    before = req.location_precision
+    _apply_location(req, text.strip()[:200], found)
+    if address:
+        req.address = address.strip()[:200]
+    record(
+        session,
+        actor,
+        "request.located",
+        subject_type="aid_requests",
+        subject_id=req.id,
+        precision=req.location_precision.value,
+        was=before.value,
+        source=found.source,
+        address_given=bool(address),
+    )
+    flags.unflag(session, req, NEEDS_LOCATION, actor=Actor.system())
+    return True
 
 
 def _unused_ref(session: Session) -> str:

@@ -1,6 +1,8 @@
 """From what a person typed to a point: coordinates, US ZIP codes, the network's places, and
 (when enabled) an online geocoder. Offline sources first; nothing here needs the internet
-unless GEOCODER is set."""
+unless GEOCODER is set. Street addresses in free text ("I live at 350 Fulton St") are
+recognised with `usaddress`, kept as the private address and placed by geocoder, ZIP or
+place."""
 
 from __future__ import annotations
 
@@ -88,6 +90,116 @@ def lookup_zip(text: str) -> Location | None:
     return None
 
 
+@functools.cache
+def _zip_table() -> tuple[list[str], list[float], list[float]]:
+    import zipcodes
+
+    rows = [z for z in zipcodes.list_all() if z.get("lat") and z.get("active", True)]
+    return (
+        [z["zip_code"] for z in rows],
+        [float(z["lat"]) for z in rows],
+        [float(z["long"]) for z in rows],
+    )
+
+
+def nearest_zip(lat: float, lon: float, *, within_km: float = 10.0) -> str | None:
+    """The real US ZIP code whose centroid is nearest (lat, lon), if within ``within_km``."""
+    import numpy as np
+
+    codes, lats, lons = _zip_table()
+    la, lo = np.radians(np.asarray(lats)), np.radians(np.asarray(lons))
+    p1, l1 = np.radians(lat), np.radians(lon)
+    a = np.sin((la - p1) / 2) ** 2 + np.cos(p1) * np.cos(la) * np.sin((lo - l1) / 2) ** 2
+    km = 2 * 6371.0 * np.arcsin(np.sqrt(a))
+    best = int(np.argmin(km))
+    return codes[best] if km[best] <= within_km else None
+
+
+# Parts of a US address as usaddress labels them: the street part (a number, then a name
+# and a type), then what may follow it (unit, place, state, ZIP).
+_STREET_PARTS = {
+    "AddressNumber",
+    "AddressNumberSuffix",
+    "StreetNamePreDirectional",
+    "StreetNamePreModifier",
+    "StreetNamePreType",
+    "StreetName",
+    "StreetNamePostType",
+    "StreetNamePostDirectional",
+    "StreetNamePostModifier",
+}
+_UNIT_PARTS = {"OccupancyType", "OccupancyIdentifier", "SubaddressType", "SubaddressIdentifier"}
+_TAIL_PARTS = {"PlaceName", "StateName", "ZipCode"}
+_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "  # noqa: SIM905
+    "NM NY NC ND OH OK OR PA PR RI SC SD TN TX UT VT VA WA WV WI WY".split()
+)
+_HOUSE_NUMBER = re.compile(r"^\d{1,6}[A-Za-z]?$")
+_EDGE_PUNCTUATION = ",.;:!?()\"'"
+
+
+def find_street_address(text: str | None) -> str | None:
+    """The first US street address in free text, as typed, or None.
+
+    An address is a house number, a street name and a street type ("350 Fulton St",
+    "12 Halsey Street apt 3", "1073 Bedford Ave, Brooklyn NY 11216"): usaddress labels
+    the words, and only a number followed by a named street with its type counts — so
+    "2 bags of rice" or "call me at 5pm" are none.
+
+    >>> find_street_address("I live at 350 Fulton St, thank you")
+    '350 Fulton St'
+    >>> find_street_address("need 2 bags of rice") is None
+    True
+    """
+    import usaddress
+
+    words = (text or "").split()
+    for start, word in enumerate(words):
+        if _HOUSE_NUMBER.match(word.strip(_EDGE_PUNCTUATION)):
+            found = _address_from(usaddress, words[start:])
+            if found:
+                return found
+    return None
+
+
+def _address_from(usaddress: Any, words: list[str]) -> str | None:
+    """The address the words start with, if they start with one."""
+    try:
+        labelled = usaddress.parse(" ".join(words[:16]))
+    except Exception:  # usaddress raises on odd input (its tokenizer): then there is none
+        return None
+    if not labelled or labelled[0][1] != "AddressNumber":
+        return None
+    end, has_name, has_type = 1, False, False
+    while end < len(labelled) and labelled[end][1] in _STREET_PARTS:
+        token, label = labelled[end]
+        bare = token.strip(_EDGE_PUNCTUATION)
+        if label == "AddressNumber" or (label == "StreetName" and bare.isdigit()):
+            return None  # "4B at 12 Halsey": another number starts the real address
+        has_name |= label == "StreetName"
+        has_type |= label in {"StreetNamePostType", "StreetNamePreType"}
+        end += 1
+        if token.endswith(","):
+            break
+    if not (has_name and has_type):
+        return None
+    while end < len(labelled) and labelled[end][1] in _UNIT_PARTS:
+        end += 1
+    tail = end
+    while tail < len(labelled) and labelled[tail][1] in _TAIL_PARTS:
+        tail += 1
+        if _closes_address(*labelled[tail - 1]):
+            end = tail  # a place name counts only when a state or ZIP closes it
+    return " ".join(token for token, _ in labelled[:end]).strip(_EDGE_PUNCTUATION + " ")
+
+
+def _closes_address(token: str, label: str) -> bool:
+    bare = token.strip(_EDGE_PUNCTUATION)
+    if label == "ZipCode":
+        return bool(_ZIP.fullmatch(bare))
+    return label == "StateName" and bare.upper() in _STATES
+
+
 def fold(text: str) -> str:
     """Lower-case, accents removed, punctuation to spaces, whitespace collapsed."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -138,6 +250,24 @@ class Gazetteer:
 
     def __len__(self) -> int:
         return len({p.key for _, p in self._names})
+
+    def examples(self) -> dict[str, str]:
+        """Places a person could type that this gazetteer resolves: a neighbourhood, a
+        landmark (cross streets) and a real ZIP code near the network (for "where are
+        you?" texts); each falls back to another when the gazetteer has no such kind."""
+        places = sorted({p.key: p for _, p in self._names}.values(), key=lambda p: p.key)
+        by_kind = {
+            kind: [p for p in places if p.kind == kind] for kind in ("neighbourhood", "landmark")
+        }
+        hood = min(
+            by_kind["neighbourhood"] or places or [None], key=lambda p: len(p.name) if p else 0
+        )
+        crossings = [p for p in by_kind["landmark"] if "&" in p.name] or by_kind["landmark"]
+        cross = (crossings or [hood])[0]
+        found = {"place": hood.name if hood else "", "cross": cross.name if cross else ""}
+        zip_code = nearest_zip(hood.lat, hood.lon) if hood else None
+        found["zip"] = zip_code or found["place"]
+        return found
 
     def find(self, text: str) -> Location | None:
         haystack = f" {_canonical(text)} "
@@ -233,6 +363,13 @@ class Resolver:
             if found:
                 return found
         return lookup_zip(address) or self.gazetteer.find(address)
+
+    def resolve_text(self, text: str | None) -> tuple[Location | None, str | None]:
+        """A place for what a person wrote, and the street address in it if any (placed by
+        geocoder, ZIP or place, else the text as a whole is resolved)."""
+        address = find_street_address(text)
+        found = self.resolve_address(address) if address else None
+        return found or self.resolve(text), address
 
 
 class GeopyGeocoder:

@@ -4,7 +4,8 @@ merge a duplicate, edit, flag, and the same on many at once. Each raises Conflic
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +16,8 @@ from mutualaid.services import flags, lifecycle
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.details import find_by_ref
 from mutualaid.services.errors import Conflict, Refused
+from mutualaid.services.intake import place_request
+from mutualaid.services.location import Resolver
 from mutualaid.services.notify import SmsContext
 
 
@@ -100,32 +103,85 @@ def _record_merge(
     )
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What a coordinator's edit form says; None leaves a field as it is."""
+
+    category: str | None = None
+    urgency: Urgency | None = None
+    details: str | None = None
+    language: str | None = None
+    address: str | None = None  # "" clears it
+    location: str | None = None  # a place, ZIP, address or coordinates, resolved
+
+
 def edit(
     session: Session,
     req: AidRequest,
     *,
-    category: str,
-    urgency: Urgency,
+    category: str | None = None,
+    urgency: Urgency | None = None,
     categories: Mapping[str, Any],
     actor: Actor,
+    changes: Changes | None = None,
+    resolver: Resolver | None = None,
+    languages: Collection[str] = (),
 ) -> bool:
-    """Change what is needed and how soon (an open request only; the next matching run sees
-    it); False when nothing changed. Refused for an unknown category or a request no
-    longer open."""
+    """Change any field of an open request: what is needed, how soon, its details, the
+    requester's language, the private address, and its place (typed as a gazetteer name, a
+    ZIP, an address or coordinates; refused when nothing places it). The next matching
+    run sees it. False when nothing changed. Refused for an unknown category or language,
+    or a request no longer open. The audit event names what changed, never the address
+    or the details themselves."""
+    asked = changes or Changes()
+    category = asked.category or category
+    urgency = asked.urgency or urgency
     if req.status is not RequestStatus.OPEN:
         raise Refused("not_open", "only an open request can be edited")
-    if category not in categories:
+    if category is not None and category not in categories:
         raise Refused("unknown_category", "unknown category")
-    changes = {}
-    if req.category != category:
-        changes["category"] = f"{req.category} -> {category}"
+    if asked.language is not None and asked.language not in languages:
+        raise Refused("unknown_language", "unknown language")
+    changed: dict[str, Any] = {}
+    if category is not None and req.category != category:
+        changed["category"] = f"{req.category} -> {category}"
         req.category = category
-    if req.urgency is not urgency:
-        changes["urgency"] = f"{req.urgency.value} -> {urgency.value}"
+    if urgency is not None and req.urgency is not urgency:
+        changed["urgency"] = f"{req.urgency.value} -> {urgency.value}"
         req.urgency = urgency
-    if changes:
+    if asked.language is not None and req.language != asked.language:
+        changed["language"] = f"{req.language} -> {asked.language}"
+        req.language = asked.language
+    if asked.details is not None and req.details != asked.details.strip()[:2000]:
+        req.details = asked.details.strip()[:2000]
+        changed["details"] = "changed"
+    address = None if asked.address is None else asked.address.strip()[:200]
+    if address is not None and (req.address or "") != address:
+        req.address = address or None
+        changed["address"] = "changed" if address else "removed"
+    place = (asked.location or "").strip()
+    if place and (place not in (req.location_text, req.location_label) or req.needs_location):
+        _place(session, req, place, resolver, actor=actor)
+        changed["place"] = req.location_label
+    elif address and req.needs_location and resolver is not None:
+        found = resolver.resolve_address(address)
+        if found is not None:
+            place_request(session, req, address, found, actor=actor)
+            changed["place"] = req.location_label
+    if changed:
         record(
             session, actor, "request.edited", subject_type="aid_requests", subject_id=req.id,
-            **changes,
+            **changed,
         )  # fmt: skip
-    return bool(changes)
+    return bool(changed)
+
+
+def _place(
+    session: Session, req: AidRequest, typed: str, resolver: Resolver | None, *, actor: Actor
+) -> None:
+    if resolver is None:
+        raise Refused("place_not_found", "no place resolver", place=typed)
+    found, address = resolver.resolve_text(typed)
+    if found is None:
+        raise Refused("place_not_found", f"no place found for {typed!r}", place=typed)
+    place_request(session, req, typed, found, actor=actor, address=address or None)

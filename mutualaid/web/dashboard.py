@@ -213,6 +213,7 @@ def _request_page(request_id: int, *, full: bool = False, status: int = 200):
         privacy=_privacy(full),
         categories=_categories(),
         live=[m for m in page.matches if m.status in (MatchStatus.PROPOSED, MatchStatus.ACCEPTED)],
+        places=details.place_names(db.session) if page.req.status is RequestStatus.OPEN else [],
     ), status
 
 
@@ -813,15 +814,30 @@ def request_merge(request_id: int):
 @require("act")
 @refusal_says("dash.flash.edit_not_changed")
 def request_edit(request_id: int):
+    """Every field of an open request; the place as typed (a gazetteer name, ZIP, address or
+    coordinates). Details are edited only from the revealed page (they are shown there);
+    an empty address field leaves the address as it is."""
     req = _request_or_404(request_id)
-    urgency = request.form.get("urgency", "")
+    form = request.form
+    urgency = form.get("urgency", "")
+    address = query.text_arg(form, "address", 200) or None
+    if form.get("remove_address") == "1":
+        address = ""
     changed = request_commands.edit(
         db.session,
         req,
-        category=request.form.get("category", ""),
-        urgency=Urgency(urgency) if urgency in {u.value for u in Urgency} else req.urgency,
         categories=_categories(),
         actor=current_user.actor,
+        changes=request_commands.Changes(
+            category=form.get("category", ""),
+            urgency=Urgency(urgency) if urgency in {u.value for u in Urgency} else None,
+            details=form.get("details"),
+            language=form.get("language") or None,
+            address=address,
+            location=query.text_arg(form, "location", 200) or None,
+        ),
+        resolver=adapters.resolver(),
+        languages=current_app.config["LANGUAGES"],
     )
     flash(t("dash.flash.edited" if changed else "dash.flash.nothing_to_change"))
     return _back_to_request(req.id)

@@ -117,12 +117,16 @@ def test_numbered_choices(sms, session) -> None:
     assert _requests(session)[0].category == "meals"
 
 
-def test_a_place_we_cannot_find_is_stored_for_a_coordinator(sms, session) -> None:
+def test_a_place_we_cannot_find_is_asked_once_more_then_left_to_a_coordinator(
+    sms, session
+) -> None:
     sms("need groceries")
-    assert sms("behind the old bakery") == ["need_no_location_stored"]
+    assert sms("behind the old bakery") == ["need_location_again"]
     (req,) = _requests(session)
     assert req.needs_location and req.flagged
     assert req.location_text == "behind the old bakery"
+    assert sms("next to the laundromat") == ["need_no_location_stored"]
+    assert _requests(session)[0].needs_location
 
 
 def test_a_stale_question_never_captures_a_later_text(sms, session) -> None:

@@ -104,3 +104,42 @@ def test_many_at_once_count_what_changed(app, session, coordinator) -> None:
     assert request_commands.flag_many(session, reqs, "call first", actor=coordinator) == 3
     assert request_commands.flag_many(session, reqs, "call first", actor=coordinator) == 0
     assert request_commands.cancel_many(session, sms_context(), reqs, actor=coordinator) == 2
+
+
+def test_edit_places_a_request_by_name_zip_address_or_coordinates(
+    app, session, coordinator, runner
+) -> None:
+    from mutualaid.adapters import resolver
+    from mutualaid.cli import places_load
+    from mutualaid.services.intake import NEEDS_LOCATION
+
+    assert runner.invoke(places_load, []).exit_code == 0
+    req = builders.aid_request(
+        session, lat=None, lon=None, flagged=True, flag_reason=NEEDS_LOCATION
+    )
+    categories, where = app.extensions["categories"], resolver()
+
+    def edit(**changes) -> bool:
+        return request_commands.edit(
+            session, req, categories=categories, actor=coordinator, resolver=where,
+            changes=request_commands.Changes(**changes), languages=("en", "es"),
+        )  # fmt: skip
+
+    with pytest.raises(Refused) as refused:
+        edit(location="behind the old bakery")
+    assert refused.value.key == "place_not_found" and req.needs_location
+    assert edit(location="Crown Heights")
+    assert req.location_label == "Crown Heights" and not req.flagged
+    assert not edit(location="Crown Heights")  # the form sends back what it shows
+    assert edit(location="11216")
+    assert req.location_label.startswith("11216")
+    assert edit(location="40.6801, -73.9502")
+    assert req.location_precision.value == "exact"
+    assert edit(location="350 Fulton St 11238")
+    assert req.address == "350 Fulton St 11238" and req.location_label.startswith("11238")
+    assert edit(address="", details="ring 4B", language="es")
+    assert (req.address, req.details, req.language) == (None, "ring 4B", "es")
+    with pytest.raises(Refused):
+        edit(language="xx")
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "request.edited"))
+    assert all("4B" not in str(e.detail) and "Fulton" not in str(e.detail) for e in events)

@@ -1,0 +1,131 @@
+"""Journeys of issue 14 end to end, in Chromium against the real service (web and worker):
+a request that starts without a location and ends matched."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import LiveServer, running_service, screenshot
+from tests.e2e.test_dashboard_browser import EMAIL, PASSWORD, _rows, _text
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The service with its worker, whose own matching runs wait a day: what a coordinator
+    does is what the test sees."""
+    with running_service(
+        tmp_path_factory.mktemp("journeys"),
+        MUTUALAID_MATCH_INTERVAL_SECONDS="86400",
+        MUTUALAID_MATCH_DEBOUNCE_SECONDS="86400",
+    ) as live:
+        created = subprocess.run(
+            [sys.executable, "-m", "mutualaid", "create-user", EMAIL, "--role", "coordinator"],
+            input=PASSWORD + "\n",
+            env={**live.env, "MUTUALAID_ENV": "development"},
+            cwd=live.log.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert created.returncode == 0, created.stderr
+        yield live
+
+
+class Phone:
+    """Someone texting the service; what it queued for them, by template (bodies and
+    numbers are encrypted at rest, so they are told apart by their person id)."""
+
+    def __init__(self, server: LiveServer, number: str) -> None:
+        self.server, self.number, self.person_id = server, number, None
+
+    def text(self, body: str, expect: str, timeout: float = 30) -> None:
+        before = len(self.replies())
+        _text(self.server, self.number, body)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.person_id is None:
+                # The text just sent is the latest inbound; handled, it names its sender.
+                rows = _rows(
+                    self.server.database_url,
+                    "SELECT person_id FROM messages WHERE direction = 'inbound'"
+                    " ORDER BY id DESC LIMIT 1",
+                )
+                self.person_id = rows[0]["person_id"]
+            new = self.replies()[before:]
+            if new:
+                assert new[0] == expect, (body, new)
+                return
+            time.sleep(0.2)
+        pytest.fail(f"no reply to {body!r}")
+
+    def replies(self) -> list[str]:
+        if self.person_id is None:
+            return []
+        rows = _rows(
+            self.server.database_url,
+            "SELECT template FROM messages WHERE direction = 'outbound' AND person_id = :id"
+            " ORDER BY id",
+            id=self.person_id,
+        )
+        return [r["template"] for r in rows]
+
+    def wait_for(self, template: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while template not in self.replies():
+            if time.monotonic() > deadline:
+                pytest.fail(f"{template} never sent: {self.replies()}")
+            time.sleep(0.2)
+
+
+def login(page, url: str) -> None:
+    page.goto(url + "/login")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard/")
+
+
+def test_a_request_without_a_location_ends_matched(server, page) -> None:
+    """By SMS the place is asked once more and still not found; the coordinator finds it
+    in the gazetteer from the request page (on a phone), assigns the volunteer, and the
+    request is matched."""
+    volunteer = Phone(server, "+17185550177")
+    volunteer.text("offer groceries 11216 5km", "offer_confirmed")
+    rosa = Phone(server, "+17185550150")
+    rosa.text("necesito comida", "need_ask_location")
+    rosa.text("cerca de Nostrand", "need_location_again")
+    rosa.text("por el parque", "need_no_location_stored")
+    (req,) = _rows(server.database_url, "SELECT id, ref, flagged, lat FROM aid_requests")
+    assert req["flagged"] and req["lat"] is None
+
+    login(page, server.url)
+    page.goto(server.url + f"/dashboard/requests/{req['id']}")
+    assert "needs location" in page.get_by_role("note").inner_text()
+    assert page.get_by_role("radio").count() == 0
+    screenshot(page, "journey-request-needs-location")
+    place = page.get_by_label("Place", exact=True)
+    place.fill("Crown")
+    options = page.locator("#gazetteer option")
+    assert "Crown Heights" in options.evaluate_all("os => os.map(o => o.value)")
+    place.fill("Crown Heights")
+    page.get_by_role("button", name="Save").click()
+    assert "Request updated" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("note").count() == 0  # no longer flagged
+    assert "Crown Heights" in page.locator("dl").inner_text()
+
+    # Now the volunteer is within reach: assign by hand.
+    assert page.get_by_role("radio").count() == 1
+    page.get_by_role("button", name="Assign").click()
+    assert "Assigned to volunteer" in page.get_by_role("status").inner_text()
+    (state,) = _rows(server.database_url, "SELECT status FROM aid_requests")
+    assert state["status"] == "matched"
+    volunteer.wait_for("accepted_volunteer")
+    rosa.wait_for("accepted_requester")
+    screenshot(page, "journey-request-placed-and-matched")
