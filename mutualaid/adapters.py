@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,7 +23,7 @@ from flask import Flask, current_app
 
 from mutualaid.extensions import db
 from mutualaid.models import Match, utcnow
-from mutualaid.services.links import proposal_link
+from mutualaid.services.links import base_url, proposal_link
 from mutualaid.services.location import Resolver, build_geocoder
 from mutualaid.services.notify import SmsContext, build_sms_context
 from mutualaid.settings import CONFIG_DIR
@@ -77,9 +78,19 @@ def sms_context(now: dt.datetime | None = None) -> SmsContext:
     )
 
 
+def public_url() -> str:
+    """The address links sent by SMS start with: PUBLIC_BASE_URL, else the host and port
+    this service runs on (HOST and PORT, as the launcher and the Procfile bind them)."""
+    return base_url(
+        current_app.config["PUBLIC_BASE_URL"],
+        host=os.environ.get("HOST"),
+        port=os.environ.get("PORT"),
+    )
+
+
 def proposal_links() -> Callable[[Match], str]:
     """The signed web link a proposal SMS carries, for this app's address and secret."""
-    secret, base = current_app.config["SECRET_KEY"], current_app.config["PUBLIC_BASE_URL"]
+    secret, base = current_app.config["SECRET_KEY"], public_url()
     return lambda match: proposal_link(base, secret, match)
 
 

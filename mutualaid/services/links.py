@@ -45,4 +45,24 @@ def token_is_valid(secret: str, token: str, match: Match) -> bool:
 
 
 def proposal_link(base_url: str, secret: str, match: Match) -> str:
-    return f"{base_url or 'http://127.0.0.1:5000'}/t/{proposal_token(secret, match)}"
+    return f"{base_url}/t/{proposal_token(secret, match)}"
+
+
+def base_url(public_base_url: str, *, host: str | None, port: str | None) -> str:
+    """Where links sent by SMS point: PUBLIC_BASE_URL when set, else the host and port
+    this service really runs on (the launcher's and Procfile's HOST and PORT). A service
+    bound to every interface (0.0.0.0, ::) is reached on this machine by loopback.
+
+    >>> base_url("", host="127.0.0.1", port="5101")
+    'http://127.0.0.1:5101'
+    >>> base_url("https://aid.example.org", host="0.0.0.0", port="8000")
+    'https://aid.example.org'
+    """
+    if public_base_url:
+        return public_base_url
+    host = (host or "").strip() or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]", "*"}:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{(port or '').strip() or '5000'}"

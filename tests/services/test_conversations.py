@@ -117,9 +117,7 @@ def test_numbered_choices(sms, session) -> None:
     assert _requests(session)[0].category == "meals"
 
 
-def test_a_place_we_cannot_find_is_asked_once_more_then_left_to_a_coordinator(
-    sms, session
-) -> None:
+def test_a_place_we_cannot_find_is_asked_once_more_then_left_to_a_coordinator(sms, session) -> None:
     sms("need groceries")
     assert sms("behind the old bakery") == ["need_location_again"]
     (req,) = _requests(session)
