@@ -189,6 +189,7 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     require("OUTBOX_MAX_ATTEMPTS", lambda v: 1 <= v <= 50, "a whole number from 1 to 50")
     require("OUTBOX_RETRY_SECONDS", lambda v: 0 < v <= 3600, "seconds between 0 and 3600")
     require("OUTBOX_LEASE_SECONDS", lambda v: 5 <= v <= 3600, "seconds between 5 and 3600")
+    require("MATCH_MODE", lambda v: v in {"auto", "review"}, '"auto" or "review"')
     for name in ("MATCH_INTERVAL_SECONDS", "MATCH_DEBOUNCE_SECONDS"):
         require(name, lambda v: 1 <= v <= 86400, "whole seconds from 1 to 86400")
     require("PROPOSAL_TTL_MINUTES", lambda v: 1 <= v <= 7 * 24 * 60, "minutes from 1 to 10080")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, false, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mutualaid.models.base import Base, utcnow
@@ -83,6 +83,10 @@ class MatchingRun(Base):
     total_km: Mapped[float] = mapped_column(default=0.0, server_default="0")
     solve_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
     proven_optimal: Mapped[bool | None]
+    # A review run's prepared preview (MATCH_MODE = review): the pairs as
+    # [request_id, offer_id, km, why] and the unmatched as [request_id, reason, detail],
+    # for a coordinator to send. Ids and reasons only: nothing personal.
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"<MatchingRun {self.id}>"

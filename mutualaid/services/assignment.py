@@ -4,6 +4,7 @@ their load), and the assignment itself — the same for the dashboard and the AP
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -92,15 +93,22 @@ def assign(
     *,
     max_km: float,
     actor: Actor,
+    agreed: bool = False,
+    link_for: Callable[[Match], str] | None = None,
 ) -> tuple[Match, float]:
-    """Assign volunteer ``offer_id`` to ``req`` (accepted at once): the match and its km.
-    Raises Conflict when that volunteer cannot take it now (category, distance, load,
-    paused) or the request changed meanwhile; then nothing was assigned."""
+    """Assign volunteer ``offer_id`` to ``req``: proposed to them by SMS (their YES makes
+    it theirs, silence expires it like any proposal), or accepted at once when ``agreed``
+    (they already told the coordinator yes); the match and its km. Raises Conflict when
+    that volunteer cannot take it now (category, distance, load, paused) or the request
+    changed meanwhile; then nothing was assigned."""
     options = candidates(session, req, max_km=max_km, limit=10_000)
     chosen = next((c for c in options if c.offer.id == offer_id), None)
     if chosen is None:
         raise Conflict("assign_cannot", "that volunteer cannot take this request now")
-    match = lifecycle.assign(session, ctx, req, chosen.offer, actor=actor, km=chosen.km)
+    match = lifecycle.assign(
+        session, ctx, req, chosen.offer, actor=actor, km=chosen.km, agreed=agreed,
+        link_for=link_for,
+    )  # fmt: skip
     if match is None:
         raise Conflict("assign_too_late", "the request changed meanwhile; nothing was assigned")
     return match, chosen.km

@@ -324,10 +324,14 @@ def assign(
     *,
     actor: Actor,
     km: float | None = None,
+    agreed: bool = True,
+    link_for: Callable[[Match], str] | None = None,
 ) -> Match | None:
     """A coordinator assigns ``offer`` to ``req`` by hand: a pending proposal to someone
-    else is withdrawn, and the new match is accepted at once. None when the request is no
-    longer open or its proposal was answered first (the loser of that race)."""
+    else is withdrawn, and the volunteer is proposed the task by SMS (with the same expiry
+    as a run's proposal), or — when ``agreed``, they already said yes to the coordinator —
+    the new match is accepted at once. None when the request is no longer open or its
+    proposal was answered first (the loser of that race)."""
     try:
         with session.begin_nested():
             # Lock the request first: a matching run proposing for it at this moment
@@ -351,7 +355,8 @@ def assign(
                 why="assigned by a coordinator",
                 expires_at=ctx.now + ctx.proposal_ttl,
                 actor=actor,
-                notify=False,
+                notify=not agreed,
+                link_for=link_for,
             )
             if match is None:
                 raise StaleState("the request or volunteer changed meanwhile", None)
@@ -372,7 +377,7 @@ def assign(
                 match_id=withdrawn.id,
                 code=withdrawn.code,
             )
-    if accept(session, ctx, match, actor=actor) is Outcome.TOO_LATE:
+    if agreed and accept(session, ctx, match, actor=actor) is Outcome.TOO_LATE:
         return None
     return match
 

@@ -228,12 +228,15 @@ def apply_plan(
     started_at: dt.datetime,
     link_for: Any = None,
     checkpoint: Callable[[], None] | None = None,
+    keep_preview: bool = False,
 ) -> MatchingRun:
-    """Record the run and (unless ``dry_run``) propose each pair that is still possible.
-    Flushes; the caller commits. ``checkpoint``, when given, is called after every
-    CHECKPOINT_PAIRS pairs: a job commits there, so that a run proposing thousands of
-    pairs does not hold SQLite's write lock (and the webhooks) for its whole length;
-    each proposal stands on its own, so a run stopped part-way leaves nothing half-done."""
+    """Record the run and (unless ``dry_run``) propose each pair that is still possible;
+    a dry run is recorded only with ``keep_preview`` (a review run: its pairs and
+    unmatched kept for a coordinator to send). Flushes; the caller commits.
+    ``checkpoint``, when given, is called after every CHECKPOINT_PAIRS pairs: a job
+    commits there, so that a run proposing thousands of pairs does not hold SQLite's
+    write lock (and the webhooks) for its whole length; each proposal stands on its own,
+    so a run stopped part-way leaves nothing half-done."""
     result = plan.result
     run = MatchingRun(
         started_at=started_at,
@@ -246,7 +249,15 @@ def apply_plan(
         solve_seconds=result.stats.seconds,
         proven_optimal=result.stats.proven_optimal,
     )
-    if not dry_run:  # a preview's run is shown, never stored
+    if keep_preview and dry_run:
+        run.preview = {
+            "pairs": [
+                [int(p.need[1:]), int(p.volunteer[1:]), round(p.km, 3), p.why] for p in result.pairs
+            ],
+            "unmatched": [[int(u.need[1:]), u.reason, u.detail] for u in result.unmatched],
+            "total_km": round(result.stats.total_km, 3),
+        }
+    if not dry_run or keep_preview:  # a coordinator's preview is shown, never stored
         session.add(run)
         session.flush()
     total_km = 0.0
@@ -300,14 +311,24 @@ def run_lock(engine: Engine) -> Iterator[bool]:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_RUN_LOCK})
 
 
+REVIEW = "review"  # the trigger of a worker's run in review mode
+
+
 def run_is_due(
-    session: Session, *, now: dt.datetime, interval_seconds: float, debounce_seconds: float
+    session: Session,
+    *,
+    now: dt.datetime,
+    interval_seconds: float,
+    debounce_seconds: float,
+    review: bool = False,
 ) -> bool:
     """Whether the periodic run is due: every ``interval_seconds``, and sooner (after
-    ``debounce_seconds``) when a request, offer or match changed since the last run."""
-    last = session.scalar(
-        select(func.max(MatchingRun.started_at)).where(MatchingRun.dry_run.is_(False))
-    )
+    ``debounce_seconds``) when a request, offer or match changed since the last run (in
+    review mode, a review run that prepared a preview counts as a run)."""
+    counted = MatchingRun.dry_run.is_(False)
+    if review:
+        counted = counted | (MatchingRun.trigger == REVIEW)
+    last = session.scalar(select(func.max(MatchingRun.started_at)).where(counted))
     if last is None:
         return True
     age = (now - last).total_seconds()
@@ -335,8 +356,10 @@ def run_matching(
     only_requests: set[int] | None = None,
     link_for: Callable[[Match], str] | None = None,
     checkpoint: Callable[[], None] | None = None,
+    keep_preview: bool = False,
 ) -> tuple[MatchingRun, Plan]:
-    """One matching run: the snapshot, the solve, then (unless ``dry_run``) the proposals.
+    """One matching run: the snapshot, the solve, then (unless ``dry_run``) the proposals;
+    a dry run with ``keep_preview`` stores its run and preview (review mode).
 
     The caller holds :func:`run_lock`. The run ends the transaction it is called in (it
     may only have read: nothing of the caller's can be pending), reads the snapshot in a
@@ -366,9 +389,24 @@ def run_matching(
         started_at=started_at,
         link_for=link_for,
         checkpoint=checkpoint,
+        keep_preview=keep_preview,
     )
     run.finished_at = utcnow()  # when its last proposal was written
     return run, plan
+
+
+def prepared_preview(session: Session) -> MatchingRun | None:
+    """The latest review run's prepared preview, unless a run has proposed since (then it is
+    stale: a coordinator previews afresh)."""
+    latest = session.scalars(
+        select(MatchingRun)
+        .where((MatchingRun.dry_run.is_(False)) | (MatchingRun.trigger == REVIEW))
+        .order_by(MatchingRun.started_at.desc(), MatchingRun.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.trigger != REVIEW or latest.preview is None:
+        return None
+    return latest
 
 
 def _end_reading(session: Session) -> None:

@@ -280,9 +280,12 @@ def request_note_add(request_id: int):
 @require("write")
 def request_assign(request_id: int):
     req = _request_or_404(request_id)
-    offer_id = _body().get("volunteer_id")
+    body = _body()
+    offer_id, agreed = body.get("volunteer_id"), body.get("agreed", False)
     if not isinstance(offer_id, int) or isinstance(offer_id, bool):
         return _error(422, "volunteer_id (an integer) is required")
+    if not isinstance(agreed, bool):
+        return _error(422, "agreed must be true or false")
     match, _km = assignment.assign(
         db.session,
         adapters.sms_context(),
@@ -290,6 +293,8 @@ def request_assign(request_id: int):
         offer_id,
         max_km=current_app.config["MAX_KM"],
         actor=_actor(),
+        agreed=agreed,
+        link_for=adapters.proposal_links(),
     )
     return jsonify(match=_match_json(match)), 201
 

@@ -50,6 +50,7 @@ from mutualaid.services import (
     details,
     exports,
     imports,
+    matching_runs,
     message_search,
     messaging,
     notes,
@@ -244,6 +245,7 @@ def request_assign(request_id: int):
     offer_id = query.whole_number(request.form.get("offer_id", ""))
     if offer_id is None or db.session.get(Offer, offer_id) is None:
         abort(422)
+    agreed = request.form.get("agreed") == "1"
     _match, km = assignment.assign(
         db.session,
         adapters.sms_context(),
@@ -251,8 +253,12 @@ def request_assign(request_id: int):
         offer_id,
         max_km=current_app.config["MAX_KM"],
         actor=current_user.actor,
+        agreed=agreed,
+        link_for=adapters.proposal_links(),
     )
-    flash(t("dash.flash.assigned", id=offer_id, km=f"{km:.1f}"))
+    flash(
+        t("dash.flash.assigned" if agreed else "dash.flash.proposed", id=offer_id, km=f"{km:.1f}")
+    )
     return _back_to_request(req.id)
 
 
@@ -394,19 +400,40 @@ def person_erase(person_id: int):
 @bp.get("/matching")
 @require("read")
 def matching():
+    """The runs; in review mode (MATCH_MODE = review) also the preview the worker prepared,
+    for a coordinator to send."""
+    if current_app.config["MATCH_MODE"] == "review":
+        run = matching_runs.prepared_preview(db.session)
+        if run is not None and run.preview is not None:
+            stored = run.preview
+            return _matching_page(
+                [previews.PreviewPair.from_list(row) for row in stored["pairs"]],
+                [(int(r), str(reason), str(detail)) for r, reason, detail in stored["unmatched"]],
+                run,
+                total_km=float(stored.get("total_km", run.total_km)),
+                prepared=True,
+            )
     return _matching_page()
 
 
-def _matching_page(plan=None, run=None, status: int = 200):
+def _matching_page(
+    previewed: list[previews.PreviewPair] | None = None,
+    unmatched_rows: list[tuple[int, str, str]] | None = None,
+    run=None,
+    *,
+    total_km: float = 0.0,
+    prepared: bool = False,
+    status: int = 200,
+):
     pairs, unmatched, sealed = [], [], ""
-    if plan is not None:
-        previewed = previews.pairs_of(plan)
-        req_ids = [p.request_id for p in previewed]
-        req_ids += [int(u.need[1:]) for u in plan.result.unmatched]
+    shown = previewed is not None
+    if previewed is not None:
+        unmatched_rows = unmatched_rows or []
+        req_ids = [p.request_id for p in previewed] + [r for r, _, _ in unmatched_rows]
         reqs = details.requests_by_ref(db.session, req_ids)
         offers = details.offers_by_id(db.session, [p.offer_id for p in previewed])
         pairs = [(p, reqs.get(p.request_id), offers.get(p.offer_id)) for p in previewed]
-        unmatched = [(u, reqs.get(int(u.need[1:]))) for u in plan.result.unmatched]
+        unmatched = [(r, reason, detail, reqs.get(r)) for r, reason, detail in unmatched_rows]
         sealed = _preview_seal().dumps([p.as_list() for p in previewed])
         form_size = len(sealed) + sum(len(f"&request={p.request_id}") for p in previewed)
         if form_size > current_app.config["MAX_CONTENT_LENGTH"] - 4096:
@@ -414,12 +441,25 @@ def _matching_page(plan=None, run=None, status: int = 200):
     return render_template(
         "dashboard/matching.html",
         runs=queues.recent_runs(db.session),
-        plan=plan,
+        shown=shown,
+        prepared=prepared,
         run=run,
+        total_km=total_km,
         pairs=pairs,
         unmatched=unmatched,
         sealed=sealed,
+        review=current_app.config["MATCH_MODE"] == "review",
     ), status
+
+
+def _plan_page(plan, run):
+    """A coordinator's fresh preview."""
+    return _matching_page(
+        previews.pairs_of(plan),
+        [(int(u.need[1:]), u.reason, u.detail) for u in plan.result.unmatched],
+        run,
+        total_km=plan.result.stats.total_km,
+    )
 
 
 PREVIEW_MAX_AGE = 3600  # seconds a preview may be sent after it was shown
@@ -447,7 +487,7 @@ def matching_preview():
         flash(t("dash.flash.run_busy"))
         return redirect(url_for("dashboard.matching"), code=303)
     run, plan = done
-    return _matching_page(plan, run)
+    return _plan_page(plan, run)
 
 
 @bp.post("/matching/send")

@@ -276,10 +276,11 @@ OPENAPI: dict[str, Any] = {
         "/api/requests/{request_id}/assign": {
             "post": _answers(
                 _op(
-                    "Assign a volunteer by hand (accepted at once)",
+                    "Assign a volunteer by hand: proposed to them by SMS, or accepted at"
+                    " once with agreed=true (they already said yes)",
                     "write",
                     params=[_path_id("request_id")],
-                    body=_object(required=["volunteer_id"], volunteer_id=INTEGER),
+                    body=_object(required=["volunteer_id"], volunteer_id=INTEGER, agreed=BOOLEAN),
                 ),
                 {"201": _json("The match made", _record(match=MATCH))},
                 missing=True,

@@ -148,15 +148,21 @@ def forget_conversations(app: Flask) -> int:
 
 def match_if_due(app: Flask) -> int:
     """Run matching every MATCH_INTERVAL_SECONDS, and sooner (debounced) after a request,
-    offer or match changed since the last run; how many were proposed."""
+    offer or match changed since the last run; how many were proposed. In review mode
+    (MATCH_MODE = review) the run only prepares a preview for coordinators to send."""
+    review = app.config["MATCH_MODE"] == "review"
     with unit_of_work() as unit:
         due = matching_runs.run_is_due(
             unit.session,
             now=utcnow(),
             interval_seconds=app.config["MATCH_INTERVAL_SECONDS"],
             debounce_seconds=app.config["MATCH_DEBOUNCE_SECONDS"],
+            review=review,
         )
     if not due:
+        return 0
+    if review:
+        run_matching(app, trigger=matching_runs.REVIEW, dry_run=True, keep_preview=True)
         return 0
     done = run_matching(app, trigger="schedule")
     return done[0].proposed if done else 0
@@ -168,6 +174,7 @@ def run_matching(
     trigger: str,
     dry_run: bool = False,
     only_requests: set[int] | None = None,
+    keep_preview: bool = False,
 ) -> tuple[MatchingRun, matching_runs.Plan] | None:
     """One matching run in one unit of work that commits every few proposals (so a run
     proposing thousands of pairs does not hold SQLite's write lock, and the webhooks, for
@@ -184,6 +191,7 @@ def run_matching(
             only_requests=only_requests,
             link_for=adapters.proposal_links(),
             checkpoint=None if dry_run else _sharing_the_write_lock(unit),
+            keep_preview=keep_preview,
         )
     log.info(
         "matching run (%s): %d requests, %d volunteers, %d proposed, %d unmatched, %.3f s",

@@ -202,6 +202,7 @@ def test_a_coordinators_round(quiet_server, browser) -> None:
         choice = page.get_by_role("radio")
         assert choice.count() == 1 and " km" in page.locator("label.choice").inner_text()
         screenshot(page, "dashboard-request")
+        page.get_by_label("They already agreed").check()  # told the coordinator on the phone
         page.get_by_role("button", name="Assign").click()
         assert "Assigned to volunteer" in page.get_by_role("status").inner_text()
         assigned = _rows(

@@ -1,5 +1,6 @@
 """Journeys of issue 14 end to end, in Chromium against the real service (web and worker):
-a request that starts without a location and ends matched."""
+a request that starts without a location and ends matched; review-first matching, where
+the worker prepares a preview and a coordinator sends it."""
 
 from __future__ import annotations
 
@@ -120,12 +121,69 @@ def test_a_request_without_a_location_ends_matched(server, page) -> None:
     assert page.get_by_role("note").count() == 0  # no longer flagged
     assert "Crown Heights" in page.locator("dl").inner_text()
 
-    # Now the volunteer is within reach: assign by hand.
+    # Now the volunteer is within reach: assign by hand, which asks them by SMS first.
     assert page.get_by_role("radio").count() == 1
     page.get_by_role("button", name="Assign").click()
-    assert "Assigned to volunteer" in page.get_by_role("status").inner_text()
-    (state,) = _rows(server.database_url, "SELECT status FROM aid_requests")
-    assert state["status"] == "matched"
-    volunteer.wait_for("accepted_volunteer")
+    assert "Proposed to volunteer" in page.get_by_role("status").inner_text()
+    volunteer.wait_for("proposal")
+    (match,) = _rows(server.database_url, "SELECT code, status FROM matches")
+    assert match["status"] == "proposed"
+    volunteer.text(f"YES {match['code']}", "accepted_volunteer")
     rosa.wait_for("accepted_requester")
+    page.locator('[data-live="status"]').get_by_text("matched").wait_for(timeout=25_000)
     screenshot(page, "journey-request-placed-and-matched")
+
+
+@pytest.fixture(scope="module")
+def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """MATCH_MODE = review, the worker's runs soon after each change."""
+    with running_service(
+        tmp_path_factory.mktemp("review"),
+        MUTUALAID_MATCH_MODE="review",
+        MUTUALAID_MATCH_INTERVAL_SECONDS="86400",
+        MUTUALAID_MATCH_DEBOUNCE_SECONDS="1",
+    ) as live:
+        created = subprocess.run(
+            [sys.executable, "-m", "mutualaid", "create-user", EMAIL, "--role", "coordinator"],
+            input=PASSWORD + "\n",
+            env={**live.env, "MUTUALAID_ENV": "development"},
+            cwd=live.log.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert created.returncode == 0, created.stderr
+        yield live
+
+
+def test_review_mode_the_worker_prepares_a_coordinator_sends(review_server, page) -> None:
+    server = review_server
+    volunteer = Phone(server, "+17185550188")
+    volunteer.text("offer groceries 11216 5km", "offer_confirmed")
+    rosa = Phone(server, "+17185550151")
+    rosa.text("need groceries 11216", "need_confirmed")
+    deadline = time.monotonic() + 60
+    while not _rows(
+        server.database_url,
+        "SELECT id FROM matching_runs WHERE trigger = 'review' AND preview IS NOT NULL"
+        " AND requests_considered = 1 AND volunteers_considered = 1",
+    ):
+        assert time.monotonic() < deadline, "the worker prepared no preview"
+        time.sleep(0.5)
+    assert _rows(server.database_url, "SELECT id FROM matches") == []  # nothing proposed
+
+    login(page, server.url)
+    page.get_by_role("link", name="Matching").click()
+    assert "Review mode" in page.get_by_role("note").first.inner_text()
+    assert "Prepared by the worker" in page.content()
+    heading = page.get_by_role("heading", name="Preview")
+    assert "1 proposals, 0 unmatched" in heading.inner_text()
+    screenshot(page, "journey-review-prepared")
+    page.get_by_role("button", name="Send the checked proposals").click()
+    assert "Sent 1 of the 1 checked proposals" in page.get_by_role("status").inner_text()
+    volunteer.wait_for("proposal")
+    (match,) = _rows(server.database_url, "SELECT code FROM matches")
+    volunteer.text(f"YES {match['code']}", "accepted_volunteer")
+    rosa.wait_for("accepted_requester")
+    (req,) = _rows(server.database_url, "SELECT status FROM aid_requests")
+    assert req["status"] == "matched"

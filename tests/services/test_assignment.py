@@ -1,13 +1,14 @@
 """Assigning by hand: who could take a request now, nearest first, and the assignment the
-dashboard and the API share (accepted at once, or refused with nothing changed)."""
+dashboard and the API share (proposed by SMS, accepted at once when they already agreed, or
+refused with nothing changed)."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from mutualaid.adapters import sms_context
-from mutualaid.models import AidRequest, MatchStatus, RequestStatus
+from mutualaid.models import AidRequest, MatchStatus, Message, RequestStatus
 from mutualaid.services import assignment
 from mutualaid.services.errors import Conflict
 from tests import builders
@@ -36,12 +37,27 @@ def test_a_request_without_a_place_has_no_candidates(session) -> None:
     assert assignment.candidates(session, req, max_km=25) == []
 
 
-def test_assign_accepts_at_once(app, session) -> None:
+def test_assign_proposes_by_sms_with_a_proposals_expiry(app, session) -> None:
+    req = builders.aid_request(session)
+    offer = builders.offer(session)
+    ctx = sms_context()
+    match, _km = assignment.assign(
+        session, ctx, req, offer.id, max_km=25, actor=builders.coordinator(session),
+        link_for=lambda m: f"https://aid.example.org/t/{m.id}",
+    )  # fmt: skip
+    assert match.status is MatchStatus.PROPOSED and req.status is RequestStatus.OPEN
+    assert match.expires_at == ctx.now + ctx.proposal_ttl
+    (proposal,) = session.scalars(select(Message).where(Message.match_id == match.id))
+    assert proposal.template == "proposal" and "https://aid.example.org/t/" in proposal.body
+
+
+def test_assign_accepts_at_once_when_they_already_agreed(app, session) -> None:
     req = builders.aid_request(session)
     offer = builders.offer(session)
     match, km = assignment.assign(
-        session, sms_context(), req, offer.id, max_km=25, actor=builders.coordinator(session)
-    )
+        session, sms_context(), req, offer.id, max_km=25, actor=builders.coordinator(session),
+        agreed=True,
+    )  # fmt: skip
     assert match.status is MatchStatus.ACCEPTED and req.status is RequestStatus.MATCHED
     assert match.km == km and match.assigned_by is not None
 

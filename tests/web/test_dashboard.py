@@ -117,7 +117,7 @@ def test_assign_by_hand_with_the_distance(coordinator, session):
     assert page.index(f"V{near.id}") < page.index(f"V{far.id}")
     assert "0.1 km" in page
     response = coordinator.post(
-        f"/dashboard/requests/{req.id}/assign", data={"offer_id": str(far.id)}
+        f"/dashboard/requests/{req.id}/assign", data={"offer_id": str(far.id), "agreed": "1"}
     )
     assert response.status_code == 303
     session.expire_all()
@@ -130,6 +130,21 @@ def test_assign_by_hand_with_the_distance(coordinator, session):
     assert "request.matched" in page or "matched" in page
     # The volunteer is told (through the outbox), never by the web request itself.
     assert session.scalar(select(func.count()).select_from(Message)) >= 1
+
+
+def test_assign_by_hand_proposes_unless_they_already_agreed(coordinator, session):
+    req = builders.aid_request(session)
+    offer = builders.offer(session)
+    session.commit()
+    coordinator.post(f"/dashboard/requests/{req.id}/assign", data={"offer_id": str(offer.id)})
+    session.expire_all()
+    match = session.scalar(select(Match).where(Match.request_id == req.id))
+    assert match.status is MatchStatus.PROPOSED and match.assigned_by is not None
+    assert session.get(AidRequest, req.id).status is RequestStatus.OPEN
+    (text,) = session.scalars(select(Message).where(Message.match_id == match.id))
+    assert text.template == "proposal" and f"/t/{match.id}." in text.body
+    page = coordinator.get(f"/dashboard/requests/{req.id}").get_data(as_text=True)
+    assert "Proposed to volunteer" in page
 
 
 def test_assign_refuses_a_volunteer_who_cannot(coordinator, session):
@@ -148,7 +163,9 @@ def test_cancel_and_complete(coordinator, session):
     req = builders.aid_request(session)
     offer = builders.offer(session)
     session.commit()
-    coordinator.post(f"/dashboard/requests/{req.id}/assign", data={"offer_id": str(offer.id)})
+    coordinator.post(
+        f"/dashboard/requests/{req.id}/assign", data={"offer_id": str(offer.id), "agreed": "1"}
+    )
     coordinator.post(f"/dashboard/requests/{req.id}/complete")
     session.expire_all()
     assert session.get(AidRequest, req.id).status is RequestStatus.COMPLETED
@@ -289,7 +306,9 @@ def test_pairs_that_changed_since_the_preview_are_skipped_and_named(coordinator,
     session.commit()
     coordinator.post(f"/dashboard/requests/{gone.id}/cancel")
     coordinator.post(f"/dashboard/volunteers/{paused.id}/pause")
-    coordinator.post(f"/dashboard/requests/{other.id}/assign", data={"offer_id": str(full.id)})
+    coordinator.post(
+        f"/dashboard/requests/{other.id}/assign", data={"offer_id": str(full.id), "agreed": "1"}
+    )
     page = coordinator.post("/dashboard/matching/send", data=form, follow_redirects=True)
     text = page.get_data(as_text=True)
     assert "Sent 1 of the 4 checked proposals as previewed" in text

@@ -152,7 +152,9 @@ def test_assign_preview_send_and_complete_through_the_api(client, session):
     ).get_json()
     assert sent["proposed"] == 1
     response = client.post(
-        f"/api/requests/{req.id}/assign", headers=headers, json={"volunteer_id": offer.id}
+        f"/api/requests/{req.id}/assign",
+        headers=headers,
+        json={"volunteer_id": offer.id, "agreed": True},
     )
     assert response.status_code == 201 and response.get_json()["match"]["status"] == "accepted"
     done = client.post(f"/api/requests/{req.id}/complete", headers=headers)
