@@ -3,7 +3,7 @@ they are still waiting to say YES (nothing is proposed to or for them until then
 they opted in and how.
 
 Revision ID: 4e2f8a1c9b70
-Revises: 9a7e51c0d3b2
+Revises: d6e3f4051627
 Create Date: 2026-12-02 01:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4e2f8a1c9b70'
-down_revision = '9a7e51c0d3b2'
+down_revision = 'd6e3f4051627'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 prepares it, a coordinator sends it.
 
 Revision ID: 7c3e9a1b5d20
-Revises: 9a7e51c0d3b2
+Revises: 4e2f8a1c9b70
 Create Date: 2026-12-02 01:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c3e9a1b5d20'
-down_revision = '9a7e51c0d3b2'
+down_revision = '4e2f8a1c9b70'
 branch_labels = None
 depends_on = None
 
