@@ -26,7 +26,7 @@ from mutualaid.models.crypto import Cipher, DecryptionError, derive_key, parse_k
 from mutualaid.settings import ConfigError, load_settings
 from tests import builders
 from tests.conftest import SECRET, base_config
-from tests.sms_helpers import outbox, text
+from tests.sms_helpers import confirm_by_sms, outbox, text
 from tests.web.dashboard_helpers import logged_in
 
 FORM_PHONE = "+17185550142"  # asks by the web form, with an address
@@ -109,6 +109,7 @@ def story(app, client, session):
         },
     )
     assert response.status_code == 303
+    confirm_by_sms(client, app, session, "+17185550142")  # her number proves the form hers
     text(client, app, TEXTER, "need groceries in 11216")
     req = session.scalars(select(AidRequest).where(AidRequest.address.is_not(None))).one()
     volunteer = builders.person(session, phone=VOLUNTEER, name="Helper")

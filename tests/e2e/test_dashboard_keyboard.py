@@ -12,6 +12,7 @@ from tests.e2e.test_dashboard_browser import (
     EMAIL,
     PASSWORD,
     _ask_for_groceries,
+    _confirm_from_phone,
     _offer_groceries,
     _rows,
     quiet_server,  # noqa: F401 (a fixture: the service, its worker's matching held off)
@@ -75,10 +76,13 @@ def test_a_coordinator_works_with_the_keyboard_only(quiet_server, browser) -> No
     try:
         setup_page = setup.new_page()
         # Two requests and two volunteers in different parts of town: two separate pairs.
-        _ask_for_groceries(setup_page, url, "(718) 555-0142")
-        _ask_for_groceries(setup_page, url, "(718) 555-0143")
-        _offer_groceries(setup_page, url, "718 555 0177")
-        _offer_groceries(setup_page, url, "718 555 0178")
+        # Each confirmed from its phone, as the form asks ("YES 12345").
+        for phone in ("(718) 555-0142", "(718) 555-0143"):
+            _ask_for_groceries(setup_page, url, phone)
+            _confirm_from_phone(server, setup_page, phone, "aid_requests")
+        for phone in ("718 555 0177", "718 555 0178"):
+            _offer_groceries(setup_page, url, phone)
+            _confirm_from_phone(server, setup_page, phone, "offers")
     finally:
         setup.close()
 
