@@ -28,7 +28,7 @@ from mutualaid.models import (
     Urgency,
 )
 from mutualaid.models.conversations import IDLE
-from mutualaid.services import availability, confirmation, consent, flags, lifecycle, optin
+from mutualaid.services import availability, confirmation, consent, flags, lifecycle, optin, threads
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.intake import (
     NewOffer,
@@ -146,13 +146,17 @@ def _help(c: Turn, cmd: Command) -> None:
 
 
 def _human(c: Turn, cmd: Command) -> None:
-    c.conv.human_requested_at = c.ctx.now
-    record(
+    if threads.is_open(c.conv):
+        # Already talking with a coordinator ("can someone call me back"): it is for them.
+        threads.reply_received(c.session, c.person.id, c.message.id)
+        return
+    threads.open_thread(
         c.session,
-        Actor.person(c.person.id),
-        "person.asked_for_human",
-        subject_type="people",
-        subject_id=c.person.id,
+        c.person.id,
+        now=c.ctx.now,
+        actor=Actor.person(c.person.id),
+        opened_by="asked",
+        conversation=c.conv,
     )
     c.say("human_ack")
 
@@ -552,6 +556,10 @@ def _text(c: Turn, cmd: Command) -> None:
         data["location_text"] = cmd.location_text or text
         data["radius_km"] = cmd.radius_km or data.get("radius_km")
         return _continue_offer(c, data)
+    if threads.is_open(c.conv) and text:
+        # Talking with a coordinator: their reply reaches the coordinators, unanswered.
+        threads.reply_received(c.session, c.person.id, c.message.id)
+        return
     partners = lifecycle.relay_partners(c.session, c.person)
     if partners and text:
         return _relay(c, partners, text)
@@ -632,11 +640,17 @@ def _relay_chosen(c: Turn, choice: str) -> None:
 
 
 def _relay_or(handler: Callable[[Turn, Command], None]):
-    """During an accepted match, a message that only looks like a command in passing
-    ("yes I'm outside") is relayed rather than obeyed."""
+    """During an accepted match, or a thread with a coordinator, a message that only looks
+    like a command in passing ("yes I'm outside", "I need to ask about my rent") is relayed
+    or kept for the coordinator rather than obeyed."""
 
     def handle(c: Turn, cmd: Command) -> None:
-        if cmd.via not in COMMAND_VIA and lifecycle.relay_partners(c.session, c.person):
+        in_thread = threads.is_open(c.conv)
+        if in_thread and cmd.intent in (Intent.NEED, Intent.OFFER) and not cmd.categories:
+            return _text(c, cmd)  # "I need to ask you about my rent" is for the coordinator
+        if cmd.via not in COMMAND_VIA and (
+            in_thread or lifecycle.relay_partners(c.session, c.person)
+        ):
             return _text(c, cmd)
         handler(c, cmd)
 

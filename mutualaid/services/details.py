@@ -143,3 +143,23 @@ def find_by_ref(session: Session, ref: str) -> AidRequest | None:
 def place_names(session: Session) -> list[str]:
     """The gazetteer's place names, for a coordinator searching where a request is."""
     return sorted(session.scalars(select(Place.name)).all())
+
+
+@dataclass
+class PersonPage:
+    requests: list[AidRequest]
+    offer_id: int | None
+    messages: list[Message]
+
+
+def person_page(session: Session, person_id: int) -> PersonPage:
+    requests = list(
+        session.scalars(
+            select(AidRequest)
+            .where(AidRequest.requester_id == person_id)
+            .order_by(AidRequest.id.desc())
+            .limit(LIST_LIMIT)
+        )
+    )
+    offer_id = session.scalar(select(Offer.id).where(Offer.person_id == person_id))
+    return PersonPage(requests, offer_id, messages_of(session, person_id))

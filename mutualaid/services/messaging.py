@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from mutualaid.models import Message, MessageDirection, Person
+from mutualaid.services import threads
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.errors import Refused
 from mutualaid.services.outbox import enqueue
@@ -63,4 +64,6 @@ def message_person(
         request_id=request_id,
     )
     record(session, actor, "message.by_coordinator", subject_type="people", subject_id=person.id)
+    # Their reply should reach the coordinators, not the command parser.
+    threads.open_thread(session, person.id, now=now, actor=actor, opened_by="coordinator")
     return message

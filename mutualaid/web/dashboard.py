@@ -62,6 +62,7 @@ from mutualaid.services import (
     request_commands,
     retention,
     spreadsheets,
+    threads,
     volunteer_commands,
 )
 from mutualaid.services.errors import Refused
@@ -139,6 +140,8 @@ def _page_of_action() -> str:
         return url_for("dashboard.request_detail", request_id=args["request_id"])
     if "offer_id" in args:
         return url_for("dashboard.volunteer_detail", offer_id=args["offer_id"])
+    if "person_id" in args and request.endpoint == "dashboard.person_message":
+        return url_for("dashboard.person_detail", person_id=args["person_id"])
     return _back_within("/dashboard/", "dashboard.overview")
 
 
@@ -168,7 +171,13 @@ def _today_start(now: dt.datetime) -> dt.datetime:
 def overview():
     now = utcnow()
     data = queues.overview(db.session, now=now, day_start=_today_start(now))
-    return render_template("dashboard/overview.html", o=data, now=now, privacy=_privacy())
+    return render_template(
+        "dashboard/overview.html",
+        o=data,
+        threads=threads.open_threads(db.session),
+        now=now,
+        privacy=_privacy(),
+    )
 
 
 @bp.get("/requests")
@@ -215,7 +224,15 @@ def _request_page(request_id: int, *, full: bool = False, status: int = 200):
         categories=_categories(),
         live=[m for m in page.matches if m.status in (MatchStatus.PROPOSED, MatchStatus.ACCEPTED)],
         places=details.place_names(db.session) if page.req.status is RequestStatus.OPEN else [],
+        **_thread_of(page.req.requester_id),
     ), status
+
+
+def _thread_of(person_id: int) -> dict:
+    """The person's open thread with coordinators (None when closed) and its texts."""
+    thread = threads.thread_of(db.session, person_id)
+    rows = threads.thread_messages(db.session, person_id, thread.opened_at) if thread else []
+    return {"thread": thread, "thread_rows": rows}
 
 
 @bp.get("/requests/<int:request_id>")
@@ -333,6 +350,7 @@ def _volunteer_page(offer_id: int, *, full: bool = False):
         offer=page.offer,
         privacy=_privacy(full),
         categories=_categories(),
+        **_thread_of(page.offer.person_id),
     )
 
 
@@ -372,6 +390,61 @@ def volunteer_action(offer_id: int, action: str):
         else t("dash.flash.nothing_to_change")
     )
     return redirect(url_for("dashboard.volunteer_detail", offer_id=offer.id), code=303)
+
+
+def _person_or_404(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    return person
+
+
+def _person_page(person_id: int, *, full: bool = False):
+    person = _person_or_404(person_id)
+    page = details.person_page(db.session, person.id)
+    return render_template(
+        "dashboard/person.html",
+        person=person,
+        requests=page.requests,
+        offer_id=page.offer_id,
+        rows=page.messages,
+        privacy=_privacy(full),
+        categories=_categories(),
+        **_thread_of(person.id),
+    )
+
+
+@bp.get("/people/<int:person_id>")
+@require("read")
+def person_detail(person_id: int):
+    """One person: their requests, their offer, their thread with coordinators, texts."""
+    return _person_page(person_id)
+
+
+@bp.post("/people/<int:person_id>/reveal")
+@require("act")
+def person_reveal(person_id: int):
+    person = _person_or_404(person_id)
+    privacy.reveal(db.session, current_user.actor, subject_type="people", subject_id=person.id)
+    return _person_page(person_id, full=True)
+
+
+@bp.post("/people/<int:person_id>/message")
+@require("act")
+@refusal_says("dash.flash.not_sent")
+def person_message(person_id: int):
+    _send_text(_person_or_404(person_id), None)
+    return redirect(url_for("dashboard.person_detail", person_id=person_id), code=303)
+
+
+@bp.post("/people/<int:person_id>/handled")
+@require("act")
+def person_handled(person_id: int):
+    """The person's thread with coordinators is handled: closed."""
+    person = _person_or_404(person_id)
+    done = threads.mark_handled(db.session, person.id, actor=current_user.actor)
+    flash(t("dash.flash.handled" if done else "dash.flash.not_handled"))
+    return redirect(_back_within("/dashboard/", "dashboard.overview"), code=303)
 
 
 @bp.post("/people/<int:person_id>/erase")

@@ -188,3 +188,41 @@ def test_review_mode_the_worker_prepares_a_coordinator_sends(review_server, page
     rosa.wait_for("accepted_requester")
     (req,) = _rows(server.database_url, "SELECT status FROM aid_requests")
     assert req["status"] == "matched"
+
+
+def test_a_person_asking_for_a_person_is_answered_through_a_thread(server, page) -> None:
+    """HUMAN puts them in the overview's queue; the coordinator texts them from their page,
+    their reply reaches the page (not "didn't understand"), and "handled" closes it."""
+    sam = Phone(server, "+17185550160")
+    sam.text("need a ride 11216", "need_confirmed")
+    sam.text("HUMAN", "human_ack")
+    login(page, server.url)
+    queue = page.locator("section[aria-labelledby=humans-h]")
+    assert "Asked for a person (1)" in queue.inner_text()
+    assert "Rides" in queue.inner_text()  # linked to their request
+    queue.get_by_role("link", name="Someone").click()
+    page.wait_for_url("**/dashboard/people/**")
+    page.get_by_label("Text this person").fill("Hi, this is Ana from the network. How can I help?")
+    page.get_by_role("button", name="Send the text").click()
+    assert "queued" in page.get_by_role("status").inner_text().lower()
+    _text(server, sam.number, "my landlord turned off the heat, can you help")
+    deadline = time.monotonic() + 30
+    while "thread.replied" not in {
+        r["action"] for r in _rows(server.database_url, "SELECT action FROM audit_events")
+    }:
+        assert time.monotonic() < deadline, "the reply never reached the thread"
+        time.sleep(0.3)
+    assert sam.replies()[-1] != "unknown"  # no "didn't understand"
+    page.reload()
+    page.get_by_role("button", name="Show contact details").click()
+    thread = page.locator("#thread")
+    assert "landlord turned off the heat" in thread.inner_text()
+    assert "How can I help?" in thread.inner_text()
+    screenshot(page, "journey-thread")
+    thread.get_by_role("button", name="Mark handled").click()
+    assert "Marked handled" in page.get_by_role("status").inner_text()
+    page.goto(server.url + "/dashboard/")
+    assert (
+        "Asked for a person (0)" in page.locator("section[aria-labelledby=humans-h]").inner_text()
+    )
+    sam.text("blah blah", "unknown")  # commands again
