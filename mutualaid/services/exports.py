@@ -23,23 +23,31 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_AFTER_SEPARATOR = re.compile(r"([;,]\s*)(?=[=+@\t\r]|-[^\d.\s])")
 
 
-def safe_cell(value: Any) -> str:
+def safe_cell(value: Any, tz: dt.tzinfo | None = None) -> str:
     """A CSV cell a spreadsheet will not run: text starting with = + - @ (or a tab or
     carriage return) gets a leading apostrophe, and so does such text after a ; or ,
     inside the cell. (The export also quotes every cell.)"""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
+        # With its offset, in the network's zone as the pages show it ("…T09:30:00-05:00").
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return aware.astimezone(tz or dt.UTC).isoformat(timespec="seconds")
     text = str(value.value if hasattr(value, "value") else value)
     text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def export_rows(
-    session: Session, kind: str, privacy: Privacy, *, batch: int = 1000
+    session: Session,
+    kind: str,
+    privacy: Privacy,
+    *,
+    batch: int = 1000,
+    tz: dt.tzinfo | None = None,
 ) -> Iterator[list[str]]:
-    """The header and rows of one export, streamed in batches."""
+    """The header and rows of one export, streamed in batches; times in ``tz`` (the
+    network's zone) with their UTC offset."""
     if kind == "requests":
         yield [
             "ref",
@@ -62,7 +70,7 @@ def export_rows(
         query = select(AidRequest).options(selectinload(AidRequest.requester))
         for r in _batches(session, query, AidRequest.id, batch):
             yield [
-                safe_cell(v)
+                safe_cell(v, tz)
                 for v in (
                     r.ref,
                     r.status,
@@ -101,7 +109,7 @@ def export_rows(
         query = select(Offer).options(selectinload(Offer.person))
         for o in _batches(session, query, Offer.id, batch):
             yield [
-                safe_cell(v)
+                safe_cell(v, tz)
                 for v in (
                     f"V{o.id}",
                     o.person.name,
@@ -135,7 +143,7 @@ def export_rows(
         query = select(Match).options(selectinload(Match.request))
         for m in _batches(session, query, Match.id, batch):
             yield [
-                safe_cell(v)
+                safe_cell(v, tz)
                 for v in (
                     m.id,
                     m.request.ref,

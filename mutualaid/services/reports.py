@@ -30,6 +30,40 @@ class MapPoint:
         return round(min(3 + self.count**0.5, 8.0), 1)
 
 
+@dataclass(frozen=True)
+class MapLabel:
+    x: float
+    y: float
+    name: str
+
+
+@dataclass
+class MapView:
+    points: list[MapPoint]
+    labels: list[MapLabel]
+
+
+def map_view(
+    session: Session, *, width: int = 800, height: int = 600, cell: int = 16, category: str = ""
+) -> MapView:
+    """The map's marks (:func:`map_points`) and, where they are drawn, the gazetteer's
+    neighbourhoods as labels, so coordinators can tell where the marks are (no map service
+    contacted)."""
+    from mutualaid.models import Place
+
+    points, projection = _map_points(
+        session, width=width, height=height, cell=cell, category=category
+    )
+    if projection is None:
+        return MapView(points, [])
+    labels = []
+    for place in session.scalars(select(Place).where(Place.kind == "neighbourhood")):
+        x, y = projection(place.lat, place.lon)
+        if 20 <= x <= width - 20 and 12 <= y <= height - 6:
+            labels.append(MapLabel(round(x, 1), round(y, 1), place.name))
+    return MapView(points, labels)
+
+
 def map_points(
     session: Session,
     *,
@@ -38,10 +72,23 @@ def map_points(
     cell: int = 16,
     category: str = "",
 ) -> list[MapPoint]:
+    """Open requests and available volunteers, counted per cell: see _map_points."""
+    return _map_points(session, width=width, height=height, cell=cell, category=category)[0]
+
+
+def _map_points(
+    session: Session,
+    *,
+    width: int,
+    height: int,
+    cell: int,
+    category: str,
+) -> tuple[list[MapPoint], Any]:
     """Open requests and available volunteers projected into a ``width`` × ``height`` box
     (equirectangular around their centre) and counted per ``cell``-pixel square by the
     database, so neither the work nor the drawing grows with the number of people (and no
-    one is pinpointed)."""
+    one is pinpointed); each volunteer once, whatever the number of their categories. With
+    the points, the projection (lat, lon) -> (x, y), or None when there is nothing."""
     open_requests: tuple[Any, ...] = (
         AidRequest.status == RequestStatus.OPEN,
         AidRequest.lat.is_not(None),
@@ -49,6 +96,7 @@ def map_points(
     available: tuple[Any, ...] = (
         Offer.paused.is_(False),
         Person.blocked.is_(False),
+        Person.opted_out.is_(False),
         Offer.lat.is_not(None),
     )
     if category:
@@ -74,7 +122,7 @@ def map_points(
     ]  # fmt: skip
     bounds = [b for b in bounds if b[0] is not None]
     if not bounds:
-        return []
+        return [], None
     south, north = min(b[0] for b in bounds), max(b[1] for b in bounds)
     west, east = min(b[2] for b in bounds), max(b[3] for b in bounds)
     squeeze = math.cos(math.radians((south + north) / 2))
@@ -107,19 +155,35 @@ def map_points(
             .group_by(vx, vy, OfferCategory.category)
         )
     ]
+    # A volunteer offering three categories is one volunteer: counted once per cell (their
+    # categories only choose the cell's most common one).
+    volunteers = {
+        (int(x), int(y)): n
+        for x, y, n in session.execute(
+            select(vx, vy, func.count(func.distinct(Offer.id)))
+            .join(Person, Person.id == Offer.person_id)
+            .where(*available)
+            .group_by(vx, vy)
+        )
+    }
     cells: dict[tuple[str, int, int], Counter[str]] = defaultdict(Counter)
     for kind, x, y, category, n in rows:
         cells[kind, int(x), int(y)][category] += n
-    return [
+    points = [
         MapPoint(
             (ix + 0.5) * cell,
             (iy + 0.5) * cell,
             kind,
             counter.most_common(1)[0][0],
-            sum(counter.values()),
+            volunteers.get((ix, iy), 0) if kind == "volunteer" else sum(counter.values()),
         )
         for (kind, ix, iy), counter in sorted(cells.items())
     ]
+
+    def project(lat: float, lon: float) -> tuple[float, float]:
+        return width / 2 + (lon - cx) * squeeze * scale, height / 2 - (lat - cy) * scale
+
+    return points, project
 
 
 @dataclass

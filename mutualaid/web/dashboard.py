@@ -633,11 +633,13 @@ MAP_W, MAP_H = 800, 600
 def map_page():
     category = request.args.get("category", "")
     category = category if category in _categories() else ""
-    points = reports.map_points(db.session, width=MAP_W, height=MAP_H, category=category)
+    view = reports.map_view(db.session, width=MAP_W, height=MAP_H, category=category)
+    points = view.points
     cats = list(_categories())
     return render_template(
         "dashboard/map.html",
         points=points,
+        labels=view.labels,
         width=MAP_W,
         height=MAP_H,
         colour={c: i % 8 for i, c in enumerate(cats)},
@@ -733,11 +735,13 @@ def export():
 
 
 def _csv(kind: str, seen_as: privacy.Privacy) -> Response:
+    zone = ZoneInfo(current_app.config["TIMEZONE"])  # times as the pages show them
+
     def generate() -> Iterator[str]:
         out = io.StringIO()
         # Every cell quoted: a spreadsheet whose list separator is ";" never splits one.
         writer = csv.writer(out, quoting=csv.QUOTE_ALL)
-        for row in exports.export_rows(db.session, kind, seen_as):
+        for row in exports.export_rows(db.session, kind, seen_as, tz=zone):
             writer.writerow(row)
             if out.tell() > 64 * 1024:
                 yield out.getvalue()

@@ -1,12 +1,12 @@
 """Health checks: /healthz (alive: the database answers) and /readyz (ready for traffic:
-the database answers and its schema is at the migrations' head)."""
+the database answers and its schema is at the migrations' head); and /favicon.ico."""
 
 from __future__ import annotations
 
 import functools
 import logging
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, redirect, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +21,12 @@ def _probe():
     """A connection of its own for a check (the request's session is not involved), reading
     without SQLite's write lock."""
     return db.engine.connect().execution_options(**READ_ONLY)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: the SVG icon (not a 404)."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/healthz")

@@ -226,3 +226,54 @@ def test_a_person_asking_for_a_person_is_answered_through_a_thread(server, page)
         "Asked for a person (0)" in page.locator("section[aria-labelledby=humans-h]").inner_text()
     )
     sam.text("blah blah", "unknown")  # commands again
+
+
+def test_the_dashboard_fits_a_phone(server, page) -> None:
+    """At 390 px no page scrolls sideways (wide tables scroll in their own box, filters
+    stack); each page's screenshot goes to test-artifacts/phone-*.png."""
+    assert page.viewport_size["width"] == 390
+    Phone(server, "+17185550190").text("offer meals groceries 11238 3km", "offer_confirmed")
+    Phone(server, "+17185550191").text("need hot meals 11238 urgent", "need_confirmed")
+    page.goto(server.url + "/login")
+    pages = {"login": "/login"}
+    login(page, server.url)
+    (req,) = _rows(server.database_url, "SELECT max(id) AS id FROM aid_requests")
+    (offer,) = _rows(
+        server.database_url, "SELECT id, person_id FROM offers ORDER BY id DESC LIMIT 1"
+    )
+    pages |= {
+        "overview": "/dashboard/",
+        "requests": "/dashboard/requests",
+        "request": f"/dashboard/requests/{req['id']}",
+        "volunteers": "/dashboard/volunteers",
+        "volunteer": f"/dashboard/volunteers/{offer['id']}",
+        "person": f"/dashboard/people/{offer['person_id']}",
+        "matching": "/dashboard/matching",
+        "map": "/dashboard/map",
+        "texts": "/dashboard/messages",
+        "figures": "/dashboard/figures",
+        "export": "/dashboard/export",
+        "audit": "/dashboard/audit",
+        "password": "/account/password",
+        "api-token": "/account/api-token",
+    }
+    too_wide = {}
+    for name, path in pages.items():
+        response = page.goto(server.url + path)
+        assert response.ok, (path, response.status)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        screenshot(page, f"phone-{name}")
+        if width > 390:
+            too_wide[name] = width
+    page.goto(server.url + "/dashboard/matching")
+    page.get_by_role("button", name="Preview the next run").click()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    screenshot(page, "phone-matching-preview")
+    if width > 390:
+        too_wide["matching-preview"] = width
+    assert too_wide == {}
+    # The wide tables scroll inside their box instead.
+    page.goto(server.url + "/dashboard/requests")
+    box = page.locator(".scroll").first
+    assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+    assert page.request.get(server.url + "/favicon.ico").ok

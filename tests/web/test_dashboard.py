@@ -631,6 +631,25 @@ def test_map_by_category(viewer, session):
     assert "1 open requests" in groceries and "0 available volunteers" in groceries
 
 
+def test_map_counts_each_available_volunteer_once_and_names_places(viewer, session, runner):
+    from mutualaid.cli import places_load
+    from mutualaid.services.reports import map_view
+
+    assert runner.invoke(places_load, []).exit_code == 0
+    builders.aid_request(session, lat=40.6803, lon=-73.9505)
+    builders.offer(session, categories=("groceries", "meals", "rides"), lat=40.69, lon=-73.94)
+    gone = builders.offer(session, lat=40.69, lon=-73.94)
+    gone.person.opted_out = True
+    builders.offer(session, lat=40.69, lon=-73.94, paused=True)
+    session.commit()
+    page = viewer.get("/dashboard/map").get_data(as_text=True)
+    assert "1 open requests" in page and "1 available volunteers" in page
+    view = map_view(session)
+    assert sum(p.count for p in view.points if p.kind == "volunteer") == 1
+    assert "Bedford-Stuyvesant" in {label.name for label in view.labels}
+    assert 'class="place-label"' in page and 'class="mark-label"' in page  # not colour alone
+
+
 def test_notes_on_a_request(app, coordinator, viewer, session):
     req = builders.aid_request(session)
     session.commit()
