@@ -471,6 +471,14 @@ def test_safe_cell(value, cell):
     assert safe_cell(value) == cell
 
 
+def test_csv_times_are_in_the_networks_zone_with_their_offset():
+    from zoneinfo import ZoneInfo
+
+    winter = dt.datetime(2026, 12, 2, 14, 30, tzinfo=dt.UTC)
+    assert safe_cell(winter, ZoneInfo("America/New_York")) == "2026-12-02T09:30:00-05:00"
+    assert safe_cell(winter.replace(tzinfo=None)) == "2026-12-02T14:30:00+00:00"
+
+
 @pytest.mark.parametrize("kind", ["requests", "volunteers", "matches"])
 def test_csv_exports(viewer, session, kind):
     builders.match(session, why="=cmd|' /C calc'!A0")
