@@ -185,8 +185,9 @@ def _status(c: Turn, cmd: Command) -> None:
     said = False
     req = _latest_request(c)
     if req is not None:
+        closed = req.status in (RequestStatus.COMPLETED, RequestStatus.CANCELLED)
         c.say(
-            "status_requester",
+            "status_requester_closed" if closed else "status_requester",
             ref=req.ref,
             category=c.label(req.category),
             state=c.ctx.catalogue.render(f"request_state_{req.status.value}", c.person.language),
@@ -203,7 +204,8 @@ def _status(c: Turn, cmd: Command) -> None:
         )
         said = True
     if not said:
-        c.say("status_none")
+        offer = c.session.scalar(select(Offer).where(Offer.person_id == c.person.id))
+        c.say("status_paused" if offer is not None and offer.paused else "status_none")
 
 
 def _cancel(c: Turn, cmd: Command) -> None:
@@ -505,7 +507,7 @@ def _offer_saved(c: Turn, offer: Offer) -> None:
     c.say(
         "offer_confirmed",
         categories=", ".join(c.label(k) for k in offer.categories),
-        radius=f"{offer.radius_km:g}",
+        radius=c.ctx.radius(offer.radius_km, c.person.language),
         area=offer.location_label or offer.location_text,
     )
 
@@ -553,8 +555,13 @@ def _text(c: Turn, cmd: Command) -> None:
         c.say("choice_invalid", max=str(len(data.get("choices", []))))
         return
     if state == "offer_location" and text:
-        data["location_text"] = cmd.location_text or text
         data["radius_km"] = cmd.radius_km or data.get("radius_km")
+        if cmd.radius_km and not cmd.location_text and not _place_words(text):
+            # "2 miles": how far, but not yet from where.
+            c.ask("offer_location", **data)
+            c.say("offer_ask_location")
+            return
+        data["location_text"] = cmd.location_text or text
         return _continue_offer(c, data)
     if threads.is_open(c.conv) and text:
         # Talking with a coordinator: their reply reaches the coordinators, unanswered.
@@ -637,6 +644,18 @@ def _relay_chosen(c: Turn, choice: str) -> None:
             body = clean(message.body).strip()
             lifecycle.relay(c.session, c.ctx, match, side, body, inbound_id=message_id)
     c.say("relay_sent", code=match.code)
+
+
+_DISTANCE_WORDS = re.compile(
+    r"\b(\d+(?:[.,]\d+)?|km|kms|kilometers?|kilometres?|kil[oó]metros?|mi|miles?|millas?|"
+    r"within|up|to|hasta|about|around|unos|unas)\b",
+    re.IGNORECASE,
+)
+
+
+def _place_words(text: str) -> str:
+    """What is left of ``text`` once distance words are removed ("2 miles" leaves "")."""
+    return " ".join(_DISTANCE_WORDS.sub(" ", text).split()).strip(" .,;")
 
 
 def _relay_or(handler: Callable[[Turn, Command], None]):

@@ -155,7 +155,7 @@ def propose(
         match_id=match.id,
         request_id=req.id,
         category=ctx.label(req.category, lang),
-        distance=f"{km:.1f}" if km is not None else "?",
+        distance=ctx.distance(km, lang),
         area=req.location_label or "?",
         when=ctx.catalogue.render(f"when_{req.urgency.value}", lang),
         code=match.code,
@@ -197,17 +197,18 @@ def accept(session: Session, ctx: SmsContext, match: Match, *, actor: Actor) -> 
         ),
         details=details[:160],
     )
+    named = {"name": volunteer.name} if volunteer.name else {}
     say(
         session,
         ctx,
         requester,
-        "accepted_requester",
+        "accepted_requester" if volunteer.name else "accepted_requester_unnamed",
         dedupe_key=f"accepted_requester:{match.id}",
         match_id=match.id,
         request_id=req.id,
-        name=volunteer.name or ctx.catalogue.render("a_neighbour", requester.language),
         category=ctx.label(req.category, requester.language),
         ref=req.ref,
+        **named,
     )
     return Outcome.DONE
 
@@ -451,11 +452,11 @@ def relay(
             session,
             ctx,
             requester,
-            "relay_from_volunteer",
+            "relay_from_volunteer" if volunteer.name else "relay_from_volunteer_unnamed",
             dedupe_key=f"relay:{inbound_id}",
             match_id=match.id,
-            name=volunteer.name or ctx.catalogue.render("a_neighbour", requester.language),
             message=body,
+            **({"name": volunteer.name} if volunteer.name else {}),
         )
     else:
         say(

@@ -14,6 +14,7 @@ from mutualaid.models import Message, MessageDirection, Person
 from mutualaid.services.catalogues import Category
 from mutualaid.services.location import Resolver
 from mutualaid.services.outbox import enqueue
+from sms import distance
 from sms.catalog import Catalogue
 from sms.parse import Keywords
 
@@ -44,6 +45,24 @@ class SmsContext:
     def label(self, category: str, language: str) -> str:
         found = self.categories.get(category)
         return found.label(language) if found else category
+
+    def distance(self, km: float | None, language: str) -> str:
+        """``km`` as a person reads it: "under 1 km", "about 3 km", "about 2 miles" (miles
+        where PHONE_REGION uses them), in ``language``."""
+        if km is None:
+            return "?"
+        how, n, unit = distance.rounded(km, self.phone_region)
+        words = self.catalogue.render(f"unit_{unit}", language)
+        if how == "under":
+            return self.catalogue.render("distance_under", language, unit=words)
+        if unit == "km":
+            return self.catalogue.render("distance_about_km", language, n=str(n))
+        return self.catalogue.render("distance_about_miles", language, n=str(n), unit=words)
+
+    def radius(self, km: float, language: str) -> str:
+        """A volunteer's radius as they would say it: "3 km", "2 miles"."""
+        value, unit = distance.radius(km, self.phone_region)
+        return f"{value} {self.catalogue.render(f'unit_{unit}', language)}"
 
 
 def say(

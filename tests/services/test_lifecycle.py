@@ -84,12 +84,12 @@ def test_a_need_met_end_to_end(app, session, sms, deliver, fake) -> None:
     assert run.proposed == 1
     (proposal,) = _to(deliver(), MARCUS)
     code = re.search(r"YES (\d{4})", proposal).group(1)
-    assert "Groceries" in proposal and "km" in proposal and "/t/" in proposal
+    assert "Groceries" in proposal and "under 1 mile away" in proposal and "/t/" in proposal
 
     sms(MARCUS, "yes")
     sent = deliver()
     assert "Task " + code in _to(sent, MARCUS)[0]
-    assert "a neighbour, is coming" in _to(sent, ROSA)[0]
+    assert "a neighbour is coming" in _to(sent, ROSA)[0]
     req = session.scalars(select(AidRequest)).one()
     assert req.status is RequestStatus.MATCHED
 
