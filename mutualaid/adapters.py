@@ -14,11 +14,15 @@ import hashlib
 import hmac
 import logging
 import os
+import smtplib
+import ssl
 import threading
 from collections.abc import Callable, Mapping
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TextIO
 
+import requests
 from flask import Flask, current_app
 
 from mutualaid.extensions import db
@@ -30,6 +34,8 @@ from mutualaid.settings import CONFIG_DIR
 from sms.catalog import Catalogue
 from sms.parse import Keywords
 from sms.transport import FakeSender, Sender, make_sender
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -158,3 +164,48 @@ def reset_fake_sender() -> FakeSender:
     with _fake_lock:
         _fake = FakeSender()
         return _fake
+
+
+# -- telling coordinators -----------------------------------------------------------------
+
+
+def deliver_alerts(config: Mapping[str, Any], subject: str, text: str) -> bool:
+    """Send one digest of alerts by e-mail (NOTIFY_EMAIL_TO through SMTP_HOST) and to
+    NOTIFY_WEBHOOK_URL; True when at least one of them took it (so it is not sent twice).
+    Called with no transaction open."""
+    delivered = False
+    if config["NOTIFY_EMAIL_TO"]:
+        try:
+            send_email(config, subject, text)
+            delivered = True
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("alerts: e-mail to coordinators failed: %s", exc)
+    if config["NOTIFY_WEBHOOK_URL"]:
+        try:
+            post_webhook(config["NOTIFY_WEBHOOK_URL"], text)
+            delivered = True
+        except requests.RequestException as exc:
+            log.warning("alerts: webhook failed: %s", type(exc).__name__)
+    return delivered
+
+
+def send_email(config: Mapping[str, Any], subject: str, text: str) -> None:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = config["SMTP_FROM"]
+    message["To"] = ", ".join(config["NOTIFY_EMAIL_TO"])
+    message.set_content(text)
+    with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=10) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)
+
+
+def post_webhook(url: str, text: str) -> None:
+    """Slack's and Matrix hookshot's incoming webhooks read "text", Discord's "content"."""
+    with requests.Session() as http:
+        http.trust_env = False  # the operator's URL, not a proxy from the environment
+        response = http.post(url, json={"text": text, "content": text[:2000]}, timeout=10)
+    response.raise_for_status()

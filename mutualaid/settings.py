@@ -108,6 +108,16 @@ def _coerce(name: str, value: Any, default: Any, *, source: str) -> Any:
     return value
 
 
+def _quiet_hours_ok(value: str) -> bool:
+    text = value.strip()
+    if not text:
+        return True
+    start, sep, end = text.partition("-")
+    if not (sep and start.strip().isdigit() and end.strip().isdigit()):
+        return False
+    return 0 <= int(start) <= 23 and 0 <= int(end) <= 23 and int(start) != int(end)
+
+
 def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     """Check every value; normalise the database URL. Raises ConfigError naming the setting."""
 
@@ -190,6 +200,17 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     require("OUTBOX_RETRY_SECONDS", lambda v: 0 < v <= 3600, "seconds between 0 and 3600")
     require("OUTBOX_LEASE_SECONDS", lambda v: 5 <= v <= 3600, "seconds between 5 and 3600")
     require("MATCH_MODE", lambda v: v in {"auto", "review"}, '"auto" or "review"')
+    require("NOTIFY_QUIET_HOURS", _quiet_hours_ok, 'empty or two hours like "22-7"')
+    require("NOTIFY_DIGEST_MINUTES", lambda v: 0 <= v <= 1440, "minutes from 0 to 1440")
+    require("NOTIFY_BACKLOG_OPEN", lambda v: v >= 0, "0 or more")
+    require("SMTP_PORT", lambda v: 0 < v < 65536, "a port number")
+    if settings["NOTIFY_EMAIL_TO"] and not (settings["SMTP_HOST"] and settings["SMTP_FROM"]):
+        raise ConfigError("NOTIFY_EMAIL_TO: needs SMTP_HOST and SMTP_FROM")
+    require(
+        "NOTIFY_WEBHOOK_URL",
+        lambda v: v == "" or v.startswith(("http://", "https://")),
+        "empty, or an http(s):// address",
+    )
     for name in ("MATCH_INTERVAL_SECONDS", "MATCH_DEBOUNCE_SECONDS"):
         require(name, lambda v: 1 <= v <= 86400, "whole seconds from 1 to 86400")
     require("PROPOSAL_TTL_MINUTES", lambda v: 1 <= v <= 7 * 24 * 60, "minutes from 1 to 10080")

@@ -1,6 +1,7 @@
 """The data model: one module per concept, re-exported here."""
 
 from mutualaid.models.accounts import Account, Role
+from mutualaid.models.alerts import Alert
 from mutualaid.models.audit import AuditEvent
 from mutualaid.models.base import Base, utcnow
 from mutualaid.models.conversations import Conversation
@@ -28,6 +29,7 @@ __all__ = [
     "LIVE_MATCH_STATUSES",
     "Account",
     "AidRequest",
+    "Alert",
     "AuditEvent",
     "Base",
     "Channel",

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mutualaid.models import AidRequest, Match, RequestStatus
+from mutualaid.services import alerts
 from mutualaid.services.audit import Actor
 from mutualaid.services.flags import flag
 from mutualaid.services.matching_runs import REFUSED
@@ -66,8 +67,14 @@ def escalate(
             reason = f"declined or expired {refusals[req.id]} times"
         elif now - req.created_at >= too_long:
             reason = f"open for more than {settings.after_hours} hours"
-        if reason and not req.flagged:
-            done += flag(session, req, reason, actor=Actor.system())
+        if reason and not req.flagged and flag(session, req, reason, actor=Actor.system()):
+            done += 1
+            alerts.add(
+                session,
+                "escalation",
+                f"Request {req.ref} needs a coordinator: {reason}",
+                link=f"/dashboard/requests/{req.id}",
+            )
         waited = now - req.created_at
         if waited >= interval and req.requester.phone:
             bucket = int(waited / interval)

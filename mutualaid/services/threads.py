@@ -24,6 +24,7 @@ from mutualaid.models import (
     Person,
     RequestStatus,
 )
+from mutualaid.services import alerts
 from mutualaid.services.audit import Actor, record
 
 LIST_LIMIT = 200
@@ -55,6 +56,10 @@ def open_thread(
     if conv.human_requested_at is not None:
         return False
     conv.human_requested_at = now
+    if opened_by == "asked":
+        alerts.add(
+            session, "human", "Someone asked for a person", link=f"/dashboard/people/{person_id}"
+        )
     record(
         session,
         actor,

@@ -24,6 +24,7 @@ from mutualaid.models import (
     RequestStatus,
     utcnow,
 )
+from mutualaid.services import alerts
 from mutualaid.services.audit import Actor, record
 
 R = RequestStatus
@@ -216,3 +217,15 @@ def change_message_status(
         audit=audit,
         values=values,
     )
+    if (
+        to in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+        and message.direction.value == "outbound"
+    ):
+        code = values.get("error_code") or message.error_code
+        alerts.add(
+            session,
+            "failed_send",
+            f"A text could not be delivered ({message.template or 'message'}"
+            + (f", error {code})" if code else ")"),
+            link="/dashboard/messages",
+        )

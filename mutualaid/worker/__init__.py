@@ -42,6 +42,7 @@ def jobs_in_order() -> list[Job]:
         jobs.forget_conversations,
         jobs.match_if_due,
         _every(60, jobs.escalate),
+        _every(30, jobs.notify_coordinators),
         _every(6 * 3600, jobs.purge_expired),
         _every(15 * 60, jobs.recover_inbound),
     ]

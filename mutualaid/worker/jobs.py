@@ -20,6 +20,7 @@ from mutualaid import adapters
 from mutualaid.extensions import db
 from mutualaid.models import MatchingRun, utcnow
 from mutualaid.services import (
+    alerts,
     confirmation,
     conversations,
     escalation,
@@ -300,3 +301,27 @@ def poll_twilio(app: Flask, *, sender: Sender | None = None, force: bool = False
     if new_ids:
         log.info("poll: %d new texts from Twilio", len(new_ids))
     return len(new_ids) + moved
+
+
+def notify_coordinators(app: Flask) -> int:
+    """Tell the on-duty coordinators what is waiting (services.alerts): the backlog checked,
+    then one digest by e-mail and webhook, sent after the reading transaction ended; with
+    notifications off, waiting alerts are let go. How many alerts were sent."""
+    settings = alerts.Settings.from_config(app.config)
+    now = utcnow()
+    with unit_of_work() as unit:
+        alerts.check_backlog(unit.session, settings, now=now)
+        if not settings.enabled:
+            alerts.let_go(unit.session, now=now)
+            return 0
+        digest = alerts.waiting(unit.session, settings, now=now, base_url=adapters.public_url())
+    if digest is None:
+        return 0
+    delivered = adapters.deliver_alerts(app.config, digest.subject, digest.text())
+    with unit_of_work() as unit:
+        if delivered:
+            alerts.mark_sent(unit.session, digest.ids, now=now)
+        else:
+            alerts.mark_failed(unit.session, digest.ids)
+    log.info("alerts: %d %s", len(digest.ids), "sent" if delivered else "not sent, will retry")
+    return len(digest.ids) if delivered else 0
