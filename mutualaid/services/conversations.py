@@ -50,6 +50,9 @@ TWILIO_HANDLED = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "st
 # A relay is free text; only a message that is clearly a command is read as one.
 COMMAND_VIA = {"alone", "lead", "typo", "stop-rule", "choice"}
 DEFAULT_RADIUS_KM = 3.0
+# "si 1073" from an English-speaking volunteer is a yes, not a wish to read Spanish from now
+# on: a short answer changes the language only of someone we do not know yet.
+SHORT_ANSWERS = frozenset({Intent.YES, Intent.NO, Intent.DONE, Intent.CHOICE})
 
 
 class Turn:
@@ -103,7 +106,9 @@ def handle_inbound(session: Session, ctx: SmsContext, message: Message) -> None:
         return
     choices = c.conv.data.get("choices") if c.asking != IDLE else None
     cmd = parse(message.body, keywords=ctx.keywords, categories=ctx.aliases, choices=choices)
-    if cmd.language in ctx.catalogue.languages:
+    if cmd.language in ctx.catalogue.languages and (
+        cmd.intent not in SHORT_ANSWERS or not _known(session, person)
+    ):
         person.language = cmd.language
     if cmd.intent is Intent.STOP:
         return _stop(c, cmd)
@@ -119,6 +124,15 @@ def handle_inbound(session: Session, ctx: SmsContext, message: Message) -> None:
     HANDLERS.get(cmd.intent, _text)(c, cmd)
 
 
+def _known(session: Session, person: Person) -> bool:
+    """Whether we already know the person (an offer or a request: their language too)."""
+    has_offer = session.scalar(select(Offer.id).where(Offer.person_id == person.id).limit(1))
+    return has_offer is not None or (
+        session.scalar(select(AidRequest.id).where(AidRequest.requester_id == person.id).limit(1))
+        is not None
+    )
+
+
 # -- consent ------------------------------------------------------------------------------
 
 
@@ -128,14 +142,19 @@ def _stop(c: Turn, cmd: Command) -> None:
         c.session, person.id, source="sms:STOP", actor=Actor.person(person.id), now=c.ctx.now
     )
     c.forget()
-    if cmd.text.strip().lower() not in TWILIO_HANDLED:
+    if not _provider_answers(c, cmd):
         c.say("stopped")
 
 
 def _start(c: Turn, cmd: Command) -> None:
     consent.opt_in(c.session, c.person, source="sms:START", actor=Actor.person(c.person.id))
-    if cmd.text.strip().lower() not in TWILIO_HANDLED:
+    if not _provider_answers(c, cmd):
         c.say("started")
+
+
+def _provider_answers(c: Turn, cmd: Command) -> bool:
+    """Twilio answers its own opt-out and opt-in words: a second answer would be noise."""
+    return c.ctx.provider_answers_keywords and cmd.text.strip().lower() in TWILIO_HANDLED
 
 
 # -- simple commands ----------------------------------------------------------------------

@@ -37,6 +37,10 @@ class SmsContext:
     # that their YES or NO is read as the answer.
     followup_after: dt.timedelta = dt.timedelta(hours=24)
     followup_window: dt.timedelta = dt.timedelta(days=3)
+    # Whether the SMS provider itself answers STOP, START and the like (Twilio does); in
+    # development on the console backend — `make run` and its simulator — nothing does, so
+    # there the service answers them.
+    provider_answers_keywords: bool = True
 
     @property
     def aliases(self) -> dict[str, list[str]]:
@@ -173,4 +177,7 @@ def build_sms_context(
         now=now,
         proposal_ttl=dt.timedelta(minutes=config["PROPOSAL_TTL_MINUTES"]),
         followup_after=dt.timedelta(hours=config["FOLLOWUP_HOURS"]),
+        provider_answers_keywords=not (
+            config["SMS_BACKEND"] == "console" and config["ENV"] == "development"
+        ),
     )

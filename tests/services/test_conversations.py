@@ -196,6 +196,13 @@ def test_stop_then_silence_then_start(sms, session) -> None:
     assert sms("HELP") == ["help"]
 
 
+def test_with_the_console_backend_we_answer_stop_and_start_ourselves(app, sms, session) -> None:
+    """`make run`'s simulator has no Twilio to answer STOP and START: the service does."""
+    app.config.update(SMS_BACKEND="console", ENV="development")
+    assert sms("STOP") == ["stopped"]
+    assert sms("START") == ["started"]
+
+
 def test_spanish_opt_out_is_confirmed_by_us(sms, session) -> None:
     assert sms("BAJA") == ["stopped"]
     assert _person(session).opted_out

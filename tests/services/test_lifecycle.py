@@ -257,6 +257,16 @@ class TestSignedLinks:
         assert client.post(url, data={"answer": "no"}).status_code == 200
         session.expire_all()
         assert match.status is MatchStatus.DECLINED
+        # Opening the link again says what they did, not "someone else has taken this".
+        again = client.get(url)
+        assert again.status_code == 410
+        html = again.get_data(as_text=True)
+        assert "You said no to this one" in html and "Someone else" not in html
+
+    def test_a_taken_link_says_it_is_theirs(self, app, client, session) -> None:
+        _match, url = self._link(app, session)
+        client.post(url, data={"answer": "yes"})
+        assert "You took this task" in client.get(url).get_data(as_text=True)
 
     @pytest.mark.parametrize("tamper", ["signature", "number", "garbage"])
     def test_tampered_links_are_unknown(self, app, client, session, tamper) -> None:

@@ -90,3 +90,13 @@ def test_an_unnamed_volunteer_is_a_neighbour_not_a_volunteer_a_neighbour(app, se
     (told,) = [m for m in outbox(session, "+17185550144") if m.template.startswith("accepted")]
     assert told.template == "accepted_requester_unnamed"
     assert "a neighbour is coming" in told.body and "volunteer, a neighbour" not in told.body
+
+
+def test_si_and_a_code_does_not_switch_an_english_volunteer_to_spanish(app, client, session):
+    text(client, app, SAM, "offer groceries 11216 3km")
+    text(client, app, SAM, "si 1073")
+    assert replies(session, SAM)[-1] == "nothing_pending"
+    assert "nothing waiting" in last_body(session, SAM)  # still English
+    text(client, app, SAM, "necesito comida 11216")
+    assert replies(session, SAM)[-1] == "need_confirmed"
+    assert "Gracias" in last_body(session, SAM)  # a need in Spanish: Spanish from now on
