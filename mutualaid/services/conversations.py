@@ -38,7 +38,7 @@ from mutualaid.services.intake import (
     place_request,
     save_offer,
 )
-from mutualaid.services.location import Location, find_street_address
+from mutualaid.services.location import Location, find_street_address, fold
 from mutualaid.services.notify import SmsContext, say
 from sms.catalog import numbered
 from sms.parse import Command, Intent, parse
@@ -384,7 +384,29 @@ def _need(c: Turn, cmd: Command) -> None:
 
 
 def _details(c: Turn, cmd: Command) -> str:
+    """What the text says beyond the command itself, for the volunteer: the whole text when
+    it says more ("need groceries 11216, I use a wheelchair"), nothing when it only repeats
+    the need, its category and place ("need groceries 11216" — the task text has those)."""
+    if not _says_more(c, cmd):
+        return ""
     return lifecycle.strip_numbers(cmd.text, c.ctx.phone_region, words=c.ctx.keywords.numbers)[:500]
+
+
+_FILLER = frozenset(
+    "i im a an the some for with please pls help need needs needed me my to de la el "  # noqa: SIM905
+    "los las un una unos unas con para por favor ayuda necesito necesita yo mi al en".split()
+)
+
+
+def _says_more(c: Turn, cmd: Command) -> bool:
+    text = fold(cmd.text)
+    for part in (cmd.keyword, cmd.location_text):
+        if part:
+            text = text.replace(fold(part), " ")
+    for category in cmd.categories:
+        for alias in sorted(c.ctx.aliases.get(category, []), key=len, reverse=True):
+            text = f" {text} ".replace(f" {fold(alias)} ", " ")
+    return any(word not in _FILLER and not word.isdigit() for word in text.split())
 
 
 def _update_need(c: Turn, cmd: Command, req: AidRequest) -> None:

@@ -100,3 +100,19 @@ def test_si_and_a_code_does_not_switch_an_english_volunteer_to_spanish(app, clie
     text(client, app, SAM, "necesito comida 11216")
     assert replies(session, SAM)[-1] == "need_confirmed"
     assert "Gracias" in last_body(session, SAM)  # a need in Spanish: Spanish from now on
+
+
+@pytest.mark.parametrize(
+    ("body", "details"),
+    [
+        ("need groceries 11216", ""),
+        ("NECESITO comida 11216 por favor", ""),
+        ("need groceries 11216, milk and eggs, I use a wheelchair", "milk and eggs"),
+    ],
+)
+def test_the_volunteer_is_not_sent_the_raw_command_as_details(app, client, session, body, details):
+    from mutualaid.models import AidRequest
+
+    text(client, app, SAM, body)
+    req = session.scalars(select(AidRequest)).one()
+    assert (details in req.details) if details else req.details == ""

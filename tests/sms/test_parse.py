@@ -195,7 +195,7 @@ MESSAGES = [
     ),
     case("me hace falta comida", NEED, categories=["groceries"], language="es"),
     case("ocupo comida", NEED, categories=["groceries"], language="es"),
-    case("necesito que alguien me lleve al doctor", NEED, language="es"),
+    case("necesito que alguien me lleve al doctor", NEED, categories=["rides"], language="es"),
     case(
         "busco ayuda para limpieza de casa 11216",
         NEED,
