@@ -67,7 +67,7 @@ from mutualaid.services import (
 )
 from mutualaid.services.errors import Refused
 from mutualaid.services.limits import Limit, allowed, limit_key
-from mutualaid.web import query
+from mutualaid.web import events, query
 from mutualaid.web.auth import require
 from mutualaid.web.i18n import current_language
 from mutualaid.web.i18n import translate as t
@@ -78,6 +78,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime)
+    app.add_template_global(events.sentence, "event_sentence")
 
 
 def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
