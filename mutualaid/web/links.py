@@ -48,8 +48,18 @@ def _page(match: Match, token: str, status: int = 200):
         if req.category in categories
         else req.category
     )
+    language = current_language()
+    if language not in current_app.extensions["sms_catalogue"].languages:
+        language = current_app.config["LANGUAGES"][0]
+    # Rounded as in the proposal text ("about 2 miles"), never "0.0 km".
+    distance = adapters.sms_context().distance(match.km, language) if match.km is not None else ""
     response = render_template(
-        "volunteer/proposal.html", match=match, req=req, category=category, token=token
+        "volunteer/proposal.html",
+        match=match,
+        req=req,
+        category=category,
+        token=token,
+        distance=distance,
     )
     return response, status
 

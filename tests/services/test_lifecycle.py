@@ -245,6 +245,13 @@ class TestSignedLinks:
         session.expire_all()
         assert match.status is MatchStatus.PROPOSED
 
+    def test_the_page_rounds_the_distance(self, app, client, session) -> None:
+        match, url = self._link(app, session)
+        match.km = 0.04
+        session.commit()
+        html = client.get(url).get_data(as_text=True)
+        assert "under 1 mile" in html and "0.0" not in html
+
     def test_post_accepts(self, app, client, session) -> None:
         match, url = self._link(app, session)
         assert client.post(url, data={"answer": "yes"}).status_code == 200
