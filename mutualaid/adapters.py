@@ -81,6 +81,7 @@ def sms_context(now: dt.datetime | None = None) -> SmsContext:
         categories=ext["categories"],
         geocoder=geocoder(),
         now=now or utcnow(),
+        public_base_url=public_url(),
     )
 
 

@@ -161,6 +161,7 @@ def build_sms_context(
     categories: Mapping[str, Category],
     geocoder: Any,
     now: dt.datetime,
+    public_base_url: str | None = None,
 ) -> SmsContext:
     """The context of one request or job, from the settings and the loaded catalogues."""
     from mutualaid.services.location import Gazetteer
@@ -173,7 +174,8 @@ def build_sms_context(
         network_name=config["NETWORK_NAME"],
         phone_region=config["PHONE_REGION"],
         conversation_ttl=dt.timedelta(minutes=config["CONVERSATION_TTL_MINUTES"]),
-        public_base_url=config["PUBLIC_BASE_URL"],
+        # Where links sent by SMS point (PUBLIC_BASE_URL, else the service's host and port).
+        public_base_url=public_base_url or config["PUBLIC_BASE_URL"],
         now=now,
         proposal_ttl=dt.timedelta(minutes=config["PROPOSAL_TTL_MINUTES"]),
         followup_after=dt.timedelta(hours=config["FOLLOWUP_HOURS"]),
