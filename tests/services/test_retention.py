@@ -174,6 +174,11 @@ def test_an_admin_erases_a_person_from_the_dashboard(app, session, story) -> Non
     for canary in CANARIES:
         assert canary not in everything, canary
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "person.erased"))
+    # Their pages no longer offer to reveal or text what is gone.
+    for url in (back, f"/dashboard/people/{rosa.id}"):
+        page = admin.get(url).get_data(as_text=True)
+        assert "Show contact details" not in page and "Send the text" not in page, url
+        assert "contact details were erased" in page
 
 
 def test_erasing_a_requester_cancels_their_open_request_first(app, session) -> None:
