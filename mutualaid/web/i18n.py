@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     )
     app.before_request(_choose_language)
     app.after_request(_remember_language)
-    app.jinja_env.globals.update(t=translate, current_language=current_language)
+    app.jinja_env.globals.update(t=translate, tn=translate_n, current_language=current_language)
 
 
 def current_language() -> str:
@@ -71,3 +71,15 @@ def translate(key: str, **values: Any) -> str:
     if text is None:
         text = catalogues[current_app.config["LANGUAGES"][0]].get(key, key)
     return text.format(**values) if values else text
+
+
+def translate_n(key: str, n: int, **values: Any) -> str:
+    """``key`` for a count ``n``: its ``_one`` form when n is 1 and the catalogue has one
+    ("1 text found"), else ``key`` ("3 texts found"); ``n`` is filled in as {n}."""
+    catalogues = current_app.extensions["web_text"]
+    if n == 1:
+        one = f"{key}_one"
+        language = catalogues.get(current_language(), {})
+        if one in language or one in catalogues[current_app.config["LANGUAGES"][0]]:
+            return translate(one, n=n, **values)
+    return translate(key, n=n, **values)

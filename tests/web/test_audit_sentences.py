@@ -45,3 +45,13 @@ def test_events_read_as_sentences_with_links(app, session) -> None:
     assert "The system: something new," in page  # an action without a sentence of its own
     spanish = coordinator.get("/dashboard/audit?lang=es").get_data(as_text=True)
     assert "pidió ayuda" in spanish
+
+
+def test_counts_have_plural_forms(app, session) -> None:
+    builders.aid_request(session)
+    builders.aid_request(session)
+    session.commit()
+    coordinator = logged_in(app, session, Role.COORDINATOR)
+    spanish = coordinator.get("/dashboard/?lang=es").get_data(as_text=True)
+    assert '<span class="n">2</span> abiertas' in spanish
+    assert '<span class="n">0</span> asignadas' in spanish
