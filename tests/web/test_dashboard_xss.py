@@ -110,7 +110,7 @@ def test_pages_render_hostile_text_inert(app, session, hostile, role):
         # The message search, with the hostile text as the words searched for (and shown
         # back); viewers cannot search.
         found = client.post("/dashboard/messages/search", data={"q": PAYLOADS[0]})
-        assert "1 texts found" in found.get_data(as_text=True)
+        assert "1 text found" in found.get_data(as_text=True)
         assert_inert(found.get_data(as_text=True))
         shown = client.post("/dashboard/messages/search", data={"q": "alert", "reveal": "1"})
         assert "&lt;script&gt;alert(" in shown.get_data(as_text=True)
