@@ -130,7 +130,7 @@ def test_a_request_without_a_location_ends_matched(server, page) -> None:
     (match,) = _rows(server.database_url, "SELECT code, status FROM matches")
     assert match["status"] == "proposed"
     volunteer.text(f"YES {match['code']}", "accepted_volunteer")
-    rosa.wait_for("accepted_requester")
+    rosa.wait_for("accepted_requester_unnamed")
     page.locator('[data-live="status"]').get_by_text("matched").wait_for(timeout=25_000)
     screenshot(page, "journey-request-placed-and-matched")
 
@@ -185,7 +185,7 @@ def test_review_mode_the_worker_prepares_a_coordinator_sends(review_server, page
     volunteer.wait_for("proposal")
     (match,) = _rows(server.database_url, "SELECT code FROM matches")
     volunteer.text(f"YES {match['code']}", "accepted_volunteer")
-    rosa.wait_for("accepted_requester")
+    rosa.wait_for("accepted_requester_unnamed")
     (req,) = _rows(server.database_url, "SELECT status FROM aid_requests")
     assert req["status"] == "matched"
 
@@ -259,7 +259,7 @@ def test_the_dashboard_fits_a_phone(server, page) -> None:
     }
     too_wide = {}
     for name, path in pages.items():
-        response = page.goto(server.url + path)
+        response = page.goto(server.url + path, wait_until="load")
         assert response.ok, (path, response.status)
         width = page.evaluate("document.documentElement.scrollWidth")
         screenshot(page, f"phone-{name}")
@@ -267,10 +267,16 @@ def test_the_dashboard_fits_a_phone(server, page) -> None:
             too_wide[name] = width
     page.goto(server.url + "/dashboard/matching")
     page.get_by_role("button", name="Preview the next run").click()
+    page.get_by_role("heading", name="Preview").wait_for()
+    page.wait_for_load_state("load")  # its stylesheet applied before measuring
     width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391"
+        " && !e.closest('.scroll')).map(e => e.tagName + '.' + e.className).slice(0, 8)"
+    )
     screenshot(page, "phone-matching-preview")
     if width > 390:
-        too_wide["matching-preview"] = width
+        too_wide["matching-preview"] = (width, wide)
     assert too_wide == {}
     # The wide tables scroll inside their box instead.
     page.goto(server.url + "/dashboard/requests")
