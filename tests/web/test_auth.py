@@ -52,9 +52,12 @@ def test_unknown_email_and_wrong_password_look_the_same(client, session):
         (acct.email, "wrong password!!"),
         (disabled.email, PASSWORD),
     ]:
-        started = time.perf_counter()
-        response = login(client, email, password)
-        elapsed = time.perf_counter() - started
+        # The quickest of three: one measurement on a loaded machine is mostly its load.
+        elapsed = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            response = login(client, email, password)
+            elapsed = min(elapsed, time.perf_counter() - started)
         body = response.get_data(as_text=True).replace(email, "EMAIL")
         answers.append((response.status_code, body, elapsed))
     assert {a[0] for a in answers} == {401}
