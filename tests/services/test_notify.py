@@ -20,7 +20,8 @@ def test_a_message_is_rendered_in_the_persons_language_once(app, session) -> Non
     ctx = sms_context()
     first = say(session, ctx, person, "help", dedupe_key="help:1")
     assert first is not None and first.status is MessageStatus.QUEUED
-    privacy = ctx.catalogue.render("privacy_ask", "es")  # no public address in tests
+    # Links point where the service runs (PUBLIC_BASE_URL, else its host and port).
+    privacy = ctx.catalogue.render("privacy_link", "es", url=f"{ctx.public_base_url}/privacy")
     assert first.body == ctx.catalogue.render(
         "help", "es", network=ctx.network_name, privacy=privacy
     )
