@@ -170,3 +170,34 @@ def test_demo_password_last_then_reset_and_match_from_a_second_shell(tmp_path: P
     assert "Traceback" not in again.stderr
     last = again.stderr.splitlines()[-1]
     assert last.startswith("mutualaid: cannot start: ") and "DATA_KEY" in last, again.stderr
+
+
+def test_the_readmes_import_commands_in_a_second_shell(tmp_path: Path) -> None:
+    """ "Bringing your network in", typed as written: a Google Forms export of volunteers
+    previewed (nothing written), imported, and an Excel export of requests imported; the
+    people then wait for their YES (nothing is proposed to them yet)."""
+    fixtures = ROOT / "tests" / "fixtures" / "imports"
+    commands = [
+        "mutualaid import volunteers volunteers.csv --dry-run",
+        "mutualaid import volunteers volunteers.csv",
+        "mutualaid import requests requests.csv",
+    ]
+    lines = {line.strip() for line in README.splitlines()}
+    assert all(command in lines for command in commands), "the README shows other commands"
+    with running_service(tmp_path, MUTUALAID_DEMO="0") as server:
+        folder = server.log.parent
+        (folder / "volunteers.csv").write_bytes(
+            (fixtures / "google_forms_volunteers_en.csv").read_bytes()
+        )
+        (folder / "requests.csv").write_bytes(
+            (fixtures / "excel_requests_semicolon_bom.csv").read_bytes()
+        )
+        dry, done, requests = (second_shell(server, command) for command in commands)
+        assert dry.returncode == 0, dry.stderr
+        assert "dry run: nothing written" in dry.stdout
+        assert done.returncode == 0, done.stderr
+        assert "4 created" in done.stdout and "imported." in done.stdout
+        assert requests.returncode == 0, requests.stderr + requests.stdout
+        assert "created" in requests.stdout and "Traceback" not in requests.stderr
+        again = second_shell(server, commands[1])
+        assert again.returncode == 0 and "0 created, 0 updated, 4 unchanged" in again.stdout
