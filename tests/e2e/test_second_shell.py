@@ -174,8 +174,8 @@ def test_demo_password_last_then_reset_and_match_from_a_second_shell(tmp_path: P
 
 def test_the_readmes_import_commands_in_a_second_shell(tmp_path: Path) -> None:
     """ "Bringing your network in", typed as written: a Google Forms export of volunteers
-    previewed (nothing written), imported, and an Excel export of requests imported; the
-    people then wait for their YES (nothing is proposed to them yet)."""
+    previewed (nothing written), imported, imported again (nothing changes), and an Excel
+    export of requests imported."""
     fixtures = ROOT / "tests" / "fixtures" / "imports"
     commands = [
         "mutualaid import volunteers volunteers.csv --dry-run",
