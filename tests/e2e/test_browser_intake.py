@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from mutualaid.models.crypto import Cipher, parse_key
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_dashboard_browser import _text  # a signed SMS to the service
 
 pytestmark = pytest.mark.e2e
 
@@ -26,35 +27,6 @@ def _encrypted(database_url: str, value: str, column: str) -> str:
     """``value`` as stored, encrypted with the DATA_KEY the launcher generated."""
     instance = Path(database_url.removeprefix("sqlite:///")).parent
     return Cipher(parse_key((instance / "data_key").read_text())).encrypt(value, column)
-
-
-def _text(server, sender: str, body: str) -> None:
-    """An SMS arrives at the running service, signed as Twilio signs it."""
-    import urllib.parse
-    import urllib.request
-    import uuid
-
-    from mutualaid.adapters import sms_auth_token
-    from sms.signature import compute_signature
-
-    secret = (server.log.parent / "instance" / "secret_key").read_text().strip()
-    token = sms_auth_token({"TWILIO_AUTH_TOKEN": "", "SECRET_KEY": secret})
-    params = {
-        "MessageSid": f"SM{uuid.uuid4().hex}",
-        "AccountSid": "AC" + "0" * 32,
-        "From": sender,
-        "To": "+15005550006",
-        "Body": body,
-        "NumMedia": "0",
-    }
-    endpoint = server.url + "/sms/inbound"
-    request = urllib.request.Request(
-        endpoint,
-        data=urllib.parse.urlencode(params).encode(),
-        headers={"X-Twilio-Signature": compute_signature(token, endpoint, params)},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
 
 
 def _eventually(database_url: str, sql: str, **params):
