@@ -8,9 +8,7 @@ import re
 import pytest
 
 from mutualaid.models import Role
-from tests.web.dashboard_helpers import PASSWORD, account, fast_hashes, login
-
-__all__ = ["fast_hashes"]  # a fixture
+from tests.web.dashboard_helpers import PASSWORD, account, login
 
 NEW_PASSWORD = "a much longer new passphrase"
 STRANGER = {"REMOTE_ADDR": "203.0.113.66"}
@@ -61,7 +59,6 @@ class TestLoginLimits:
         )
         assert response.status_code == 303
 
-    @pytest.mark.usefixtures("fast_hashes")
     def test_one_address_cannot_spray_a_password_over_many_accounts(self, app, session) -> None:
         accounts = [account(session, Role.VIEWER) for _ in range(15)]
         sprayer = app.test_client()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -36,17 +35,3 @@ def logged_in(app, session: Session, role: Role | str) -> FlaskClient:
     response = login(client, acct.email)
     assert response.status_code == 303, response.get_data(as_text=True)
     return client
-
-
-@pytest.fixture
-def fast_hashes(monkeypatch):
-    """Cheap scrypt parameters for tests that create many accounts (the checks read the
-    parameters from each hash, so logging in is cheap too). Not for the timing tests."""
-    from werkzeug.security import generate_password_hash
-
-    from mutualaid.services import accounts
-
-    def cheap(password: str, method: str = "scrypt") -> str:
-        return generate_password_hash(password, method="scrypt:1024:8:1")
-
-    monkeypatch.setattr(accounts, "generate_password_hash", cheap)

@@ -14,9 +14,9 @@ from schemathesis import GenerationMode, checks
 from mutualaid.models import MatchStatus, RequestStatus, Role
 from mutualaid.services.accounts import new_api_token
 from tests import builders
-from tests.web.dashboard_helpers import account, fast_hashes
+from tests.web.dashboard_helpers import account
 
-pytestmark = [pytest.mark.usefixtures(fast_hashes.__name__), pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 EXAMPLES = 25  # per operation; about 20 operations, under a minute per database
 

@@ -3,13 +3,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from mutualaid.models import AuditEvent, Role
 from tests import builders
-from tests.web.dashboard_helpers import fast_hashes, logged_in
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
+from tests.web.dashboard_helpers import logged_in
 
 
 def test_events_read_as_sentences_with_links(app, session) -> None:

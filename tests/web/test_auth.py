@@ -43,6 +43,7 @@ def test_email_is_case_insensitive(client, session):
     assert login(client, acct.email.upper()).status_code == 303
 
 
+@pytest.mark.real_password_hashes
 def test_unknown_email_and_wrong_password_look_the_same(client, session):
     acct = account(session, Role.COORDINATOR)
     disabled = account(session, Role.COORDINATOR, active=False)

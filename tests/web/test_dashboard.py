@@ -34,9 +34,7 @@ from mutualaid.models import (
 from mutualaid.services.exports import safe_cell
 from mutualaid.services.reports import percentile
 from tests import builders
-from tests.web.dashboard_helpers import fast_hashes, logged_in
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
+from tests.web.dashboard_helpers import logged_in
 
 
 @pytest.fixture

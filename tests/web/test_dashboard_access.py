@@ -14,14 +14,12 @@ from mutualaid import create_app
 from mutualaid.models import Conversation, Message, MessageDirection, MessageStatus, Role, utcnow
 from tests import builders
 from tests.conftest import base_config
-from tests.web.dashboard_helpers import account, fast_hashes, logged_in
+from tests.web.dashboard_helpers import account, logged_in
 
 REQUESTER_PHONE = "+17185550142"
 VOLUNTEER_PHONE = "+17185550177"
 ADDRESS = "742 Evergreen Terrace Apt 3"
 PREFIXES = ("/dashboard", "/admin", "/account")
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
 
 
 def _routes() -> list[tuple[str, str, str]]:

@@ -12,15 +12,13 @@ from sqlalchemy import func, select
 from mutualaid.models import AidRequest, Match, MatchStatus, RequestNote, RequestStatus, Role
 from mutualaid.services.accounts import new_api_token
 from tests import builders
-from tests.web.dashboard_helpers import account, fast_hashes, logged_in
+from tests.web.dashboard_helpers import account, logged_in
 from tests.web.test_dashboard_access import (
     ADDRESS,
     REQUESTER_PHONE,
     assert_no_contact_details,
     world,  # noqa: F401 (a fixture)
 )
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
 
 
 def _read_api_routes() -> list[tuple[str, str]]:

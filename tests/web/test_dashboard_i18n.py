@@ -27,9 +27,7 @@ from mutualaid.services.privacy import Privacy
 from mutualaid.services.queues import SORTS
 from mutualaid.web.i18n import _flatten
 from tests import builders
-from tests.web.dashboard_helpers import fast_hashes, logged_in
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
+from tests.web.dashboard_helpers import logged_in
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("en", "es")

@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from mutualaid.models import AuditEvent, Offer, Person, Role
-from tests.web.dashboard_helpers import fast_hashes, logged_in
+from tests.web.dashboard_helpers import logged_in
 
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 
 

@@ -3,15 +3,11 @@ request taken by phone."""
 
 from __future__ import annotations
 
-import pytest
-
 from mutualaid.models import Role
 from mutualaid.services import optin
 from mutualaid.services.audit import Actor
 from tests import builders
-from tests.web.dashboard_helpers import fast_hashes, logged_in
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
+from tests.web.dashboard_helpers import logged_in
 
 
 def _imported_request(session):

@@ -8,9 +8,7 @@ from sqlalchemy import select
 
 from mutualaid.models import Conversation, Role, utcnow
 from tests import builders
-from tests.web.dashboard_helpers import fast_hashes, logged_in
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
+from tests.web.dashboard_helpers import logged_in
 
 
 @pytest.fixture

@@ -19,9 +19,7 @@ from mutualaid.models import (
     utcnow,
 )
 from tests import builders
-from tests.web.dashboard_helpers import fast_hashes, logged_in
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
+from tests.web.dashboard_helpers import logged_in
 
 PAYLOADS = [
     "<script>alert('x')</script>",
