@@ -10,13 +10,14 @@ INSTALL = sh -c 'if $(VENV)/bin/uv --version >/dev/null 2>&1; \
 	else exec $(PY) -m pip install --quiet --disable-pip-version-check "$$@"; fi' install
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench clean
+.PHONY: help run test lint bench clean translations translations-extract translations-update
 
 help:
 	@echo "make run    set up and start the service (web + worker) on http://127.0.0.1:$${PORT:-5000}"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make lint   ruff, mypy and the import contracts"
 	@echo "make bench  benchmarks, then one table of their figures and goals (BENCH_QUICK=1: shorter)"
+	@echo "make translations-update  extract the page text and merge it into every config/locales/*/.po"
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -32,13 +33,32 @@ $(VENV)/.installed-test: pyproject.toml setup.py matching/_flow.pyx | $(VENV)/bi
 	@$(INSTALL) -e '.[dev]'
 	@touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+# Page text: gettext catalogues in config/locales/<lang>/LC_MESSAGES/messages.po, compiled to
+# .mo (not committed: built here, by run and test). translations-update extracts the English
+# text of the code and templates and merges it into every .po for translators to fill.
+LOCALES  := config/locales
+POT      := $(LOCALES)/messages.pot
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po | $(VENV)/.installed-run
+	@$(VENV)/bin/pybabel compile --statistics -i $< -o $@ 2>&1 | grep -v '^compiling' || true
+
+translations: $(MO_FILES)
+
+translations-extract: $(VENV)/.installed-run
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 -k NNP_:1c,2,3 \
+		--no-location --sort-output --project=mutualaid -o $(POT) .
+
+translations-update: translations-extract
+	$(VENV)/bin/pybabel update -i $(POT) -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
+
+run: $(VENV)/.installed-run translations
 	$(PY) -m mutualaid.launcher
 
 # The suite runs on two processes (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one.
 PYTEST_ARGS ?= -n 2
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from mutualaid.settings import CONFIG_DIR, load_settings
+from mutualaid.settings import load_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -31,7 +31,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings["PUBLIC_BASE_URL"].startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-        CONFIG_DIR=str(CONFIG_DIR),
     )
     if settings["DATABASE_URL"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -42,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from mutualaid import adapters
     from mutualaid.extensions import csrf, db, migrate
     from mutualaid.services.catalogues import load_categories
+    from mutualaid.services.languages import load_languages
     from mutualaid.web import i18n, security, templating
 
     db.init_app(app)
@@ -57,7 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         use_cipher(db.engine, cipher)
         app.extensions["data_cipher"] = cipher
 
-    app.extensions["categories"] = load_categories(CONFIG_DIR / "categories.toml")
+    config_dir = Path(app.config["CONFIG_DIR"])
+    app.extensions["languages"] = load_languages(config_dir, app.config["LANGUAGES"])
+    app.extensions["categories"] = load_categories(config_dir / "categories.toml")
     i18n.init_app(app)
     templating.init_app(app)
     adapters.init_app(app)

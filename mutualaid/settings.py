@@ -144,10 +144,18 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
         lambda v: v in phonenumbers.SUPPORTED_REGIONS,
         "a two-letter region such as US",
     )
+    config_dir = Path(settings["CONFIG_DIR"] or CONFIG_DIR)
+    settings["CONFIG_DIR"] = str(config_dir)
+    if not (config_dir / "categories.toml").exists():
+        raise ConfigError(f"CONFIG_DIR: {config_dir} has no categories.toml")
     require(
         "LANGUAGES",
-        lambda v: bool(v) and all((CONFIG_DIR / "web" / f"{lang}.toml").exists() for lang in v),
-        "a non-empty list of languages with a catalogue in config/web/",
+        lambda v: (
+            bool(v)
+            and len(set(v)) == len(v)
+            and all((config_dir / "languages" / f"{lang}.toml").exists() for lang in v)
+        ),
+        "a non-empty list of languages, each with its file config/languages/<lang>.toml",
     )
     require("GEOCODER", lambda v: v in {"none", "nominatim"}, '"none" or "nominatim"')
     require("GEOCODER_MIN_DELAY_SECONDS", lambda v: v >= 0, "a number >= 0")
@@ -256,7 +264,7 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     require("RETENTION_DAYS", lambda v: 1 <= v <= 3650, "days from 1 to 3650")
     places = Path(settings["PLACES_FILE"])
     if not places.is_absolute():
-        places = CONFIG_DIR / places
+        places = config_dir / places
     if settings["PLACES_FILE"] and not places.exists():
         raise ConfigError(f"PLACES_FILE: no such file {places}")
 

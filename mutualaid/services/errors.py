@@ -7,7 +7,7 @@ from typing import Any
 
 class Refused(ValueError):
     """What was asked cannot be done as given. ``key`` names the sentence in the web
-    catalogues (config/web/<lang>.toml, under ``dash.error.``), ``values`` fill it in; the
+    labels (web/labels.py, group ``dash.error``, translated by gettext), ``values`` fill it in; the
     exception's own text is the English sentence, for logs and the CLI."""
 
     def __init__(self, key: str, message: str, **values: Any) -> None:

@@ -69,8 +69,8 @@ from mutualaid.services.errors import Refused
 from mutualaid.services.limits import Limit, allowed, limit_key
 from mutualaid.web import events, query
 from mutualaid.web.auth import require
-from mutualaid.web.i18n import current_language
-from mutualaid.web.i18n import translate as t
+from mutualaid.web.i18n import N_, current_language, label, number
+from mutualaid.web.i18n import gettext as _
 from mutualaid.web.runs import hold_run_lock, run_now
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -101,7 +101,7 @@ def _common() -> dict:
 
 
 def _privacy(full: bool = False) -> privacy.Privacy:
-    words = {word: t(f"dash.privacy.{word}") for word in privacy.Privacy.WORDS}
+    words = {word: label("dash.privacy", word) for word in privacy.Privacy.WORDS}
     return privacy.Privacy(
         full and current_user.can("act"), current_app.config["PHONE_REGION"], words
     )
@@ -110,7 +110,7 @@ def _privacy(full: bool = False) -> privacy.Privacy:
 def _refusal(exc: ValueError) -> str:
     """What a service refused, in the reader's language."""
     if isinstance(exc, Refused):
-        return t(f"dash.error.{exc.key}", **exc.values)
+        return label("dash.error", exc.key, **exc.values)
     return str(exc)
 
 
@@ -131,7 +131,7 @@ def _refused(exc: Refused):
     back). Say why, and go back to the page the action came from."""
     view = current_app.view_functions.get(request.endpoint or "")
     says = getattr(view, "refusal_says", None)
-    flash(t(says, error=_refusal(exc)) if says else _refusal(exc))
+    flash(_(says, error=_refusal(exc)) if says else _refusal(exc))
     return redirect(_page_of_action(), code=303)
 
 
@@ -274,21 +274,29 @@ def request_assign(request_id: int):
         agreed=agreed,
         link_for=adapters.proposal_links(),
     )
-    flash(
-        t("dash.flash.assigned" if agreed else "dash.flash.proposed", id=offer_id, km=f"{km:.1f}")
-    )
+    distance = number(km, 1)
+    if agreed:
+        flash(_("Assigned to volunteer V%(id)s (%(km)s km).", id=offer_id, km=distance))
+    else:
+        flash(
+            _(
+                "Proposed to volunteer V%(id)s (%(km)s km) by SMS: their YES makes it theirs.",
+                id=offer_id,
+                km=distance,
+            )
+        )
     return _back_to_request(req.id)
 
 
 @bp.post("/requests/<int:request_id>/notes")
 @require("act")
-@refusal_says("dash.flash.note_not_saved")
+@refusal_says(N_("Note not saved: %(error)s."))
 def request_note(request_id: int):
     req = _request_or_404(request_id)
     notes.add_note(
         db.session, req, request.form.get("body", ""), actor=current_user.actor, now=utcnow()
     )
-    flash(t("dash.flash.note_added"))
+    flash(_("Note added."))
     return _back_to_request(req.id)
 
 
@@ -297,7 +305,7 @@ def request_note(request_id: int):
 def request_cancel(request_id: int):
     req = _request_or_404(request_id)
     request_commands.cancel(db.session, adapters.sms_context(), req, actor=current_user.actor)
-    flash(t("dash.flash.cancelled"))
+    flash(_("Request cancelled."))
     return _back_to_request(req.id)
 
 
@@ -306,7 +314,7 @@ def request_cancel(request_id: int):
 def request_complete(request_id: int):
     req = _request_or_404(request_id)
     request_commands.complete(db.session, adapters.sms_context(), req, actor=current_user.actor)
-    flash(t("dash.flash.completed"))
+    flash(_("Marked completed."))
     return _back_to_request(req.id)
 
 
@@ -318,7 +326,7 @@ def request_confirmed_by_phone(request_id: int):
     req = _request_or_404(request_id)
     actor = current_user.actor
     optin.confirm(db.session, req.requester, source=f"phone:{actor.type}:{actor.id}", actor=actor)
-    flash(t("dash.flash.confirmed_by_phone"))
+    flash(_("Confirmed by phone: the request can be matched now."))
     return _back_to_request(req.id)
 
 
@@ -386,9 +394,7 @@ def volunteer_action(offer_id: int, action: str):
         db.session, offer, action, actor=current_user.actor, now=utcnow()
     )
     flash(
-        t(f"dash.flash.volunteer_{action}", id=offer.id)
-        if changed
-        else t("dash.flash.nothing_to_change")
+        label("dash.flash.volunteer", action, id=offer.id) if changed else _("Nothing to change.")
     )
     return redirect(url_for("dashboard.volunteer_detail", offer_id=offer.id), code=303)
 
@@ -432,7 +438,7 @@ def person_reveal(person_id: int):
 
 @bp.post("/people/<int:person_id>/message")
 @require("act")
-@refusal_says("dash.flash.not_sent")
+@refusal_says(N_("Not sent: %(error)s."))
 def person_message(person_id: int):
     _send_text(_person_or_404(person_id), None)
     return redirect(url_for("dashboard.person_detail", person_id=person_id), code=303)
@@ -444,13 +450,17 @@ def person_handled(person_id: int):
     """The person's thread with coordinators is handled: closed."""
     person = _person_or_404(person_id)
     done = threads.mark_handled(db.session, person.id, actor=current_user.actor)
-    flash(t("dash.flash.handled" if done else "dash.flash.not_handled"))
+    flash(
+        _("Marked handled: their texts are read as commands again.")
+        if done
+        else _("Nothing to mark: no conversation was open.")
+    )
     return redirect(_back_within("/dashboard/", "dashboard.overview"), code=303)
 
 
 @bp.post("/people/<int:person_id>/erase")
 @require("admin")
-@refusal_says("dash.flash.erase_refused")
+@refusal_says(N_("Nothing erased: %(error)s."))
 def person_erase(person_id: int):
     """An admin erases a person at once (their requests cancelled first); the page they
     came from (a request or a volunteer) shows what is left: nothing that identifies them."""
@@ -459,12 +469,17 @@ def person_erase(person_id: int):
         abort(404)
     back = _back_within("/dashboard/", "dashboard.overview")
     if request.form.get("confirm") != "yes":
-        flash(t("dash.flash.erase_unconfirmed"))
+        flash(_("Nothing erased: tick the box to confirm."))
         return redirect(back, code=303)
     erased = retention.erase_person_now(
         db.session, adapters.sms_context(), person, actor=current_user.actor
     )
-    flash(t("dash.flash.erased", messages=erased))
+    flash(
+        _(
+            "Erased: their contact details, addresses, notes and %(messages)s texts. What is left is anonymous.",  # noqa: E501 (one message id)
+            messages=erased,
+        )
+    )
     return redirect(back, code=303)
 
 
@@ -558,7 +573,7 @@ def _previewed_pairs(token: str) -> list[previews.PreviewPair] | None:
 def matching_preview():
     done = run_now(triggered_by=current_user.id, dry_run=True)
     if done is None:
-        flash(t("dash.flash.run_busy"))
+        flash(_("Another matching run is in progress; try again in a moment."))
         return redirect(url_for("dashboard.matching"), code=303)
     run, plan = done
     return _plan_page(plan, run)
@@ -574,10 +589,16 @@ def matching_send():
         return _send_previewed()
     done = run_now(triggered_by=current_user.id)
     if done is None:
-        flash(t("dash.flash.run_busy"))
+        flash(_("Another matching run is in progress; try again in a moment."))
     else:
         run, _plan = done
-        flash(t("dash.flash.run_sent", proposed=run.proposed, unmatched=run.unmatched))
+        flash(
+            _(
+                "Matching run sent: %(proposed)s proposed, %(unmatched)s unmatched.",
+                proposed=run.proposed,
+                unmatched=run.unmatched,
+            )
+        )
     return redirect(url_for("dashboard.matching"), code=303)
 
 
@@ -588,15 +609,19 @@ def _send_previewed():
     back = redirect(url_for("dashboard.matching"), code=303)
     previewed = _previewed_pairs(request.form.get("plan", ""))
     if previewed is None:
-        flash(t("dash.flash.preview_gone"))
+        flash(
+            _(
+                "That preview can no longer be sent (older than an hour, or not a preview): preview again."  # noqa: E501 (one message id)
+            )
+        )
         return back
     kept = {query.whole_number(v) for v in request.form.getlist("request")} - {None}
     chosen = [p for p in previewed if p.request_id in kept]
     if not chosen:
-        flash(t("dash.flash.none_kept"))
+        flash(_("No pair was kept: nothing sent."))
         return back
     if not hold_run_lock():
-        flash(t("dash.flash.run_busy"))
+        flash(_("Another matching run is in progress; try again in a moment."))
         return back
     sent = previews.send_previewed(
         db.session,
@@ -609,18 +634,32 @@ def _send_previewed():
         link_for=adapters.proposal_links(),
     )
     left_open = len(previewed) - len(chosen)
-    flash(t("dash.flash.sent_previewed", sent=len(sent.proposed), kept=len(chosen), open=left_open))
+    flash(
+        _(
+            "Sent %(sent)s of the %(kept)s checked proposals as previewed; %(open)s unchecked requests left open.",  # noqa: E501 (one message id)
+            sent=len(sent.proposed),
+            kept=len(chosen),
+            open=left_open,
+        )
+    )
     if sent.skipped:
-        flash(t("dash.flash.skipped", n=len(sent.skipped)))
+        flash(_("%(n)s not sent, because the data changed since the preview:", n=len(sent.skipped)))
         for s in sent.skipped[:SKIPPED_SHOWN]:
             values = dict(s.values)
             if "state" in values:
-                values["state"] = t(f"dash.state.{values['state']}")
-            reason = t(f"dash.skip_reason.{s.reason}", **values)
+                values["state"] = label("dash.state", values["state"])
+            reason = label("dash.skip_reason", s.reason, **values)
             ref = s.ref or s.pair.request_id
-            flash(t("dash.flash.skipped_pair", ref=ref, offer=s.pair.offer_id, reason=reason))
+            flash(
+                _(
+                    "%(ref)s with V%(offer)s: %(reason)s.",
+                    ref=ref,
+                    offer=s.pair.offer_id,
+                    reason=reason,
+                )
+            )
         if len(sent.skipped) > SKIPPED_SHOWN:
-            flash(t("dash.flash.skipped_more", n=len(sent.skipped) - SKIPPED_SHOWN))
+            flash(_("… and %(n)s more (see the audit log).", n=len(sent.skipped) - SKIPPED_SHOWN))
     return back
 
 
@@ -669,8 +708,7 @@ def figures():
         categories=_categories(),
         category_bars=[(labels.get(c, c), n, served) for c, n, served, _ in fig.by_category],
         area_bars=[
-            (t("dash.figures.unknown_area") if a == "unknown" else a, n, served)
-            for a, n, served in fig.by_area
+            (_("unknown") if a == "unknown" else a, n, served) for a, n, served in fig.by_area
         ],
         zip=zip,
     )
@@ -702,7 +740,7 @@ def import_page():
         kind = request.form.get("kind", "")
         upload = request.files.get("file")
         if kind not in spreadsheets.KINDS or upload is None or not upload.filename:
-            error, status = t("dash.import.choose"), 422
+            error, status = _("Choose what you import and a file."), 422
         else:
             settings = imports.ImportSettings.from_config(current_app.config, _categories())
             try:
@@ -819,7 +857,9 @@ def message_search_results():
         return render_template(
             "dashboard/message_search.html",
             form=form,
-            error=t("dash.search.throttled"),
+            error=_(
+                "You have searched many times in a short while. Please wait a few minutes and search again."  # noqa: E501 (one message id)
+            ),
             results=None,
         ), 429  # the attempt counts (it is committed)
     results = message_search.search(db.session, search)
@@ -843,7 +883,9 @@ def message_retry(message_id: int):
     if message is None:
         abort(404)
     again = messaging.retry_message(db.session, message, actor=current_user.actor)
-    flash(t("dash.flash.retried" if again is not None else "dash.flash.not_retried"))
+    flash(
+        _("Queued again.") if again is not None else _("Not a failed message, or already retried.")
+    )
     return redirect(url_for("dashboard.messages"), code=303)
 
 
@@ -857,12 +899,16 @@ def _send_text(person, request_id: int | None) -> None:
         now=utcnow(),
     )
     sent = message is not None and message.status is MessageStatus.QUEUED
-    flash(t("dash.flash.queued" if sent else "dash.flash.stored_not_sent"))
+    flash(
+        _("Message queued.")
+        if sent
+        else _("Stored, not sent: this person opted out or is blocked.")
+    )
 
 
 @bp.post("/requests/<int:request_id>/message")
 @require("act")
-@refusal_says("dash.flash.not_sent")
+@refusal_says(N_("Not sent: %(error)s."))
 def request_message(request_id: int):
     req = _request_or_404(request_id)
     _send_text(req.requester, req.id)
@@ -871,7 +917,7 @@ def request_message(request_id: int):
 
 @bp.post("/volunteers/<int:offer_id>/message")
 @require("act")
-@refusal_says("dash.flash.not_sent")
+@refusal_says(N_("Not sent: %(error)s."))
 def volunteer_message(offer_id: int):
     offer = _offer_or_404(offer_id)
     _send_text(offer.person, None)
@@ -889,14 +935,20 @@ def requests_bulk():
     # only back to the list, never elsewhere
     back = redirect(_back_within("/dashboard/requests", "dashboard.requests"), code=303)
     if not ids or action not in {"cancel", "flag", "match"}:
-        flash(t("dash.flash.choose_bulk"))
+        flash(_("Choose requests and an action."))
         return back
     if action == "match":
         done = run_now(triggered_by=current_user.id, only_requests=set(ids))
         if done is None:
-            flash(t("dash.flash.run_busy"))
+            flash(_("Another matching run is in progress; try again in a moment."))
         else:
-            flash(t("dash.flash.bulk_run", n=len(ids), proposed=done[0].proposed))
+            flash(
+                _(
+                    "Matching run for %(n)s requests: %(proposed)s proposed.",
+                    n=len(ids),
+                    proposed=done[0].proposed,
+                )
+            )
         return back
     reqs = details.requests_by_ref(db.session, ids).values()
     actor = current_user.actor
@@ -904,10 +956,12 @@ def requests_bulk():
         ctx = adapters.sms_context()
         changed = request_commands.cancel_many(db.session, ctx, reqs, actor=actor)
     else:
-        reason = query.text_arg(request.form, "reason", 200) or t("dash.flash.flag_default")
+        reason = query.text_arg(request.form, "reason", 200) or _("flagged by a coordinator")
         changed = request_commands.flag_many(db.session, reqs, reason, actor=actor)
-    key = "dash.flash.bulk_cancelled" if action == "cancel" else "dash.flash.bulk_flagged"
-    flash(t(key, changed=changed, n=len(ids)))
+    if action == "cancel":
+        flash(_("Cancelled: %(changed)s of %(n)s.", changed=changed, n=len(ids)))
+    else:
+        flash(_("Flagged: %(changed)s of %(n)s.", changed=changed, n=len(ids)))
     return back
 
 
@@ -924,13 +978,13 @@ def request_merge(request_id: int):
         request.form.get("into", ""),
         actor=current_user.actor,
     )
-    flash(t("dash.flash.merged", ref=into.ref))
+    flash(_("Merged into %(ref)s.", ref=into.ref))
     return _back_to_request(into.id)
 
 
 @bp.post("/requests/<int:request_id>/edit")
 @require("act")
-@refusal_says("dash.flash.edit_not_changed")
+@refusal_says(N_("Not changed: %(error)s."))
 def request_edit(request_id: int):
     """Every field of an open request; the place as typed (a gazetteer name, ZIP, address or
     coordinates). Details are edited only from the revealed page (they are shown there);
@@ -957,5 +1011,5 @@ def request_edit(request_id: int):
         resolver=adapters.resolver(),
         languages=current_app.config["LANGUAGES"],
     )
-    flash(t("dash.flash.edited" if changed else "dash.flash.nothing_to_change"))
+    flash(_("Request updated.") if changed else _("Nothing to change."))
     return _back_to_request(req.id)

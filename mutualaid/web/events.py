@@ -9,45 +9,46 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 from mutualaid.models import AuditEvent
-from mutualaid.web.i18n import translate as t
+from mutualaid.web.i18n import N_, label, labelled
+from mutualaid.web.i18n import gettext as _
 
 # An event's own sentence is dash.event.<action> ("request.cancelled" → dash.event.request
 # .cancelled); one without is told by the generic sentence with its action in words.
 _SUBJECTS = {
-    "aid_requests": ("dashboard.request_detail", "request_id", "dash.audit.request"),
-    "offers": ("dashboard.volunteer_detail", "offer_id", "dash.audit.volunteer"),
-    "people": ("dashboard.person_detail", "person_id", "dash.audit.person"),
+    "aid_requests": ("dashboard.request_detail", "request_id", N_("request %(id)s")),
+    "offers": ("dashboard.volunteer_detail", "offer_id", N_("volunteer V%(id)s")),
+    "people": ("dashboard.person_detail", "person_id", N_("person P%(id)s")),
 }
 
 
 def _link(endpoint: str, arg: str, key: str, subject_id: int) -> Markup:
     href = url_for(endpoint, **{arg: subject_id})
-    return Markup('<a href="{}">{}</a>').format(href, t(key, id=subject_id))
+    return Markup('<a href="{}">{}</a>').format(href, _(key, id=subject_id))
 
 
 def who(event: AuditEvent) -> Markup:
     if event.actor_type == "person" and event.actor_id:
-        return _link("dashboard.person_detail", "person_id", "dash.audit.person", event.actor_id)
+        return _link(*_SUBJECTS["people"], event.actor_id)
     if event.actor_type == "coordinator" and event.actor_id:
-        return escape(t("dash.audit.coordinator", id=event.actor_id))
-    return escape(t("dash.audit.system"))
+        return escape(_("Coordinator %(id)s", id=event.actor_id))
+    return escape(_("The system"))
 
 
 def subject(event: AuditEvent) -> Markup:
     if event.subject_id is None:
-        return escape(t("dash.audit.everything"))
+        return escape(_("everything"))
     found = _SUBJECTS.get(event.subject_type)
     if found:
         return _link(*found, event.subject_id)
     if event.subject_type == "matches":
-        return escape(t("dash.audit.match", id=event.subject_id))
+        return escape(_("match %(id)s", id=event.subject_id))
     return escape(f"{event.subject_type} {event.subject_id}")
 
 
 def value(v: Any) -> str:
     """A detail as words: lists joined, numbers rounded, booleans said."""
     if isinstance(v, bool):
-        return t("dash.yes") if v else t("dash.no")
+        return _("yes") if v else _("no")
     if isinstance(v, float):
         return f"{v:.1f}"
     if isinstance(v, list | tuple):
@@ -59,12 +60,12 @@ def value(v: Any) -> str:
 
 def sentence(event: AuditEvent) -> Markup:
     """The event as one sentence with links, its state change and details after it."""
-    key = f"dash.event.{event.action}"
     values = {"who": "\x00who\x00", "subject": "\x00subject\x00"}
-    text = t(key, **values)
-    if text == key:
+    if labelled("dash.event", event.action):
+        text = label("dash.event", event.action, **values)
+    else:
         words = event.action.replace(".", " ").replace("_", " ")
-        text = t("dash.event.generic", action=words, **values)
+        text = _("%(who)s: %(action)s, %(subject)s", action=words, **values)
     out = escape(text).replace("\x00who\x00", who(event)).replace("\x00subject\x00", subject(event))
     if event.from_state or event.to_state:
         change = " → ".join(x for x in (event.from_state, event.to_state) if x)

@@ -1,4 +1,4 @@
-"""Public forms. Error messages are catalogue keys (config/web), translated in templates."""
+"""Public forms. Error messages are English message ids (N_), translated in templates."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from mutualaid.web.i18n import N_
 from sms.phones import InvalidPhoneNumber, normalize
 
 URGENCIES = [SelectChoice(u) for u in ("normal", "soon", "urgent")]
@@ -31,7 +32,11 @@ class PhoneField(StringField):
         try:
             self.e164 = normalize(raw, region=form.phone_region)
         except InvalidPhoneNumber:
-            raise ValidationError("error.phone") from None
+            raise ValidationError(
+                N_(
+                    "That does not look like a phone number. Include the area code, e.g. 718 555 0101."  # noqa: E501 (one message id)
+                )
+            ) from None
 
 
 def from_choices(message: str):
@@ -63,26 +68,33 @@ class RequestForm(_Form):
     category = RadioField(
         "category",
         validate_choice=False,
-        validators=[InputRequired("error.category"), from_choices("error.category")],
+        validators=[
+            InputRequired(N_("Choose what you need.")),
+            from_choices(N_("Choose what you need.")),
+        ],
     )
-    details = TextAreaField("details", validators=[Length(max=500, message="error.too_long")])
+    details = TextAreaField(
+        "details", validators=[Length(max=500, message=N_("This is too long."))]
+    )
     location_text = StringField(
         "location",
         validators=[
-            DataRequired("error.location"),
-            Length(max=200, message="error.too_long"),
+            DataRequired(N_("Tell us roughly where: a ZIP code, neighbourhood or corner.")),
+            Length(max=200, message=N_("This is too long.")),
         ],
     )
-    address = StringField("address", validators=[Length(max=200, message="error.too_long")])
+    address = StringField("address", validators=[Length(max=200, message=N_("This is too long."))])
     urgency = RadioField(
         "urgency",
         choices=URGENCIES,
         default="normal",
         validate_choice=False,
-        validators=[InputRequired("error.urgency"), from_choices("error.urgency")],
+        validators=[InputRequired(N_("Choose how soon.")), from_choices(N_("Choose how soon."))],
     )
-    name = StringField("name", validators=[Length(max=80, message="error.too_long")])
-    phone = PhoneField("phone", validators=[DataRequired("error.phone_required")])
+    name = StringField("name", validators=[Length(max=80, message=N_("This is too long."))])
+    phone = PhoneField(
+        "phone", validators=[DataRequired(N_("Enter a phone number so we can reach you."))]
+    )
 
     def _set_category_choices(self, categories) -> None:
         self.category.choices = [SelectChoice(k, label) for k, label in categories]
@@ -94,32 +106,40 @@ class OfferForm(_Form):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         validate_choice=False,
-        validators=[DataRequired("error.categories"), from_choices("error.categories")],
+        validators=[
+            DataRequired(N_("Choose at least one kind of help.")),
+            from_choices(N_("Choose at least one kind of help.")),
+        ],
     )
     location_text = StringField(
         "location",
-        validators=[DataRequired("error.location"), Length(max=200, message="error.too_long")],
+        validators=[
+            DataRequired(N_("Tell us roughly where: a ZIP code, neighbourhood or corner.")),
+            Length(max=200, message=N_("This is too long.")),
+        ],
     )
     radius_km = SelectField(
         "radius",
         choices=RADII,
         default="3",
         validate_choice=False,
-        validators=[from_choices("error.invalid")],
+        validators=[from_choices(N_("Please check this answer."))],
     )
     capacity = IntegerField(
         "capacity",
         default=1,
         validators=[
-            InputRequired("error.capacity"),
-            NumberRange(min=1, max=10, message="error.capacity"),
+            InputRequired(N_("Enter a number from 1 to 10.")),
+            NumberRange(min=1, max=10, message=N_("Enter a number from 1 to 10.")),
         ],
     )
     availability = StringField(
-        "availability", validators=[Length(max=200, message="error.too_long")]
+        "availability", validators=[Length(max=200, message=N_("This is too long."))]
     )
-    name = StringField("name", validators=[Length(max=80, message="error.too_long")])
-    phone = PhoneField("phone", validators=[DataRequired("error.phone_required")])
+    name = StringField("name", validators=[Length(max=80, message=N_("This is too long."))])
+    phone = PhoneField(
+        "phone", validators=[DataRequired(N_("Enter a phone number so we can reach you."))]
+    )
 
     def _set_category_choices(self, categories) -> None:
         self.categories.choices = [SelectChoice(k, label) for k, label in categories]

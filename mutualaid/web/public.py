@@ -23,7 +23,7 @@ from mutualaid.services import confirmation
 from mutualaid.services.intake import InvalidInput, NewOffer, NewRequest
 from mutualaid.services.limits import Limit, allowed, limit_key
 from mutualaid.web.forms import OfferForm, RequestForm
-from mutualaid.web.i18n import current_language
+from mutualaid.web.i18n import N_, current_language
 from sms.phones import display, mask
 
 bp = Blueprint("public", __name__)
@@ -60,14 +60,18 @@ def _intake_page(form, template: str, save):
     (a savepoint) when it refuses the input, and the request's unit of work commits the
     count either way."""
     if form.is_submitted() and not _form_rate_ok():
-        form.form_errors.append("error.rate_limited")
+        form.form_errors.append(
+            N_(
+                "Too many forms sent from here in a short time. Please wait a few minutes and try again; nothing you typed is lost."  # noqa: E501 (one message id)
+            )
+        )
         return render_template(template, form=form), 429
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():
                 confirmation = save(form)
         except InvalidInput as exc:
-            getattr(form, exc.field).errors.append("error.invalid")
+            getattr(form, exc.field).errors.append(N_("Please check this answer."))
         else:
             session["last_ref"] = confirmation
             return redirect(url_for("public.thanks"), code=303)
@@ -150,10 +154,12 @@ def form_expired(error: CSRFError):
         "public.volunteer": (OfferForm, "public/volunteer.html"),
     }
     if request.endpoint not in pages:
-        return render_template("error.html", message="error.expired_form"), 400
+        return render_template(
+            "error.html", message=N_("The form expired. Please send it again.")
+        ), 400
     form_class, template = pages[request.endpoint]
     form = form_class(formdata=request.form, **_form_options())
-    form.form_errors.append("error.expired_form")
+    form.form_errors.append(N_("The form expired. Please send it again."))
     return render_template(template, form=form), 400
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 
+from mutualaid.web.i18n import N_
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -53,7 +55,12 @@ def _refuse_nul():
         return None
     if request.path.startswith("/api/"):
         return jsonify(error="a NUL character is not allowed"), 400
-    return render_template("error.html", message="error.nul"), 400
+    return render_template(
+        "error.html",
+        message=N_(
+            "Something typed there cannot be read (an invisible character). Please type it again."
+        ),
+    ), 400
 
 
 def init_app(app: Flask) -> None:

@@ -630,11 +630,11 @@ def test_map_by_category(viewer, session):
     builders.offer(session, categories=("meals",))
     session.commit()
     everything = viewer.get("/dashboard/map").get_data(as_text=True)
-    assert "2 open requests" in everything and "1 available volunteers" in everything
+    assert "2 open requests" in everything and "1 available volunteer " in everything
     meals = viewer.get("/dashboard/map?category=meals").get_data(as_text=True)
-    assert "1 open requests" in meals and '<option value="meals" selected>' in meals
+    assert "1 open request " in meals and '<option value="meals" selected>' in meals
     groceries = viewer.get("/dashboard/map?category=groceries").get_data(as_text=True)
-    assert "1 open requests" in groceries and "0 available volunteers" in groceries
+    assert "1 open request " in groceries and "0 available volunteers" in groceries
 
 
 def test_map_counts_each_available_volunteer_once_and_names_places(viewer, session, runner):
@@ -649,7 +649,7 @@ def test_map_counts_each_available_volunteer_once_and_names_places(viewer, sessi
     builders.offer(session, lat=40.69, lon=-73.94, paused=True)
     session.commit()
     page = viewer.get("/dashboard/map").get_data(as_text=True)
-    assert "1 open requests" in page and "1 available volunteers" in page
+    assert "1 open request " in page and "1 available volunteer " in page
     view = map_view(session)
     assert sum(p.count for p in view.points if p.kind == "volunteer") == 1
     assert "Bedford-Stuyvesant" in {label.name for label in view.labels}
