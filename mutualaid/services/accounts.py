@@ -12,19 +12,28 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from mutualaid.models import Account, Role
 from mutualaid.services.audit import Actor, record
+from mutualaid.services.errors import Refused
 
 MIN_PASSWORD_LENGTH = 12
 
 
-class AccountError(ValueError):
-    pass
+class AccountError(Refused):
+    """An account cannot be made or changed as asked; ``key`` names the sentence."""
+
+
+def _too_short() -> AccountError:
+    return AccountError(
+        "short_password",
+        f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+        min=MIN_PASSWORD_LENGTH,
+    )
 
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
     local, at, domain = email.partition("@")
     if not (local and at and "." in domain) or len(email) > 254 or " " in email:
-        raise AccountError(f"not an email address: {email!r}")
+        raise AccountError("not_an_email", f"not an email address: {email!r}")
     return email
 
 
@@ -34,9 +43,9 @@ def create_account(
     """Add an account (scrypt-hashed password). Flushes; the caller commits."""
     email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise _too_short()
     if session.scalar(select(Account.id).where(func.lower(Account.email) == email)):
-        raise AccountError(f"an account for {email} already exists")
+        raise AccountError("account_exists", f"an account for {email} already exists", email=email)
     account = Account(
         email=email,
         password_hash=generate_password_hash(password, method="scrypt"),
@@ -115,7 +124,7 @@ def change_password(session: Session, account: Account, current: str, new: str) 
     """Raises AccountError for a wrong current password or a too short new one; ends every
     other session of the account and revokes its API token."""
     if not check_password(account, current):
-        raise AccountError("the current password is wrong")
+        raise AccountError("wrong_password", "the current password is wrong")
     _set_password(session, account, new, Actor.coordinator(account.id), "account.password_changed")
 
 
@@ -125,14 +134,14 @@ def reset_password(session: Session, email: str, new: str) -> Account:
     AccountError for an unknown email or a too short password. Flushes."""
     account = find_account(session, email)
     if account is None:
-        raise AccountError(f"no account for {email.strip().lower()!r}")
+        raise AccountError("no_account", f"no account for {email.strip().lower()!r}")
     _set_password(session, account, new, Actor.system(), "account.password_reset")
     return account
 
 
 def _set_password(session: Session, account: Account, new: str, actor: Actor, action: str):
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise _too_short()
     account.password_hash = generate_password_hash(new, method="scrypt")
     rotate_session(account)
     # Whoever knew the old password (or held a session) may have made a token with it.

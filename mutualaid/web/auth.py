@@ -29,11 +29,13 @@ from mutualaid.models import Account, Role, utcnow
 from mutualaid.services import accounts
 from mutualaid.services.audit import Actor
 from mutualaid.services.limits import Limit, allowed, limit_key
+from mutualaid.web.i18n import N_, label
+from mutualaid.web.i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
 
-FAILED_LOGIN = "That email and password do not match an active account."
-THROTTLED = "Too many attempts from here. Wait a few minutes and try again."
+FAILED_LOGIN = N_("That email and password do not match an active account.")
+THROTTLED = N_("Too many attempts from here. Wait a few minutes and try again.")
 
 
 class User(UserMixin):
@@ -200,9 +202,15 @@ def client_network(remote_addr: str | None) -> str:
     return str(ip)
 
 
+def _sentence(exc: accounts.AccountError) -> str:
+    """What was refused, as a sentence in the reader's language."""
+    text = label("dash.error", exc.key, **exc.values)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _login_again(email: str, error: str, status: int):
     page = render_template(
-        "auth/login.html", email=email, error=error, next=request.form.get("next", "")
+        "auth/login.html", email=email, error=_(error), next=request.form.get("next", "")
     )
     return page, status
 
@@ -223,12 +231,12 @@ def password():
         return render_template("auth/password.html")
     new = request.form.get("new", "")
     if new != request.form.get("confirm", ""):
-        return render_template("auth/password.html", error="The two new passwords differ."), 422
+        return render_template("auth/password.html", error=_("The two new passwords differ.")), 422
     account = current_user.account
     try:
         accounts.change_password(db.session, account, request.form.get("current", ""), new)
     except accounts.AccountError as exc:
-        return render_template("auth/password.html", error=str(exc).capitalize() + "."), 422
+        return render_template("auth/password.html", error=_sentence(exc)), 422
     had_token = account.api_token_hash is not None
     login_at = session.get("login_at")
     session.clear()
@@ -254,7 +262,7 @@ def _accounts_page(status: int = 200, **extra: Any):
 def invite():
     role = request.form.get("role", "")
     if role not in {r.value for r in Role}:
-        return _accounts_page(422, error="Choose a role.")
+        return _accounts_page(422, error=_("Choose a role."))
     first_password = accounts.new_password()
     try:
         with db.session.begin_nested():  # a refused invitation leaves nothing behind
@@ -266,7 +274,7 @@ def invite():
                 actor=current_user.actor,
             )
     except accounts.AccountError as exc:
-        return _accounts_page(422, error=str(exc).capitalize() + ".")
+        return _accounts_page(422, error=_sentence(exc))
     # Shown once, on this page only (never in a URL or a log line).
     return _accounts_page(201, invited=account, first_password=first_password)
 

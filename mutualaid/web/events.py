@@ -9,7 +9,7 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 from mutualaid.models import AuditEvent
-from mutualaid.web.i18n import N_, label, labelled
+from mutualaid.web.i18n import N_, detail_name, label, labelled, reason
 from mutualaid.web.i18n import gettext as _
 
 # An event's own sentence is dash.event.<action> ("request.cancelled" → dash.event.request
@@ -58,6 +58,15 @@ def value(v: Any) -> str:
     return str(v)
 
 
+def _detail_value(key: str, v: Any) -> str:
+    if key == "reason" and isinstance(v, str):
+        return reason(v)
+    if key in ("role", "channel", "urgency") and isinstance(v, str):
+        group = {"role": "dash.role", "channel": "dash.channel", "urgency": "dash.urgency"}[key]
+        return label(group, v)
+    return value(v)
+
+
 def sentence(event: AuditEvent) -> Markup:
     """The event as one sentence with links, its state change and details after it."""
     values = {"who": "\x00who\x00", "subject": "\x00subject\x00"}
@@ -73,6 +82,6 @@ def sentence(event: AuditEvent) -> Markup:
     detail = event.detail or {}
     if detail:
         out += Markup(". ") + escape(
-            "; ".join(f"{k.replace('_', ' ')}: {value(v)}" for k, v in detail.items())
+            "; ".join(f"{detail_name(k)}: {_detail_value(k, v)}" for k, v in detail.items())
         )
     return Markup(out)

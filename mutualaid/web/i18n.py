@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import io
 import logging
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +29,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from markupsafe import Markup, escape
 
 from mutualaid.services.languages import Language
-from mutualaid.web.labels import COUNTED, LABELS
+from mutualaid.web.labels import COUNTED, DETAILS, LABELS, MESSAGE_KINDS, REASON_PATTERNS, REASONS
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ def init_app(app: Flask) -> None:
         language_name=language_name,
         label=label,
         counted=counted,
+        reason=reason,
+        message_kind=message_kind,
     )
     app.add_template_filter(number)
     app.add_template_filter(localdate)
@@ -221,6 +224,37 @@ def counted(group: str, value: str, num: int, **values: Any) -> str:
         return value
     context, singular, plural = entry
     return npgettext(context, singular, plural, num, **values)
+
+
+def reason(text: str | None) -> str:
+    """A reason the service wrote (a flag, a detail) in the reader's language; anything
+    else (a coordinator's own words) as it is."""
+    if not text:
+        return ""
+    if text in REASONS:
+        return pgettext(*REASONS[text])
+    for pattern, (context, singular, plural) in REASON_PATTERNS:
+        found = re.fullmatch(pattern, text)
+        if found:
+            return npgettext(context, singular, plural, int(found.group(1)))
+    return text
+
+
+def detail_name(key: str) -> str:
+    """The name of an audit detail in the reader's language ("radius_km" → "radius (km)")."""
+    if key in DETAILS:
+        return pgettext(*DETAILS[key])
+    return key.replace("_", " ")
+
+
+def message_kind(template: str | None) -> str:
+    """What kind of text an SMS was, from its catalogue key, in the reader's language."""
+    if not template:
+        return ""
+    for prefix, (context, message) in MESSAGE_KINDS:
+        if template.startswith(prefix):
+            return pgettext(context, message)
+    return template.replace("_", " ")
 
 
 def number(value: float | int | None, digits: int | None = None) -> str:

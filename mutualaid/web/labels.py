@@ -3,6 +3,8 @@ reason, an audit event's sentence. Each entry is (context, English message id), 
 ``pybabel extract`` by NP_ / NNP_ and translated where it is shown (i18n.label, i18n.counted).
 """
 
+# ruff: noqa: E501 (message ids are kept whole, one a line)
+
 from __future__ import annotations
 
 
@@ -146,7 +148,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "unknown_language": NP_("dash.error", "unknown language"),
         "place_not_found": NP_(
             "dash.error",
-            'no place found for "%(place)s": try a neighbourhood from the list, a ZIP code or coordinates',  # noqa: E501 (one message id)
+            'no place found for "%(place)s": try a neighbourhood from the list, a ZIP code or coordinates',
         ),
         "search_nothing": NP_("dash.error", "type some words or a phone number to search for"),
         "search_phone": NP_(
@@ -176,6 +178,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
             "dash.error",
             "No column for %(missing)s (the file has: %(found)s). Name the column below.",
         ),
+        "not_an_email": NP_("dash.error", "that is not an email address"),
+        "short_password": NP_("dash.error", "the password must have at least %(min)s characters"),
+        "account_exists": NP_("dash.error", "an account for %(email)s already exists"),
+        "wrong_password": NP_("dash.error", "the current password is wrong"),
+        "no_account": NP_("dash.error", "there is no account for that email"),
     },
     "dash.skip_reason": {
         "request_gone": NP_("dash.skip_reason", "the request no longer exists"),
@@ -274,3 +281,107 @@ COUNTED: dict[str, dict[str, tuple[str, str, str]]] = {
         "refused": NNP_("dash.import.count", "%(num)s refused", "%(num)s refused"),
     },
 }
+
+
+# Reasons the service itself writes (a flag, an audit detail) in English; a coordinator's
+# own words are shown as typed. Sentences with a number are matched by REASON_PATTERNS.
+REASONS: dict[str, tuple[str, str]] = {
+    "needs location": NP_("reason", "needs a location"),
+    "requester did not get what they needed": NP_(
+        "reason", "the requester did not get what they needed"
+    ),
+    "opted out": NP_("reason", "opted out"),
+    "no longer needed": NP_("reason", "no longer needed"),
+    "request cancelled": NP_("reason", "the request was cancelled"),
+    "assigned by a coordinator": NP_("reason", "assigned by a coordinator"),
+    "erased": NP_("reason", "erased"),
+    "coordinator": NP_("reason", "by a coordinator"),
+    "flagged by a coordinator": NP_("reason", "flagged by a coordinator"),
+}
+
+REASON_PATTERNS: tuple[tuple[str, tuple[str, str, str]], ...] = (
+    (r"declined or expired (\d+) times", NNP_("reason", "declined or expired %(num)s time", "declined or expired %(num)s times")),
+    (r"open for more than (\d+) hours", NNP_("reason", "open for more than %(num)s hour", "open for more than %(num)s hours")),
+    (r"(\d+) proposals expired in a row", NNP_("reason", "%(num)s proposal expired unanswered", "%(num)s proposals expired in a row")),
+    (r"not sent after (\d+) attempts", NNP_("reason", "not sent after %(num)s attempt", "not sent after %(num)s attempts")),
+)  # fmt: skip
+
+# The names of audit details ("reason: …", "km: 2.2").
+DETAILS: dict[str, tuple[str, str]] = {
+    "reason": NP_("detail", "reason"),
+    "source": NP_("detail", "source"),
+    "kind": NP_("detail", "kind"),
+    "precision": NP_("detail", "precision"),
+    "verified": NP_("detail", "verified"),
+    "messages": NP_("detail", "texts"),
+    "notes": NP_("detail", "notes"),
+    "role": NP_("detail", "role"),
+    "channel": NP_("detail", "channel"),
+    "category": NP_("detail", "category"),
+    "categories": NP_("detail", "categories"),
+    "was": NP_("detail", "was"),
+    "address_given": NP_("detail", "address given"),
+    "radius_km": NP_("detail", "radius (km)"),
+    "capacity": NP_("detail", "tasks at once"),
+    "kept": NP_("detail", "kept"),
+    "proposed": NP_("detail", "proposed"),
+    "skipped": NP_("detail", "skipped"),
+    "into": NP_("detail", "into"),
+    "duplicate": NP_("detail", "duplicate"),
+    "by_words": NP_("detail", "by words"),
+    "by_phone": NP_("detail", "by phone number"),
+    "further_page": NP_("detail", "a further page"),
+    "found": NP_("detail", "found"),
+    "revealed": NP_("detail", "revealed"),
+    "km": NP_("detail", "km"),
+    "got_help": NP_("detail", "got help"),
+    "via": NP_("detail", "via"),
+    "urgency_raised": NP_("detail", "urgency raised"),
+    "requests": NP_("detail", "requests"),
+    "people": NP_("detail", "people"),
+    "filename": NP_("detail", "file"),
+    "taken_by_phone": NP_("detail", "taken by phone"),
+    "error_code": NP_("detail", "error code"),
+    "urgency": NP_("detail", "urgency"),
+    "location": NP_("detail", "place"),
+    "language": NP_("detail", "language"),
+    "unmatched": NP_("detail", "unmatched"),
+    "trigger": NP_("detail", "trigger"),
+}
+
+# What kind of text an SMS was, by its catalogue key (config/messages/<lang>.toml): the
+# first matching prefix.
+MESSAGE_KINDS: tuple[tuple[str, tuple[str, str]], ...] = (
+    ("help", NP_("message kind", "help")),
+    ("first_notice", NP_("message kind", "first notice")),
+    ("privacy", NP_("message kind", "privacy")),
+    ("unknown", NP_("message kind", "not understood")),
+    ("rate_limited", NP_("message kind", "too many texts")),
+    ("human_ack", NP_("message kind", "asked for a person")),
+    ("stopped", NP_("message kind", "opted out")),
+    ("started", NP_("message kind", "opted back in")),
+    ("need_", NP_("message kind", "request")),
+    ("location_", NP_("message kind", "request")),
+    ("nothing_to_cancel", NP_("message kind", "request")),
+    ("cancelled_requester", NP_("message kind", "cancelled")),
+    ("cancelled_volunteer", NP_("message kind", "cancelled")),
+    ("still_looking", NP_("message kind", "still looking")),
+    ("status", NP_("message kind", "status")),
+    ("request_state", NP_("message kind", "status")),
+    ("offer_", NP_("message kind", "offer")),
+    ("paused", NP_("message kind", "paused")),
+    ("resumed", NP_("message kind", "resumed")),
+    ("proposal", NP_("message kind", "proposal")),
+    ("nothing_pending", NP_("message kind", "answer")),
+    ("which_code", NP_("message kind", "answer")),
+    ("choice_invalid", NP_("message kind", "answer")),
+    ("declined_ack", NP_("message kind", "answer")),
+    ("expired_volunteer", NP_("message kind", "expired")),
+    ("accepted", NP_("message kind", "accepted")),
+    ("relay", NP_("message kind", "relay")),
+    ("confirm", NP_("message kind", "confirmation")),
+    ("optin", NP_("message kind", "confirmation")),
+    ("done_ack", NP_("message kind", "done")),
+    ("followup", NP_("message kind", "follow-up")),
+    ("coordinator", NP_("message kind", "from a coordinator")),
+)

@@ -160,3 +160,25 @@ def test_a_spanish_speaking_coordinator_works_in_spanish(app, session, busy_netw
     assert "Comestibles: 3, 1 atendidas." in figures and "desconocida" in figures
     # The language links keep the page's filters.
     assert 'href="/dashboard/figures?lang=en"' in figures
+
+
+def test_the_spanish_dashboard_has_no_english_left(app, session, busy_network):
+    """#14: login, password, API token and accounts pages, flag reasons the service wrote,
+    message kinds, history details and counts with their plural forms, all in Spanish."""
+    builders.aid_request(session, flagged=True, flag_reason="needs location")
+    session.commit()
+    login = app.test_client().get("/login?lang=es").get_data(as_text=True)
+    assert "Entrada de coordinadores" in login and "Contraseña" in login
+    admin = logged_in(app, session, Role.ADMIN)
+    admin.get("/dashboard/?lang=es")
+    for url, words in [
+        ("/account/password", "Cambie su contraseña"),
+        ("/account/api-token", "Su token de la API"),
+        ("/admin/accounts", "Invitar a alguien"),
+    ]:
+        page = admin.get(url).get_data(as_text=True)
+        assert words in page, url
+    overview = admin.get("/dashboard/").get_data(as_text=True)
+    assert "falta la ubicación" in overview and "needs location" not in overview
+    assert re.search(r'<span class="n">2</span> abiertas', overview)
+    assert re.search(r'<span class="n">1</span> asignada<', overview)
