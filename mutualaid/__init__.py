@@ -59,7 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     config_dir = Path(app.config["CONFIG_DIR"])
     app.extensions["languages"] = load_languages(config_dir, app.config["LANGUAGES"])
-    app.extensions["categories"] = load_categories(config_dir / "categories.toml")
+    app.extensions["categories"] = load_categories(config_dir, app.config["LANGUAGES"])
     i18n.init_app(app)
     templating.init_app(app)
     adapters.init_app(app)

@@ -30,7 +30,6 @@ from mutualaid.models import Match, utcnow
 from mutualaid.services.links import base_url, proposal_link
 from mutualaid.services.location import Resolver, build_geocoder
 from mutualaid.services.notify import SmsContext, build_sms_context
-from mutualaid.settings import CONFIG_DIR
 from sms.catalog import Catalogue
 from sms.parse import Keywords
 from sms.transport import FakeSender, Sender, make_sender
@@ -41,15 +40,18 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Load the SMS keyword tables and message catalogues once per process (bad data fails
     start-up)."""
-    keywords, catalogue = _sms_language(CONFIG_DIR)
+    keywords, catalogue = _sms_language(
+        Path(app.config["CONFIG_DIR"]), tuple(app.config["LANGUAGES"])
+    )
     app.extensions["sms_keywords"] = keywords
     app.extensions["sms_catalogue"] = catalogue
 
 
 @functools.cache
-def _sms_language(config_dir: Path) -> tuple[Keywords, Catalogue]:
+def _sms_language(config_dir: Path, languages: tuple[str, ...]) -> tuple[Keywords, Catalogue]:
+    # Only the network's languages: a keyword of another language means nothing here.
     # Read-only once loaded; building the keyword tables costs most of an app's start-up.
-    return Keywords.load(config_dir), Catalogue.load(config_dir)
+    return Keywords.load(config_dir, languages), Catalogue.load(config_dir, languages=languages)
 
 
 # -- SMS context --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,10 +118,19 @@ class Catalogue:
         self.languages: tuple[str, ...] = tuple(sorted(templates))
 
     @classmethod
-    def load(cls, config_dir: str | Path, fallback: str = "en") -> Catalogue:
-        """Read ``<config_dir>/messages/<lang>.toml`` for every language there."""
+    def load(
+        cls,
+        config_dir: str | Path,
+        fallback: str = "en",
+        languages: Iterable[str] | None = None,
+    ) -> Catalogue:
+        """Read ``<config_dir>/messages/<lang>.toml`` for every (or the given) language; the
+        fallback's is always read."""
         folder = Path(config_dir) / "messages"
         paths = sorted(folder.glob("*.toml"))
+        if languages is not None:
+            wanted = {*languages, fallback}
+            paths = [p for p in paths if p.stem in wanted]
         if not paths:
             raise CatalogueError(f"no message catalogues in {folder}")
         templates = {}

@@ -59,7 +59,10 @@ before) the keyword, or a 3–6 digit number ending the message.
 
 **Language** is the keyword's language when only one table has it ("si" →
 es, "yes" → en); for shared keywords ("no", "ok", "info") the politeness
-words decide when they can ("no gracias" → es), else None.
+words decide when they can ("no gracias" → es), then the sender's stored
+language (``language``) when it is one of them, else None. A phrase that
+means different things in different languages means what it means in the
+sender's language (else the meaning of the first language, by code, that has it).
 
 **Look-alikes.** Bodies are NFKC-normalised and Cyrillic/Greek look-alikes
 read as Latin (``sms.text.fold``), so "ЅТОР" and "ＳＴＯＰ" are STOP.
@@ -210,27 +213,45 @@ class _Table:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.entries: dict[Phrase, _Entry] = {}
+        # A phrase with different intents in different languages ("pause" a break in one,
+        # something else in another): its meaning in each language.
+        self.by_language: dict[Phrase, dict[str, _Entry]] = {}
         self.index = _PhraseIndex()
 
     def add(self, phrase: Phrase, intent: Intent, language: str) -> None:
         known = self.entries.get(phrase)
         if known is None:
             entry = _Entry(intent, phrase, frozenset({language}))
-        elif known.intent is not intent:
-            raise KeywordsError(
-                f"{' '.join(phrase)!r} is a {self.kind!r} keyword for both "
-                f"{known.intent.value} ({', '.join(sorted(known.languages))}) "
-                f"and {intent.value} ({language})"
+        elif phrase in self.by_language or known.intent is not intent:
+            meanings = self.by_language.setdefault(
+                phrase,
+                {lang: _Entry(known.intent, phrase, frozenset({lang})) for lang in known.languages},
             )
+            if language in meanings and meanings[language].intent is not intent:
+                raise KeywordsError(
+                    f"{' '.join(phrase)!r} is a {self.kind!r} keyword for both "
+                    f"{meanings[language].intent.value} and {intent.value} ({language})"
+                )
+            same = [e for e in meanings.values() if e.intent is intent]
+            languages = frozenset({language}).union(*(e.languages for e in same))
+            for lang in languages:
+                meanings[lang] = _Entry(intent, phrase, languages)
+            return
         else:
             entry = _Entry(intent, phrase, known.languages | {language})
         self.entries[phrase] = entry
         if known is None:
             self.index.add(phrase, phrase)
 
-    def longest_at(self, keys: Sequence[str], i: int) -> _Entry | None:
+    def get(self, phrase: Phrase, prefer: str | None) -> _Entry | None:
+        meanings = self.by_language.get(phrase)
+        if meanings and prefer in meanings:
+            return meanings[prefer]
+        return self.entries.get(phrase)
+
+    def longest_at(self, keys: Sequence[str], i: int, prefer: str | None = None) -> _Entry | None:
         found = self.index.longest_at(keys, i)
-        return None if found is None else self.entries[found[0]]
+        return None if found is None else self.get(found[0], prefer)
 
 
 class Keywords:
@@ -336,11 +357,13 @@ class Keywords:
 
     # Lookups used by the parser.
 
-    def entry(self, kind: str, phrase: Phrase) -> _Entry | None:
-        return self._tables[kind].entries.get(phrase)
+    def entry(self, kind: str, phrase: Phrase, prefer: str | None = None) -> _Entry | None:
+        return self._tables[kind].get(phrase, prefer)
 
-    def longest(self, kind: str, keys: Sequence[str], i: int) -> _Entry | None:
-        return self._tables[kind].longest_at(keys, i)
+    def longest(
+        self, kind: str, keys: Sequence[str], i: int, prefer: str | None = None
+    ) -> _Entry | None:
+        return self._tables[kind].longest_at(keys, i, prefer)
 
     def word_at(self, name: str, keys: Sequence[str], i: int) -> Phrase | None:
         found = self._word_index[name].longest_at(keys, i)
@@ -421,11 +444,28 @@ def _compile_categories(items: tuple[tuple[str, tuple[str, ...]], ...]) -> _Cate
     return _Categories(index, aliases, typo_words)
 
 
+class _Preferring:
+    """The keyword tables as one person reads them: a phrase whose meaning differs between
+    languages means what it means in their language (``prefer``)."""
+
+    def __init__(self, keywords: Keywords, prefer: str | None) -> None:
+        self._kw, self.prefer = keywords, prefer
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._kw, name)
+
+    def entry(self, kind: str, phrase: Phrase) -> _Entry | None:
+        return self._kw.entry(kind, phrase, self.prefer)
+
+    def longest(self, kind: str, keys: Sequence[str], i: int) -> _Entry | None:
+        return self._kw.longest(kind, keys, i, self.prefer)
+
+
 class _Reader:
     """One message being read: its tokens, which are noise, and which are used."""
 
-    def __init__(self, text: str, keywords: Keywords) -> None:
-        self.kw = keywords
+    def __init__(self, text: str, keywords: Keywords, prefer: str | None = None) -> None:
+        self.kw = _Preferring(keywords, prefer)
         self.prepared = prepare(text)
         self.latlon: str | None = None
         spans: list[tuple[int, int]] = []
@@ -538,12 +578,15 @@ def parse(
     keywords: Keywords,
     categories: Mapping[str, Sequence[str]] | None = None,
     choices: Sequence[str] | None = None,
+    language: str | None = None,
 ) -> Command:
     """Read an inbound SMS body.
 
     ``categories`` maps category keys to the aliases people text for them;
     ``choices`` are the option keys the previous question listed, in order,
-    so that "2" picks ``choices[1]``.
+    so that "2" picks ``choices[1]``; ``language`` is the sender's stored
+    language, which decides what a word shared by several languages means
+    and which language it is.
 
     >>> kw = Keywords.from_tables({"en": {"intents": {"need": {"lead": ["need"]}}}})
     >>> cmd = parse("NEED food 11216", keywords=kw, categories={"groceries": ["food"]})
@@ -551,7 +594,7 @@ def parse(
     (<Intent.NEED: 'need'>, ('groceries',), '11216')
     """
     text = clean(body)
-    reader = _Reader(text, keywords)
+    reader = _Reader(text, keywords, language)
     cats = _compile_categories(
         tuple(
             (key, (aliases,) if isinstance(aliases, str) else tuple(aliases))
@@ -589,12 +632,14 @@ def parse(
 
     reader.use(range(found.start, found.end))
     reader.keyword_tokens = {reader.content[j] for j in range(found.start, found.end)}
-    language = None
+    stored, language = language, None
     if found.entry is not None:
         candidates = set(found.entry.languages)
         if len(candidates) > 1:
             # "no gracias": the keyword is shared, the politeness is not.
             candidates &= reader.noise_languages() or candidates
+        if len(candidates) > 1 and stored in candidates:
+            candidates = {stored}  # "pause", "ok": the sender's own language
         if len(candidates) == 1:
             (language,) = candidates
     command = Command(

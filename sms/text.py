@@ -46,7 +46,25 @@ _APOSTROPHES = str.maketrans("", "", "'’‘`´")
 # A number with decimal or list separators ("2.5km", "1,3", "40.7") or a word,
 # possibly with inner apostrophes ("don't"); or any single non-space symbol,
 # of which only pictographs (emoji) are kept.
-_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)+[^\W\d_]*|\w+(?:['’]\w+)*|[^\w\s]")
+# Chinese and Japanese write without spaces: each ideograph or kana is a token, and a
+# keyword of two characters ("需要") is a phrase of two. The vowel signs and other marks
+# of Bengali, Arabic, Hindi … belong to their word (Python's \w leaves them out).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+
+def _mark_class() -> str:
+    marks = [chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c))[0] == "M"]
+    ranges: list[list[int]] = []
+    for ch in marks:
+        if ranges and ord(ch) == ranges[-1][1] + 1:
+            ranges[-1][1] = ord(ch)
+        else:
+            ranges.append([ord(ch), ord(ch)])
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+
+
+_WORD = rf"(?:(?![{_CJK}])[\w{_mark_class()}])"
+_TOKEN_RE = re.compile(rf"[{_CJK}]|\d+(?:[.,]\d+)+[^\W\d_]*|{_WORD}+(?:['’]{_WORD}+)*|[^\w\s]")
 _NUMBER_THEN_LETTERS = re.compile(r"^(\d+(?:[.,]\d+)*)([^\W\d_]+)$")
 _LETTERS_THEN_NUMBER = re.compile(r"^([^\W\d_]+)(\d+)$")
 _LEET_ZERO = re.compile(r"^[a-z0]*[a-z][a-z0]*[a-z][a-z0]*$")
@@ -174,8 +192,8 @@ def tokenize(prepared: str) -> list[Token]:
     last_end = 0
     for m in _TOKEN_RE.finditer(prepared):
         raw = m.group()
-        is_word = raw[0].isalnum() or raw[0] == "_"
-        if not is_word and unicodedata.category(raw) != "So":
+        is_word = raw[0].isalnum() or raw[0] == "_" or unicodedata.category(raw[0])[0] == "M"
+        if not is_word and unicodedata.category(raw[0]) != "So":
             continue
         gap = prepared[last_end : m.start()]
         broken = bool(tokens) and (

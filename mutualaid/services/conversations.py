@@ -105,7 +105,13 @@ def handle_inbound(session: Session, ctx: SmsContext, message: Message) -> None:
     if person.blocked:
         return
     choices = c.conv.data.get("choices") if c.asking != IDLE else None
-    cmd = parse(message.body, keywords=ctx.keywords, categories=ctx.aliases, choices=choices)
+    cmd = parse(
+        message.body,
+        keywords=ctx.keywords,
+        categories=ctx.aliases,
+        choices=choices,
+        language=person.language,
+    )
     if cmd.language in ctx.catalogue.languages and (
         cmd.intent not in SHORT_ANSWERS or not _known(session, person)
     ):

@@ -63,10 +63,17 @@ def twilio_sender(make_twilio_sender: Callable[..., TwilioSender]) -> TwilioSend
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
 
-def load_categories(config_dir: Path = CONFIG_DIR) -> dict[str, list[str]]:
-    """Category key -> SMS aliases, as the app passes them to sms.parse.parse."""
-    with (config_dir / "categories.toml").open("rb") as f:
-        return {key: list(table.get("aliases", [])) for key, table in tomllib.load(f).items()}
+def load_categories(
+    config_dir: Path = CONFIG_DIR, languages: tuple[str, ...] = ("en", "es")
+) -> dict[str, list[str]]:
+    """Category key -> SMS aliases of ``languages`` (config/languages/<lang>.toml), as the
+    app passes them to sms.parse.parse."""
+    aliases: dict[str, list[str]] = {}
+    for lang in languages:
+        with (config_dir / "languages" / f"{lang}.toml").open("rb") as f:
+            for key, table in tomllib.load(f).get("categories", {}).items():
+                aliases.setdefault(key, []).extend(table.get("aliases", []))
+    return aliases
 
 
 @pytest.fixture(scope="session")

@@ -355,6 +355,26 @@ def test_french_place_words(with_french: Path) -> None:
     assert (command.intent, command.location_text) == (Intent.NEED, "Bastille")
 
 
+def test_a_word_of_two_languages_means_what_it_means_in_the_senders() -> None:
+    """ "pause" is a break in English and, here, "done" in a made-up language: the person's
+    stored language decides; a word with one meaning in both takes their language too."""
+    keywords = Keywords.from_tables(
+        {
+            "en": {"intents": {"pause": {"alone": ["pause"]}, "yes": {"alone": ["ok"]}}},
+            "xx": {"intents": {"done": {"alone": ["pause"]}, "yes": {"alone": ["ok"]}}},
+        }
+    )
+    english = parse("pause", keywords=keywords, language="en")
+    other = parse("PAUSE!", keywords=keywords, language="xx")
+    assert (english.intent, english.language) == (Intent.PAUSE, "en")
+    assert (other.intent, other.language) == (Intent.DONE, "xx")
+    assert parse("pause", keywords=keywords).intent is Intent.PAUSE  # first by code
+    assert parse("ok", keywords=keywords, language="xx").language == "xx"
+    assert parse("ok", keywords=keywords).language is None
+    # A third language's sender reads the word in the first language that has it.
+    assert parse("pause", keywords=keywords, language="zz").intent is Intent.PAUSE
+
+
 def test_loading_only_some_languages() -> None:
     assert Keywords.load(CONFIG_DIR, languages=["es"]).languages == ("es",)
 
@@ -363,13 +383,7 @@ def test_loading_only_some_languages() -> None:
     ("tables", "message"),
     [
         ({}, "no keyword tables"),
-        (
-            {
-                "xx": {"intents": {"yes": {"alone": ["si"]}}},
-                "yy": {"intents": {"no": {"alone": ["si"]}}},
-            },
-            "both",
-        ),
+        ({"xx": {"intents": {"yes": {"alone": ["si"]}, "no": {"alone": ["si"]}}}}, "both"),
         ({"en": {"intents": {"maybe": {"alone": ["perhaps"]}}}}, "unknown intent 'maybe'"),
         ({"en": {"intents": {"text": {"alone": ["hi"]}}}}, "not a keyword table"),
         ({"en": {"intents": {"yes": {"sometimes": ["y"]}}}}, "is not one of"),

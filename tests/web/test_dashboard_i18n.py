@@ -127,7 +127,7 @@ def test_pages_render_in_spanish_from_the_browsers_preference(app, session, busy
     if url == "request":
         url = f"/dashboard/requests/{busy_network.id}"
     page = client.get(url, headers={"Accept-Language": "es-MX,es;q=0.9"}).get_data(as_text=True)
-    assert '<html lang="es">' in page
+    assert '<html lang="es" dir="ltr">' in page
     assert "Resumen" in page and "Cerrar sesión" in page  # the navigation
     # No English sentence of the dashboard is left on a Spanish page.
     for message in catalogue("es"):

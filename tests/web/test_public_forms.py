@@ -149,7 +149,7 @@ def test_an_unknown_category_is_refused(client, session, category: str) -> None:
 
 def test_spanish_page_and_request(app, client, session, places) -> None:
     page = client.get("/request?lang=es").get_data(as_text=True)
-    assert '<html lang="es">' in page
+    assert '<html lang="es" dir="ltr">' in page
     assert "Pedir ayuda" in page and "Comestibles" in page
     client.post("/request", data=VALID_REQUEST)
     code = confirmation_code(session, "+17185550101")
