@@ -109,7 +109,7 @@ def test_a_request_without_a_location_ends_matched(server, page) -> None:
 
     login(page, server.url)
     page.goto(server.url + f"/dashboard/requests/{req['id']}")
-    assert "needs location" in page.get_by_role("note").inner_text()
+    assert "needs a location" in page.get_by_role("note").inner_text()
     assert page.get_by_role("radio").count() == 0
     screenshot(page, "journey-request-needs-location")
     place = page.get_by_label("Place", exact=True)

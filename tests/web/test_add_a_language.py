@@ -16,9 +16,7 @@ from sqlalchemy import select
 
 from mutualaid.models import AidRequest, Person, Role
 from tests.sms_helpers import outbox, text
-from tests.web.dashboard_helpers import fast_hashes, logged_in
-
-pytestmark = pytest.mark.usefixtures(fast_hashes.__name__)
+from tests.web.dashboard_helpers import logged_in
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 XX = "+17185550188"
