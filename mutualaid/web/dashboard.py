@@ -683,6 +683,9 @@ def map_page():
         width=MAP_W,
         height=MAP_H,
         colour={c: i % 8 for i, c in enumerate(cats)},
+        # Each category's own number, written on its marks and in the legend: colours
+        # repeat after eight, and are not seen by everyone.
+        number={c: i + 1 for i, c in enumerate(cats)},
         categories=_categories(),
         n_requests=sum(p.count for p in points if p.kind == "request"),
         n_volunteers=sum(p.count for p in points if p.kind == "volunteer"),

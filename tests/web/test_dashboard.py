@@ -656,6 +656,32 @@ def test_map_counts_each_available_volunteer_once_and_names_places(viewer, sessi
     assert 'class="place-label"' in page and 'class="mark-label"' in page  # not colour alone
 
 
+def test_map_numbers_every_category_apart_even_past_eight_colours(app, viewer, session):
+    """Colours repeat after eight; the number on a mark and in the legend never does."""
+    import re
+
+    from mutualaid.services.catalogues import Category
+
+    categories = app.extensions["categories"]
+    app.extensions["categories"] = {
+        **categories,
+        "pets": Category("pets", {"en": "Pet care"}, (), False),
+    }
+    try:
+        assert len(app.extensions["categories"]) == 9
+        builders.aid_request(session, category="pets")
+        builders.aid_request(session, category="groceries", lat=40.70, lon=-73.90)
+        session.commit()
+        page = viewer.get("/dashboard/map").get_data(as_text=True)
+    finally:
+        app.extensions["categories"] = categories
+    legend = dict(re.findall(r"</svg> (\d+) ([^<]+)</li>", page))
+    assert legend["9"] == "Pet care" and legend["1"] == "Groceries"
+    assert len(set(legend)) == 9
+    marks = re.findall(r'class="mark-label">(\d+)</text></g>', page)
+    assert sorted(marks) == ["1", "9"]
+
+
 def test_notes_on_a_request(app, coordinator, viewer, session):
     req = builders.aid_request(session)
     session.commit()
