@@ -58,7 +58,16 @@ run: $(VENV)/.installed-run translations
 # The suite runs on two processes (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one.
 PYTEST_ARGS ?= -n 2
 
-test: $(VENV)/.installed-test translations
+# axe-core for the accessibility browser test, at the version package-lock.json pins (npm
+# ci: exactly that, from the registry). Without npm the test skips, except under CI=true.
+AXE := tests/e2e/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/e2e/axe --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility test (axe-core) will be skipped"; fi
+
+test: $(VENV)/.installed-test translations $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
@@ -73,4 +82,4 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/report.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis tests/e2e/axe/node_modules

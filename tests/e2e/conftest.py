@@ -137,6 +137,27 @@ def page(browser) -> Iterator[object]:
     context.close()
 
 
+def dashboard_pages(request_id: int, offer_id: int, person_id: int) -> dict[str, str]:
+    """Name → path of each dashboard page a coordinator reads (one request, volunteer and
+    person page among them)."""
+    return {
+        "overview": "/dashboard/",
+        "requests": "/dashboard/requests",
+        "request": f"/dashboard/requests/{request_id}",
+        "volunteers": "/dashboard/volunteers",
+        "volunteer": f"/dashboard/volunteers/{offer_id}",
+        "person": f"/dashboard/people/{person_id}",
+        "matching": "/dashboard/matching",
+        "map": "/dashboard/map",
+        "texts": "/dashboard/messages",
+        "figures": "/dashboard/figures",
+        "export": "/dashboard/export",
+        "audit": "/dashboard/audit",
+        "password": "/account/password",
+        "api-token": "/account/api-token",
+    }
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import LiveServer, running_service, screenshot
+from tests.e2e.conftest import LiveServer, dashboard_pages, running_service, screenshot
 from tests.e2e.test_dashboard_browser import EMAIL, PASSWORD, _rows, _text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -241,22 +241,7 @@ def test_the_dashboard_fits_a_phone(server, page) -> None:
     (offer,) = _rows(
         server.database_url, "SELECT id, person_id FROM offers ORDER BY id DESC LIMIT 1"
     )
-    pages |= {
-        "overview": "/dashboard/",
-        "requests": "/dashboard/requests",
-        "request": f"/dashboard/requests/{req['id']}",
-        "volunteers": "/dashboard/volunteers",
-        "volunteer": f"/dashboard/volunteers/{offer['id']}",
-        "person": f"/dashboard/people/{offer['person_id']}",
-        "matching": "/dashboard/matching",
-        "map": "/dashboard/map",
-        "texts": "/dashboard/messages",
-        "figures": "/dashboard/figures",
-        "export": "/dashboard/export",
-        "audit": "/dashboard/audit",
-        "password": "/account/password",
-        "api-token": "/account/api-token",
-    }
+    pages |= dashboard_pages(req["id"], offer["id"], offer["person_id"])
     too_wide = {}
     for name, path in pages.items():
         response = page.goto(server.url + path, wait_until="load")
