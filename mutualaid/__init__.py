@@ -66,11 +66,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     logs.init_app(app)
 
-    from mutualaid.web import health, links, public, simulator, sms
+    from mutualaid.web import health, links, public, simulator, sms, voice
 
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
     app.register_blueprint(links.bp)
     app.register_blueprint(simulator.bp)
 

@@ -4,6 +4,7 @@ from mutualaid.models.accounts import Account, Role
 from mutualaid.models.alerts import Alert
 from mutualaid.models.audit import AuditEvent
 from mutualaid.models.base import Base, utcnow
+from mutualaid.models.calls import Call
 from mutualaid.models.conversations import Conversation
 from mutualaid.models.enums import (
     LIVE_MATCH_STATUSES,
@@ -32,6 +33,7 @@ __all__ = [
     "Alert",
     "AuditEvent",
     "Base",
+    "Call",
     "Channel",
     "Conversation",
     "Match",

@@ -31,6 +31,7 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     WEB = "web"
     COORDINATOR = "coordinator"
+    VOICE = "voice"  # the voice hotline
 
 
 class Precision(enum.StrEnum):

@@ -12,6 +12,7 @@ from mutualaid.models import (
     LIVE_MATCH_STATUSES,
     AidRequest,
     AuditEvent,
+    Call,
     Match,
     Message,
     Offer,
@@ -28,6 +29,8 @@ class RequestPage:
     history: list[AuditEvent]
     messages: list[Message]
     notes: list[NoteView]
+    # The hotline call it came from or left a voicemail on (its recording: coordinators').
+    call: Call | None = None
 
 
 def request_page(session: Session, request_id: int) -> RequestPage | None:
@@ -63,7 +66,10 @@ def request_page(session: Session, request_id: int) -> RequestPage | None:
             .limit(LIST_LIMIT)
         )
     )
-    return RequestPage(req, matches, history, messages, notes_on(session, req.id))
+    call = session.scalars(
+        select(Call).where(Call.request_id == req.id).order_by(Call.id.desc()).limit(1)
+    ).first()
+    return RequestPage(req, matches, history, messages, notes_on(session, req.id), call)
 
 
 @dataclass

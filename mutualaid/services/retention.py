@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from mutualaid.models import (
     AidRequest,
+    Call,
     Conversation,
     Match,
     MatchStatus,
@@ -74,6 +75,17 @@ def _erase_messages(session: Session, *where) -> int:
     return result.rowcount or 0
 
 
+def _forget_calls(session: Session, where) -> None:
+    """A call's voicemail is the caller's voice: its link goes (the recording itself is
+    deleted at Twilio, see README), and what they pressed."""
+    session.execute(
+        update(Call)
+        .where(where)
+        .values(recording_url=None, recording_sid=None, data={}, expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def erase_person(session: Session, person: Person, *, actor: Actor) -> int:
     """Erase everything that identifies ``person``: phone, name, their requests' addresses,
     details and coordinators' notes, their offer's place, every message to or from them.
@@ -102,6 +114,7 @@ def erase_person(session: Session, person: Person, *, actor: Actor) -> int:
         where.append(Message.phone == phone)
     erased = _erase_messages(session, *where)
     session.execute(delete(Conversation).where(Conversation.person_id == person.id))
+    _forget_calls(session, Call.person_id == person.id)
     if phone:  # web forms naming them that never confirmed
         session.execute(delete(PendingSubmission).where(PendingSubmission.phone == phone))
     person.phone = None
@@ -183,6 +196,7 @@ def purge(session: Session, *, now: dt.datetime, retention: dt.timedelta) -> Pur
         messages = _erase_messages(
             session, Message.request_id.in_(ids), Message.match_id.in_(relays)
         )
+        _forget_calls(session, Call.request_id.in_(ids))
     # Requesters with nothing left open or recent, who do not volunteer: forget them.
     people = 0
     candidates = {r.requester_id for r in closed}

@@ -46,7 +46,7 @@ def _refuse_nul():
     arguments are filters, which drop control characters themselves, and so do the
     dashboard's forms (a coordinator's note keeps its text); Twilio's webhooks clean what
     Twilio sends (a refusal would be retried)."""
-    if request.path.startswith(("/sms/", "/dashboard/")):
+    if request.path.startswith(("/sms/", "/voice/", "/dashboard/")):
         return None
     values = [request.path]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):

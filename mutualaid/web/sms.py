@@ -33,7 +33,9 @@ def whole(text: str | None, *, default: int | None) -> int | None:
     return int(text)
 
 
-def _signature_ok() -> bool:
+def signature_ok() -> bool:
+    """Whether this request carries Twilio's signature of the URL it called (every Twilio
+    webhook: SMS here, voice in web/voice.py)."""
     config = current_app.config
     url = public_url(
         config["PUBLIC_BASE_URL"] or None,
@@ -54,7 +56,7 @@ def _signature_ok() -> bool:
 @bp.post("/inbound")
 @csrf.exempt
 def inbound() -> Response:
-    if not _signature_ok():
+    if not signature_ok():
         abort(403, description="invalid Twilio signature")
     form = request.form
     sid = form.get("MessageSid") or form.get("SmsSid")
@@ -82,7 +84,7 @@ def inbound() -> Response:
 @bp.post("/status")
 @csrf.exempt
 def status() -> Response:
-    if not _signature_ok():
+    if not signature_ok():
         abort(403, description="invalid Twilio signature")
     from mutualaid.services.outbox import record_delivery_status
 

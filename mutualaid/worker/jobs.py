@@ -30,6 +30,7 @@ from mutualaid.services import (
     matching_runs,
     polling,
     retention,
+    voice,
 )
 from mutualaid.services.limits import Limit
 from mutualaid.services.sending import OutboxSettings, send_due
@@ -138,12 +139,15 @@ def expire_proposals(app: Flask, *, limit: int = 200) -> int:
 
 
 def forget_conversations(app: Flask) -> int:
-    """Clear the SMS questions past their expiry, with what was typed so far, and delete
-    the web submissions their number did not confirm in time."""
+    """Clear the SMS questions past their expiry, with what was typed so far, and what
+    callers pressed in calls past theirs; delete the web submissions their number did not
+    confirm in time."""
     with unit_of_work() as unit:
         now = utcnow()
-        return conversations.forget_expired(unit.session, now=now) + confirmation.forget_expired(
-            unit.session, now=now
+        return (
+            conversations.forget_expired(unit.session, now=now)
+            + confirmation.forget_expired(unit.session, now=now)
+            + voice.forget_expired(unit.session, now=now)
         )
 
 
