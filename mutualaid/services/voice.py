@@ -97,9 +97,15 @@ class _Turn:
         # A new dict: the encrypted JSON column is not tracked for changes in place.
         self.call.data = {**self.call.data, **data}
 
-    def go(self, step: str, *, keep: bool = True) -> None:
+    def go(self, step: str, *, keep: bool = True, same_question: bool = False) -> None:
+        """Move to ``step``, keeping what was pressed (unless not ``keep``). A step that
+        asks the same question another way (saying the place instead of typing it) keeps
+        the count of answers not understood, so it cannot go round for ever."""
         self.call.step = step
-        self.call.data = {k: v for k, v in self.call.data.items() if k != "tries"} if keep else {}
+        data = dict(self.call.data) if keep else {}
+        if not same_question:
+            data.pop("tries", None)
+        self.call.data = data
         self.call.expires_at = self.ctx.now + self.ctx.conversation_ttl
 
 
@@ -163,7 +169,7 @@ def respond(
         return Script((turn.line("voice_voicemail_thanks"),), "hangup")
     if call.step == "where_spoken":
         if not _keep_recording(call, recording):
-            turn.go("where")
+            turn.go("where", same_question=True)
             return _not_understood(turn)
         turn.update(spoken_place=True, zip=None)
         turn.go("confirm")
@@ -341,7 +347,7 @@ def _choose_category(turn: _Turn, keys: str | None) -> Script | None:
 
 def _choose_place(turn: _Turn, keys: str | None) -> Script | None:
     if keys == "*":
-        turn.go("where_spoken")
+        turn.go("where_spoken", same_question=True)
         return _prompt(turn)
     if keys is None or len(keys) != 5 or not keys.isdigit():
         return None

@@ -204,6 +204,20 @@ def test_a_zip_we_cannot_place_is_asked_again_then_voicemail(app, client, sessio
     assert req.category == "pharmacy" and req.needs_location
 
 
+def test_silence_after_the_beep_twice_becomes_a_voicemail(app, client, session) -> None:
+    rosa = Caller(client, app, ROSA)
+    rosa.ring()
+    rosa.press("1")
+    rosa.press("1")
+    rosa.press("*")
+    # Nothing said: Twilio skips the action and follows the Redirect after <Record>.
+    heard = rosa.press("")
+    assert heard.said[0] == "Sorry, I did not understand." and "ZIP code" in heard.text
+    rosa.press("*")
+    heard = rosa.press("")
+    assert heard.record is not None and "leave a message after the tone" in heard.text
+
+
 def fake_twilio_sends(app, fake: FakeTwilio) -> None:
     """The worker's pass over the outbox, through the real twilio client to the fake."""
     with TwilioSender(
