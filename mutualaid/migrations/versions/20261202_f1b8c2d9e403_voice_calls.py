@@ -1,7 +1,7 @@
 """Voice hotline: one row per call (its dialogue step, what was pressed, encrypted, and
 what it became), and "voice" as a channel a request can come from.
 
-Revision ID: e7f4a5b6c728
+Revision ID: f1b8c2d9e403
 Revises: 8d4f0b2c6e31
 Create Date: 2026-12-02 04:00:00.000000
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'e7f4a5b6c728'
+revision = 'f1b8c2d9e403'
 down_revision = '8d4f0b2c6e31'
 branch_labels = None
 depends_on = None
