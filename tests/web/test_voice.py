@@ -369,3 +369,21 @@ def test_the_callers_number_reaches_no_log_line(app, client, session, caplog) ->
     digits = ROSA[-10:]
     for record in caplog.records:
         assert digits not in re.sub(r"\D", "", record.getMessage()), record.getMessage()[:300]
+
+
+def test_a_failure_of_ours_still_sounds_kind(app, client, session, monkeypatch) -> None:
+    """Not Twilio's "an application error has occurred": our sorry instead."""
+    from mutualaid.services import voice
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    rosa = Caller(client, app, ROSA)
+    rosa.ring()
+    monkeypatch.setattr(voice, "respond", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    heard = rosa.press("1")
+    assert heard.status == 200 and heard.hangs_up
+    assert heard.said == [
+        "Sorry, something went wrong with this call. Please call again, or text us. Goodbye."
+    ]
