@@ -165,7 +165,7 @@ def test_a_coordinators_round(quiet_server, browser) -> None:
 
         # Send it.
         page.get_by_role("button", name="Send the checked proposals").click()
-        sent = page.get_by_role("status").inner_text()
+        sent = page.locator(".notice[role=status]").inner_text()
         assert "Sent 1 of the 1 checked proposals as previewed" in sent
         proposed = _rows(quiet_server.database_url, "SELECT request_id, status FROM matches")
         assert [m["status"] for m in proposed] == ["proposed"]
@@ -204,7 +204,7 @@ def test_a_coordinators_round(quiet_server, browser) -> None:
         screenshot(page, "dashboard-request")
         page.get_by_label("They already agreed").check()  # told the coordinator on the phone
         page.get_by_role("button", name="Assign").click()
-        assert "Assigned to volunteer" in page.get_by_role("status").inner_text()
+        assert "Assigned to volunteer" in page.locator(".notice[role=status]").inner_text()
         assigned = _rows(
             quiet_server.database_url,
             "SELECT status, km, assigned_by FROM matches WHERE request_id = :id",

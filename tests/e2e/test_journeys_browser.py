@@ -118,14 +118,14 @@ def test_a_request_without_a_location_ends_matched(server, page) -> None:
     assert "Crown Heights" in options.evaluate_all("os => os.map(o => o.value)")
     place.fill("Crown Heights")
     page.get_by_role("button", name="Save").click()
-    assert "Request updated" in page.get_by_role("status").inner_text()
+    assert "Request updated" in page.locator(".notice[role=status]").inner_text()
     assert page.get_by_role("note").count() == 0  # no longer flagged
     assert "Crown Heights" in page.locator("dl").inner_text()
 
     # Now the volunteer is within reach: assign by hand, which asks them by SMS first.
     assert page.get_by_role("radio").count() == 1
     page.get_by_role("button", name="Assign").click()
-    assert "Proposed to volunteer" in page.get_by_role("status").inner_text()
+    assert "Proposed to volunteer" in page.locator(".notice[role=status]").inner_text()
     volunteer.wait_for("proposal")
     (match,) = _rows(server.database_url, "SELECT code, status FROM matches")
     assert match["status"] == "proposed"
@@ -181,7 +181,7 @@ def test_review_mode_the_worker_prepares_a_coordinator_sends(review_server, page
     assert "1 proposals, 0 unmatched" in heading.inner_text()
     screenshot(page, "journey-review-prepared")
     page.get_by_role("button", name="Send the checked proposals").click()
-    assert "Sent 1 of the 1 checked proposals" in page.get_by_role("status").inner_text()
+    assert "Sent 1 of the 1 checked proposals" in page.locator(".notice[role=status]").inner_text()
     volunteer.wait_for("proposal")
     (match,) = _rows(server.database_url, "SELECT code FROM matches")
     volunteer.text(f"YES {match['code']}", "accepted_volunteer")
@@ -204,7 +204,7 @@ def test_a_person_asking_for_a_person_is_answered_through_a_thread(server, page)
     page.wait_for_url("**/dashboard/people/**")
     page.get_by_label("Text this person").fill("Hi, this is Ana from the network. How can I help?")
     page.get_by_role("button", name="Send the text").click()
-    assert "queued" in page.get_by_role("status").inner_text().lower()
+    assert "queued" in page.locator(".notice[role=status]").inner_text().lower()
     _text(server, sam.number, "my landlord turned off the heat, can you help")
     deadline = time.monotonic() + 30
     while "thread.replied" not in {
@@ -220,7 +220,7 @@ def test_a_person_asking_for_a_person_is_answered_through_a_thread(server, page)
     assert "How can I help?" in thread.inner_text()
     screenshot(page, "journey-thread")
     thread.get_by_role("button", name="Mark handled").click()
-    assert "Marked handled" in page.get_by_role("status").inner_text()
+    assert "Marked handled" in page.locator(".notice[role=status]").inner_text()
     page.goto(server.url + "/dashboard/")
     assert (
         "Asked for a person (0)" in page.locator("section[aria-labelledby=humans-h]").inner_text()
