@@ -30,6 +30,7 @@ from mutualaid.models import Match, utcnow
 from mutualaid.services.links import base_url, proposal_link
 from mutualaid.services.location import Resolver, build_geocoder
 from mutualaid.services.notify import SmsContext, build_sms_context
+from sms.budget import Rules
 from sms.catalog import Catalogue
 from sms.parse import Keywords
 from sms.transport import FakeSender, Sender, make_sender
@@ -40,18 +41,24 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Load the SMS keyword tables and message catalogues once per process (bad data fails
     start-up)."""
-    keywords, catalogue = _sms_language(
+    keywords, catalogue, rules = _sms_language(
         Path(app.config["CONFIG_DIR"]), tuple(app.config["LANGUAGES"])
     )
     app.extensions["sms_keywords"] = keywords
     app.extensions["sms_catalogue"] = catalogue
+    app.extensions["sms_segment_rules"] = rules
 
 
 @functools.cache
-def _sms_language(config_dir: Path, languages: tuple[str, ...]) -> tuple[Keywords, Catalogue]:
+def _sms_language(
+    config_dir: Path, languages: tuple[str, ...]
+) -> tuple[Keywords, Catalogue, Rules]:
     # Only the network's languages: a keyword of another language means nothing here.
     # Read-only once loaded; building the keyword tables costs most of an app's start-up.
-    return Keywords.load(config_dir, languages), Catalogue.load(config_dir, languages=languages)
+    catalogue = Catalogue.load(config_dir, languages=languages)
+    rules = Rules.load(config_dir)
+    rules.check(catalogue.templates())
+    return Keywords.load(config_dir, languages), catalogue, rules
 
 
 # -- SMS context --------------------------------------------------------------------------
@@ -84,6 +91,7 @@ def sms_context(now: dt.datetime | None = None) -> SmsContext:
         geocoder=geocoder(),
         now=now or utcnow(),
         public_base_url=public_url(),
+        segment_rules=ext["sms_segment_rules"],
     )
 
 

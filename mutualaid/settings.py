@@ -202,6 +202,7 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     require("TWILIO_CONNECT_TIMEOUT", lambda v: 0 < v <= 60, "seconds between 0 and 60")
     require("TWILIO_READ_TIMEOUT", lambda v: 0 < v <= 120, "seconds between 0 and 120")
     require("SMS_MAX_BODY", lambda v: 160 <= v <= 10000, "between 160 and 10000 characters")
+    require("RELAY_MAX_SEGMENTS", lambda v: 1 <= v <= 10, "between 1 and 10 segments")
     require("CONVERSATION_TTL_MINUTES", lambda v: 1 <= v <= 24 * 60, "minutes from 1 to 1440")
     require("SUBMISSION_TTL_MINUTES", lambda v: 5 <= v <= 24 * 60, "minutes from 5 to 1440")
     require("OUTBOX_MAX_ATTEMPTS", lambda v: 1 <= v <= 50, "a whole number from 1 to 50")

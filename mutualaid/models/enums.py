@@ -31,6 +31,11 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     WEB = "web"
     COORDINATOR = "coordinator"
+    WHATSAPP = "whatsapp"
+
+
+# The channels a text comes and goes by (Message.channel).
+TEXT_CHANNELS = ("sms", "whatsapp")
 
 
 class Precision(enum.StrEnum):

@@ -685,12 +685,14 @@ def _relay_chosen(c: Turn, choice: str) -> None:
         c.say("relay_gone")
         return
     match, side = live[chosen]
+    sent = False
     for message_id in held:
         message = c.session.get(Message, message_id)
         if message is not None and message.person_id == c.person.id:
             body = clean(message.body).strip()
-            lifecycle.relay(c.session, c.ctx, match, side, body, inbound_id=message_id)
-    c.say("relay_sent", code=match.code)
+            sent |= lifecycle.relay(c.session, c.ctx, match, side, body, inbound_id=message_id)
+    if sent:  # a text too long to pass on was answered already (relay_too_long)
+        c.say("relay_sent", code=match.code)
 
 
 _DISTANCE_WORDS = re.compile(

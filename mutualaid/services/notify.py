@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mutualaid.models import Message, MessageDirection, Person
+from mutualaid.models import Match, Message, MessageDirection, Person
 from mutualaid.services.catalogues import Category
+from mutualaid.services.links import proposal_link
 from mutualaid.services.location import Resolver
 from mutualaid.services.outbox import enqueue
 from sms import distance
+from sms.budget import Fitted, Rules, fit
 from sms.catalog import Catalogue
 from sms.parse import Keywords
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,19 @@ class SmsContext:
     # development on the console backend — `make run` and its simulator — nothing does, so
     # there the service answers them.
     provider_answers_keywords: bool = True
+    # What gives way when a text would cost more segments than its budget
+    # (config/segments.toml), and the most segments one relayed text may cost.
+    segment_rules: Rules = field(default_factory=lambda: Rules({}))
+    relay_max_segments: int = 3
+    # Signs the links to a task's page (services.links); none without it.
+    link_secret: str = ""
+
+    def task_link(self, match: Match) -> str | None:
+        """The volunteer's signed link to the whole of their task, where PUBLIC_BASE_URL
+        points (None without an address or a secret to sign with)."""
+        if not self.public_base_url or not self.link_secret:
+            return None
+        return proposal_link(self.public_base_url, self.link_secret, match)
 
     @property
     def aliases(self) -> dict[str, list[str]]:
@@ -79,11 +97,16 @@ def say(
     request_id: int | None = None,
     match_id: int | None = None,
     even_if_opted_out: bool = False,
+    more: str | None = None,
     **values: Any,
 ) -> Message | None:
     """Queue catalogue message ``key`` to ``person`` in their language (None if this
     ``dedupe_key`` was already queued). The first text to a person is preceded by the
-    carrier-required notice (``first_notice``). Never called for a person without a phone."""
+    carrier-required notice (``first_notice``). Never called for a person without a phone.
+
+    The text is counted before it is queued and kept within its segment budget by the
+    message's rule (sms.budget): a value cut to fit ends with ``more``, a link to the
+    whole, when the rule says so."""
     assert person.phone, "a person we text has a phone number"
     if key not in WITHOUT_NOTICE and not texted_before(session, person):
         _queue(session, ctx, person, "first_notice", f"first_notice:{person.id}", {})
@@ -97,6 +120,7 @@ def say(
         request_id=request_id,
         match_id=match_id,
         even_if_opted_out=even_if_opted_out,
+        more=more,
     )
 
 
@@ -125,6 +149,19 @@ def privacy_note(ctx: SmsContext, language: str) -> str:
     return ctx.catalogue.render("privacy_ask", language)
 
 
+def measure(
+    ctx: SmsContext, person: Person, key: str, values: Mapping[str, Any], more: str | None = None
+) -> Fitted:
+    """Message ``key`` to ``person`` as it would be queued: rendered in their language,
+    counted, and shortened to its budget by its rule."""
+    template = ctx.catalogue.template(key, person.language)
+    if "network" in template.placeholders:
+        values = {"network": ctx.network_name, **values}
+    if "privacy" in template.placeholders and "privacy" not in values:
+        values = {**values, "privacy": privacy_note(ctx, person.language)}
+    return fit(template, values, ctx.segment_rules[key], link=more)
+
+
 def _queue(
     session: Session,
     ctx: SmsContext,
@@ -132,22 +169,30 @@ def _queue(
     key: str,
     dedupe_key: str | None,
     values: dict[str, Any],
+    more: str | None = None,
     **fields: Any,
 ) -> Message | None:
     assert person.phone
-    placeholders = ctx.catalogue.template(key).placeholders
-    if "network" in placeholders:
-        values = {"network": ctx.network_name, **values}
-    if "privacy" in placeholders and "privacy" not in values:
-        values = {**values, "privacy": privacy_note(ctx, person.language)}
-    body = ctx.catalogue.render(key, person.language, **values)
+    fitted = measure(ctx, person, key, values, more)
+    if fitted.cut:
+        log.info("sms %s: %s cut to fit %d segments", key, ", ".join(fitted.cut), fitted.budget)
+    if fitted.over:
+        log.warning(
+            "sms %s (%s): %d segments (%s), over its budget of %d",
+            key,
+            ctx.catalogue.language(person.language),
+            fitted.cost.count,
+            fitted.cost.encoding,
+            fitted.budget,
+        )
     return enqueue(
         session,
         phone=person.phone,
-        body=body,
+        body=fitted.text,
         person_id=person.id,
         dedupe_key=dedupe_key,
         template=key,
+        segments=fitted.cost.count,
         **fields,
     )
 
@@ -162,6 +207,7 @@ def build_sms_context(
     geocoder: Any,
     now: dt.datetime,
     public_base_url: str | None = None,
+    segment_rules: Rules | None = None,
 ) -> SmsContext:
     """The context of one request or job, from the settings and the loaded catalogues."""
     from mutualaid.services.location import Gazetteer
@@ -182,4 +228,7 @@ def build_sms_context(
         provider_answers_keywords=not (
             config["SMS_BACKEND"] == "console" and config["ENV"] == "development"
         ),
+        segment_rules=segment_rules or Rules({}),
+        relay_max_segments=int(config["RELAY_MAX_SEGMENTS"]),
+        link_secret=config["SECRET_KEY"],
     )

@@ -33,6 +33,7 @@ from mutualaid.services.transitions import (
     TransitionError,
     change_message_status,
 )
+from sms.segments import segments as count_segments
 from sms.transport import SendError, is_opt_out_error, is_permanent_error
 
 S = MessageStatus
@@ -52,11 +53,13 @@ def enqueue(
     request_id: int | None = None,
     match_id: int | None = None,
     even_if_opted_out: bool = False,
+    segments: int | None = None,
 ) -> Message | None:
     """Queue ``body`` for ``phone``. Returns the new row, or None when this intent
     (``dedupe_key``) was already queued. To an opted-out or blocked person the row is
     stored as suppressed and never sent (``even_if_opted_out`` is for the one
-    confirmation of the opt-out itself)."""
+    confirmation of the opt-out itself). Every text is counted: ``segments``, or the
+    segments of ``body``."""
     person = (
         session.get(Person, person_id)
         if person_id is not None
@@ -74,6 +77,7 @@ def enqueue(
         "request_id": request_id,
         "match_id": match_id,
         "next_attempt_at": None if muted else utcnow(),
+        "segments": count_segments(body).count if segments is None else segments,
     }
     if dedupe_key is None:
         message = Message(**values)
