@@ -34,6 +34,7 @@ from sms.budget import Rules
 from sms.catalog import Catalogue
 from sms.parse import Keywords
 from sms.transport import FakeSender, Sender, make_sender
+from sms.whatsapp import WhatsAppTemplates
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,16 @@ def init_app(app: Flask) -> None:
     app.extensions["sms_keywords"] = keywords
     app.extensions["sms_catalogue"] = catalogue
     app.extensions["sms_segment_rules"] = rules
+    app.extensions["whatsapp_templates"] = _whatsapp_templates(
+        Path(app.config["CONFIG_DIR"]) / app.config["WHATSAPP_TEMPLATES_FILE"], catalogue
+    )
+
+
+@functools.cache
+def _whatsapp_templates(path: Path, catalogue: Catalogue) -> WhatsAppTemplates:
+    templates = WhatsAppTemplates.load(path)
+    templates.check(catalogue)
+    return templates
 
 
 @functools.cache
@@ -92,6 +103,7 @@ def sms_context(now: dt.datetime | None = None) -> SmsContext:
         now=now or utcnow(),
         public_base_url=public_url(),
         segment_rules=ext["sms_segment_rules"],
+        whatsapp=ext["whatsapp_templates"],
     )
 
 
@@ -154,6 +166,7 @@ def build_sender(config: Mapping[str, Any], *, stream: TextIO | None = None) -> 
         auth_token=config["TWILIO_AUTH_TOKEN"] or None,
         from_number=config["TWILIO_FROM"] or None,
         messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"] or None,
+        whatsapp_from=config["WHATSAPP_FROM"] or None,
         api_base_url=config["TWILIO_API_BASE_URL"] or None,
         connect_timeout=float(config["TWILIO_CONNECT_TIMEOUT"]),
         read_timeout=float(config["TWILIO_READ_TIMEOUT"]),

@@ -190,6 +190,14 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
         lambda v: v == "" or _is_e164(v),
         "empty, or a phone number in E.164 (+17185550101)",
     )
+    require(
+        "WHATSAPP_FROM",
+        lambda v: v == "" or _is_e164(v),
+        "empty, or the WhatsApp sender's number in E.164 (+14155238886)",
+    )
+    templates = Path(settings["WHATSAPP_TEMPLATES_FILE"])
+    if settings["WHATSAPP_FROM"] and not (config_dir / templates).exists():
+        raise ConfigError(f"WHATSAPP_TEMPLATES_FILE: no such file {config_dir / templates}")
     require("INBOUND_MODE", lambda v: v in {"webhook", "poll"}, '"webhook" or "poll"')
     if settings["INBOUND_MODE"] == "poll" and settings["SMS_BACKEND"] != "twilio":
         raise ConfigError("INBOUND_MODE: poll asks Twilio, so it needs SMS_BACKEND twilio")

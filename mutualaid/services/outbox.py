@@ -54,12 +54,16 @@ def enqueue(
     match_id: int | None = None,
     even_if_opted_out: bool = False,
     segments: int | None = None,
+    channel: str = "sms",
+    content_sid: str | None = None,
+    content_variables: str | None = None,
 ) -> Message | None:
     """Queue ``body`` for ``phone``. Returns the new row, or None when this intent
     (``dedupe_key``) was already queued. To an opted-out or blocked person the row is
     stored as suppressed and never sent (``even_if_opted_out`` is for the one
-    confirmation of the opt-out itself). Every text is counted: ``segments``, or the
-    segments of ``body``."""
+    confirmation of the opt-out itself). Every SMS is counted: ``segments``, or the
+    segments of ``body``. ``channel`` "whatsapp" sends it by WhatsApp, as the approved
+    template ``content_sid`` with ``content_variables`` when given."""
     person = (
         session.get(Person, person_id)
         if person_id is not None
@@ -77,7 +81,12 @@ def enqueue(
         "request_id": request_id,
         "match_id": match_id,
         "next_attempt_at": None if muted else utcnow(),
-        "segments": count_segments(body).count if segments is None else segments,
+        "segments": (count_segments(body).count if segments is None else segments)
+        if channel == "sms"
+        else None,
+        "channel": channel,
+        "content_sid": content_sid,
+        "content_variables": content_variables,
     }
     if dedupe_key is None:
         message = Message(**values)

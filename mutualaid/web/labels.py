@@ -42,7 +42,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "sms": NP_("dash.channel", "sms"),
         "web": NP_("dash.channel", "web"),
         "coordinator": NP_("dash.channel", "coordinator"),
-        "whatsapp": NP_("dash.channel", "whatsapp"),
+        "whatsapp": NP_("dash.channel", "WhatsApp"),
     },
     "dash.direction": {
         "inbound": NP_("dash.direction", "inbound"),
