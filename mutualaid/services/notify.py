@@ -153,24 +153,33 @@ def _route(session: Session, ctx: SmsContext, person: Person, reply_to: Message 
         return SMS
     if reply_to is not None and reply_to.channel != "whatsapp":
         return SMS
-    last = session.execute(
-        select(Message.channel, Message.created_at)
+    if reply_to is None and wrote_last_on(session, person) != "whatsapp":
+        return SMS
+    last = last_whatsapp(session, person)
+    if reply_to is not None and (last is None or reply_to.created_at > last):
+        last = reply_to.created_at
+    return Route("whatsapp", within_window(last, ctx.now))
+
+
+def wrote_last_on(session: Session, person: Person) -> str | None:
+    """The channel of the person's latest text to us ("sms", "whatsapp"), None if none."""
+    return session.scalar(
+        select(Message.channel)
         .where(Message.person_id == person.id, Message.direction == MessageDirection.INBOUND)
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(1)
-    ).first()
-    if reply_to is None and (last is None or last.channel != "whatsapp"):
-        return SMS
-    last_whatsapp = session.scalar(
+    )
+
+
+def last_whatsapp(session: Session, person: Person) -> dt.datetime | None:
+    """When the person last wrote to us on WhatsApp (their 24-hour window starts there)."""
+    return session.scalar(
         select(func.max(Message.created_at)).where(
             Message.person_id == person.id,
             Message.direction == MessageDirection.INBOUND,
             Message.channel == "whatsapp",
         )
     )
-    if reply_to is not None and (last_whatsapp is None or reply_to.created_at > last_whatsapp):
-        last_whatsapp = reply_to.created_at
-    return Route("whatsapp", within_window(last_whatsapp, ctx.now))
 
 
 # The confirmation of a STOP is the last text a number gets: no notice before it.

@@ -144,10 +144,15 @@ def test_a_need_by_whatsapp_is_a_request_answered_on_whatsapp(
     assert {m.channel for m in stored} == {"whatsapp"}
     assert all(m.segments is None for m in stored if m.direction is MessageDirection.OUTBOUND)
 
+    # A coordinator's own text goes on WhatsApp too, within the 24 hours.
+    coordinator = logged_in(app, session, Role.COORDINATOR)
+    coordinator.post(f"/dashboard/people/{person.id}/message", data={"body": "Hi Rosa!"})
+    (hello,) = phones()
+    assert hello["to"] == f"whatsapp:{ROSA}" and hello["body"] == "Hi Rosa!"
+
     # The person's page says which channel each text went by.
-    viewer = logged_in(app, session, Role.VIEWER)
-    page = viewer.get(f"/dashboard/people/{person.id}").get_data(as_text=True)
-    assert page.count("<td>WhatsApp</td>") >= 3
+    page = coordinator.get(f"/dashboard/people/{person.id}").get_data(as_text=True)
+    assert page.count("<td>WhatsApp</td>") >= 4
 
 
 def test_a_proposal_goes_as_an_approved_template_and_the_yes_comes_back_on_whatsapp(
