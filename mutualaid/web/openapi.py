@@ -222,7 +222,7 @@ OPENAPI: dict[str, Any] = {
                         _query("state", {"enum": ["open", "matched", "completed", "cancelled"]}),
                         _query("category", {"type": "string"}),
                         _query("urgency", {"enum": ["normal", "soon", "urgent"]}),
-                        _query("channel", {"enum": ["sms", "web", "coordinator"]}),
+                        _query("channel", {"enum": [c.value for c in Channel]}),
                         _query("flagged", {"enum": ["1"]}),
                         _query("older_than_hours", {"type": "integer"}),
                         _query("sort", {"enum": list(SORTS)}),

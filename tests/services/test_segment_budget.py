@@ -141,6 +141,17 @@ def test_a_spanish_task_text_with_accents_stays_within_its_own_budget(
     assert "José Álvarez" in task and f"{BASE}/t/" in task
 
 
+def test_a_long_detail_in_plain_letters_stays_within_two_gsm7_segments(accepted) -> None:
+    sent = accepted(
+        volunteer=MARCUS, requester_name="Rosa", need=f"need groceries 11216. {LONG_DETAIL}"
+    )
+    (task,) = _to(sent, MARCUS)
+    cost = segments(task)
+    # Uncut it is 3 segments; English allows 2 in GSM-7. "..." costs 3 septets, not UCS-2.
+    assert cost.encoding == "GSM-7" and cost.count == 2, (cost, task)
+    assert re.search(r"\w\.\.\. " + re.escape(BASE) + r"/t/\S+ Text here", task), task
+
+
 def test_a_short_task_text_is_sent_whole_without_a_link(accepted) -> None:
     sent = accepted(
         volunteer=MARCUS,
