@@ -30,7 +30,7 @@ from mutualaid.models import (
     Urgency,
 )
 from mutualaid.services.audit import Actor, record
-from mutualaid.services.notify import SmsContext, measure, say
+from mutualaid.services.notify import SmsContext, by_whatsapp_now, measure, say
 from mutualaid.services.transitions import (
     IllegalTransition,
     StaleState,
@@ -443,8 +443,9 @@ def relay(
     """Forward ``text`` to the other party of an accepted match, prefixed with who is
     speaking; phone numbers in it are removed, so neither learns the other's number.
 
-    A text that would cost more than RELAY_MAX_SEGMENTS is not forwarded: its writer is
-    told, kindly, how long a text may be. False then."""
+    A text that would cost more than RELAY_MAX_SEGMENTS by SMS is not forwarded: its
+    writer is told, kindly, how long a text may be. False then. (To a reader on WhatsApp
+    within its 24 hours there are no segments: it goes whole.)"""
     volunteer, requester = match.offer.person, match.request.requester
     carried = match.volunteer_digits if side == "volunteer" else match.requester_digits
     scan = scan_numbers(text, ctx.phone_region, words=ctx.keywords.numbers, carried=carried)
@@ -459,7 +460,7 @@ def relay(
         name = requester.name or ctx.catalogue.render("someone", volunteer.language)
         values = {"name": name, "code": match.code, "message": body}
     cost = measure(ctx, reader, key, values).cost
-    if cost.count > ctx.relay_max_segments:
+    if cost.count > ctx.relay_max_segments and not by_whatsapp_now(session, ctx, reader):
         say(
             session,
             ctx,

@@ -148,6 +148,13 @@ class Route:
 SMS = Route()
 
 
+def by_whatsapp_now(session: Session, ctx: SmsContext, person: Person) -> bool:
+    """Whether a text to ``person`` now would go free-form on WhatsApp (no segments to
+    count: it is neither cut nor refused for its length)."""
+    route = _route(session, ctx, person, None)
+    return route.channel == "whatsapp" and route.window_open
+
+
 def _route(session: Session, ctx: SmsContext, person: Person, reply_to: Message | None) -> Route:
     if ctx.whatsapp is None:
         return SMS

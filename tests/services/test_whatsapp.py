@@ -181,6 +181,18 @@ def test_a_proposal_goes_as_an_approved_template_and_the_yes_comes_back_on_whats
     (told,) = _to(sent, ROSA)
     assert "a neighbour is coming" in told["body"] and told["from"] == SERVICE_NUMBER
 
+    # A long relay: to Marcus on WhatsApp it goes whole (no segments there); from him to
+    # Rosa by SMS it is too long to pass on, and he hears so on WhatsApp.
+    long = ("The blue door next to the bakery, not the green one. " * 10)[:520]
+    text(client, app, ROSA, long)
+    (relayed,) = _to(phones(), f"whatsapp:{MARCUS}")
+    assert relayed["body"].endswith(long[-30:].strip()) and relayed["content_sid"] is None
+    whatsapp(MARCUS, long)
+    sent = phones()
+    assert _to(sent, ROSA) == []
+    (kind,) = _to(sent, f"whatsapp:{MARCUS}")
+    assert "too long to pass on" in kind["body"]
+
 
 def test_outside_the_24_hours_templates_or_sms_never_free_form(
     app, client, session, whatsapp, phones, fake
