@@ -16,7 +16,10 @@ down_revision = '8d4f0b2c6e31'
 branch_labels = None
 depends_on = None
 
-OLD_CHANNELS = ('sms', 'web', 'coordinator')
+# The voice hotline's revision (f1b8c2d9e403, from the same head) allows 'voice': this one
+# keeps it allowed, so it can be chained after that one unchanged (chained before it,
+# that one would drop 'whatsapp' again).
+OLD_CHANNELS = ('sms', 'web', 'coordinator', 'voice')
 NEW_CHANNELS = (*OLD_CHANNELS, 'whatsapp')
 
 
