@@ -21,6 +21,7 @@ from pathlib import Path
 from sms.catalog import Catalogue, CatalogueError
 
 __all__ = [
+    "OUTSIDE_WINDOW_ERROR",
     "PREFIX",
     "WINDOW",
     "Approved",
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 PREFIX = "whatsapp:"
+# Twilio's error for a free-form WhatsApp message outside the 24 hours (reported by status
+# callback after the API took it).
+OUTSIDE_WINDOW_ERROR = 63016
 # Free-form messages are allowed this long after the person's last message.
 WINDOW = dt.timedelta(hours=24)
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")

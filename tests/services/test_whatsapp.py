@@ -73,8 +73,13 @@ def places(runner) -> None:
 
 
 @pytest.fixture
-def fake():
-    with FakeTwilio() as fake:
+def fake(client):
+    """The fake Twilio API; its signed status callbacks reach /sms/status."""
+
+    def callback(hook) -> int:
+        return client.post(hook.path, data=hook.params, headers=hook.headers).status_code
+
+    with FakeTwilio(callback_transport=callback) as fake:
         fake.approve_template(PROPOSAL_SID, PROPOSAL_BODY)
         fake.approve_template(ACCEPTED_SID, ACCEPTED_BODY)
         yield fake
@@ -278,3 +283,22 @@ def test_whatsapp_junk_is_refused_like_any_non_phone_sender(
     assert client.post(hook.path, data=hook.params, headers=hook.headers).status_code == 200
     handle_received(app)
     assert session.scalars(select(Message)).all() == []
+
+
+def test_a_text_whatsapp_refuses_as_outside_the_window_goes_by_sms_instead(
+    app, session, whatsapp, phones, fake
+) -> None:
+    whatsapp(ROSA, "need groceries 11216")
+    # WhatsApp's clock says her message is older than ours does: it refuses our answers.
+    fake.account.last_whatsapp[f"whatsapp:{ROSA}"] -= dt.timedelta(hours=25)
+    sent = phones()
+    assert [m["error_code"] for m in _to(sent, f"whatsapp:{ROSA}")] == [63016, 63016]
+    session.expire_all()
+    failed = session.scalars(
+        select(Message).where(Message.status == MessageStatus.FAILED).order_by(Message.id)
+    ).all()
+    assert [(m.channel, m.error_code) for m in failed] == [("whatsapp", 63016)] * 2
+    # The same texts, by SMS, once each (the worker sent them in the same pass).
+    assert [m["body"] for m in _to(sent, ROSA)] == [m.body for m in failed]
+    assert all(m["from"] == SERVICE_NUMBER for m in _to(sent, ROSA))
+    assert phones() == []
