@@ -30,9 +30,11 @@ from mutualaid.models import Match, utcnow
 from mutualaid.services.links import base_url, proposal_link
 from mutualaid.services.location import Resolver, build_geocoder
 from mutualaid.services.notify import SmsContext, build_sms_context
+from sms.budget import Rules
 from sms.catalog import Catalogue
 from sms.parse import Keywords
 from sms.transport import FakeSender, Sender, make_sender
+from sms.whatsapp import WhatsAppTemplates
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +42,34 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Load the SMS keyword tables and message catalogues once per process (bad data fails
     start-up)."""
-    keywords, catalogue = _sms_language(
+    keywords, catalogue, rules = _sms_language(
         Path(app.config["CONFIG_DIR"]), tuple(app.config["LANGUAGES"])
     )
     app.extensions["sms_keywords"] = keywords
     app.extensions["sms_catalogue"] = catalogue
+    app.extensions["sms_segment_rules"] = rules
+    app.extensions["whatsapp_templates"] = _whatsapp_templates(
+        Path(app.config["CONFIG_DIR"]) / app.config["WHATSAPP_TEMPLATES_FILE"], catalogue
+    )
 
 
 @functools.cache
-def _sms_language(config_dir: Path, languages: tuple[str, ...]) -> tuple[Keywords, Catalogue]:
+def _whatsapp_templates(path: Path, catalogue: Catalogue) -> WhatsAppTemplates:
+    templates = WhatsAppTemplates.load(path)
+    templates.check(catalogue)
+    return templates
+
+
+@functools.cache
+def _sms_language(
+    config_dir: Path, languages: tuple[str, ...]
+) -> tuple[Keywords, Catalogue, Rules]:
     # Only the network's languages: a keyword of another language means nothing here.
     # Read-only once loaded; building the keyword tables costs most of an app's start-up.
-    return Keywords.load(config_dir, languages), Catalogue.load(config_dir, languages=languages)
+    catalogue = Catalogue.load(config_dir, languages=languages)
+    rules = Rules.load(config_dir)
+    rules.check(catalogue.templates())
+    return Keywords.load(config_dir, languages), catalogue, rules
 
 
 # -- SMS context --------------------------------------------------------------------------
@@ -84,6 +102,8 @@ def sms_context(now: dt.datetime | None = None) -> SmsContext:
         geocoder=geocoder(),
         now=now or utcnow(),
         public_base_url=public_url(),
+        segment_rules=ext["sms_segment_rules"],
+        whatsapp=ext["whatsapp_templates"],
     )
 
 
@@ -146,6 +166,7 @@ def build_sender(config: Mapping[str, Any], *, stream: TextIO | None = None) -> 
         auth_token=config["TWILIO_AUTH_TOKEN"] or None,
         from_number=config["TWILIO_FROM"] or None,
         messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"] or None,
+        whatsapp_from=config["WHATSAPP_FROM"] or None,
         api_base_url=config["TWILIO_API_BASE_URL"] or None,
         connect_timeout=float(config["TWILIO_CONNECT_TIMEOUT"]),
         read_timeout=float(config["TWILIO_READ_TIMEOUT"]),

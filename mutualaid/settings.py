@@ -190,6 +190,14 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
         lambda v: v == "" or _is_e164(v),
         "empty, or a phone number in E.164 (+17185550101)",
     )
+    require(
+        "WHATSAPP_FROM",
+        lambda v: v == "" or _is_e164(v),
+        "empty, or the WhatsApp sender's number in E.164 (+14155238886)",
+    )
+    templates = Path(settings["WHATSAPP_TEMPLATES_FILE"])
+    if settings["WHATSAPP_FROM"] and not (config_dir / templates).exists():
+        raise ConfigError(f"WHATSAPP_TEMPLATES_FILE: no such file {config_dir / templates}")
     require("INBOUND_MODE", lambda v: v in {"webhook", "poll"}, '"webhook" or "poll"')
     if settings["INBOUND_MODE"] == "poll" and settings["SMS_BACKEND"] != "twilio":
         raise ConfigError("INBOUND_MODE: poll asks Twilio, so it needs SMS_BACKEND twilio")
@@ -202,6 +210,7 @@ def _validate(settings: dict[str, Any], instance_path: Path) -> None:
     require("TWILIO_CONNECT_TIMEOUT", lambda v: 0 < v <= 60, "seconds between 0 and 60")
     require("TWILIO_READ_TIMEOUT", lambda v: 0 < v <= 120, "seconds between 0 and 120")
     require("SMS_MAX_BODY", lambda v: 160 <= v <= 10000, "between 160 and 10000 characters")
+    require("RELAY_MAX_SEGMENTS", lambda v: 1 <= v <= 10, "between 1 and 10 segments")
     require("CONVERSATION_TTL_MINUTES", lambda v: 1 <= v <= 24 * 60, "minutes from 1 to 1440")
     require("SUBMISSION_TTL_MINUTES", lambda v: 5 <= v <= 24 * 60, "minutes from 5 to 1440")
     require("OUTBOX_MAX_ATTEMPTS", lambda v: 1 <= v <= 50, "a whole number from 1 to 50")

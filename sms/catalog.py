@@ -6,7 +6,7 @@ import re
 import string
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sms.segments import Segments, segments
@@ -20,8 +20,10 @@ __all__ = [
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
-_ENTRY_FIELDS = frozenset({"text", "segments", "example", "note"})
+_ENTRY_FIELDS = frozenset({"text", "segments", "segments_ucs2", "example", "note"})
 _MAX_BUDGET = 3
+# A text in UCS-2 holds less than half as much per segment: its budget may be larger.
+_MAX_UCS2_BUDGET = 4
 
 
 class CatalogueError(ValueError):
@@ -33,8 +35,10 @@ class Template:
     """One message in one language.
 
     ``segments`` is the most SMS segments it may cost when rendered with
-    realistic values; ``example`` holds such values (the catalogue test
-    renders every template with them and counts).
+    realistic values in GSM-7; ``segments_ucs2`` the most when the rendering is
+    UCS-2 (an accented name or an emoji in a value, or a language whose own
+    script is UCS-2): see :meth:`budget`. ``example`` holds realistic values
+    (the catalogue test renders every template with them and counts).
     """
 
     key: str
@@ -43,6 +47,26 @@ class Template:
     segments: int
     placeholders: frozenset[str]
     example: Mapping[str, str] = field(default_factory=dict)
+    segments_ucs2: int | None = None
+
+    def budget(self, encoding: str) -> int:
+        """The most segments this message may cost once rendered in ``encoding``.
+
+        GSM-7: ``segments``. UCS-2: ``segments_ucs2`` when the catalogue gives it;
+        otherwise ``segments`` for a text whose own words are UCS-2 (its author
+        counted in UCS-2), and one segment more for a GSM-7 text that a value
+        turned UCS-2.
+
+        >>> t = Template("hi", "en", "Hi {name}", 1, frozenset({"name"}))
+        >>> t.budget("GSM-7"), t.budget("UCS-2")
+        (1, 2)
+        """
+        if encoding == "GSM-7":
+            return self.segments
+        if self.segments_ucs2 is not None:
+            return self.segments_ucs2
+        own = segments(self.text.replace("{", "").replace("}", ""))
+        return self.segments if own.encoding == "UCS-2" else self.segments + 1
 
     def render(self, values: Mapping[str, object]) -> str:
         given = set(values)
@@ -99,6 +123,15 @@ class Catalogue:
         if fallback not in templates:
             raise CatalogueError(f"no {fallback!r} catalogue to fall back on")
         reference = templates[fallback]
+        if any(t.segments == 0 for t in reference.values()):
+            raise CatalogueError(f"catalogue {fallback!r}: every message needs its segments")
+        templates = {
+            language: {
+                key: _with_default_budget(template, reference.get(key))
+                for key, template in by_key.items()
+            }
+            for language, by_key in templates.items()
+        }
         for language, by_key in templates.items():
             missing = sorted(set(reference) - set(by_key))
             extra = sorted(set(by_key) - set(reference))
@@ -180,11 +213,12 @@ class Catalogue:
         for language in self.languages:
             yield from (self._templates[language][key] for key in self.keys())
 
-    def budget(self, key: str, language: str | None = None) -> int:
-        """The most segments message ``key`` may cost (in ``language``; default the largest)."""
+    def budget(self, key: str, language: str | None = None, encoding: str = "GSM-7") -> int:
+        """The most segments message ``key`` may cost in ``encoding`` (in ``language``;
+        default the largest over the languages)."""
         if language is not None:
-            return self.template(key, language).segments
-        return max(self.template(key, lang).segments for lang in self.languages)
+            return self.template(key, language).budget(encoding)
+        return max(self.template(key, lang).budget(encoding) for lang in self.languages)
 
     def render(self, key: str, language: str | None, /, **values: object) -> str:
         """Message ``key`` in the person's language (falling back to English) with ``values``.
@@ -194,6 +228,18 @@ class Catalogue:
         'Hi Ana'
         """
         return self.template(key, language).render(values)
+
+
+def _with_default_budget(template: Template, reference: Template | None) -> Template:
+    """A message whose language file gives no budget takes the reference language's, for
+    each encoding (a new language's file may leave budgets out until someone counts)."""
+    if template.segments or reference is None:
+        return template
+    return replace(template, segments=reference.segments, segments_ucs2=reference.budget("UCS-2"))
+
+
+def _whole(value: object, highest: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= highest
 
 
 def _read_language(language: str, data: Mapping[str, object], where: str) -> dict[str, Template]:
@@ -208,14 +254,17 @@ def _read_language(language: str, data: Mapping[str, object], where: str) -> dic
         if unknown:
             raise CatalogueError(f"{here}: unknown fields {sorted(unknown)}")
         text, budget, example = entry.get("text"), entry.get("segments"), entry.get("example", {})
+        ucs2 = entry.get("segments_ucs2")
         if not isinstance(text, str) or not text.strip():
             raise CatalogueError(f"{here}: text must be a non-empty string")
-        if (
-            not isinstance(budget, int)
-            or isinstance(budget, bool)
-            or not 1 <= budget <= _MAX_BUDGET
-        ):
+        # Left out, a budget is the reference language's (0 marks it until the Catalogue
+        # fills it in).
+        if budget is not None and not _whole(budget, _MAX_BUDGET):
             raise CatalogueError(f"{here}: segments must be a whole number from 1 to {_MAX_BUDGET}")
+        if ucs2 is not None and not _whole(ucs2, _MAX_UCS2_BUDGET):
+            raise CatalogueError(
+                f"{here}: segments_ucs2 must be a whole number from 1 to {_MAX_UCS2_BUDGET}"
+            )
         if not isinstance(example, Mapping) or not all(
             isinstance(v, str | int | float) for v in example.values()
         ):
@@ -225,9 +274,10 @@ def _read_language(language: str, data: Mapping[str, object], where: str) -> dic
             key=key,
             language=language,
             text=text,
-            segments=budget,
+            segments=budget or 0,
             placeholders=placeholders,
             example={k: str(v) for k, v in example.items()},
+            segments_ucs2=ucs2,
         )
     return templates
 

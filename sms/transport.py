@@ -1,4 +1,5 @@
-"""Sending SMS: the Sender protocol, its Twilio, console and fake senders, and error classes."""
+"""Sending SMS and WhatsApp texts: the Sender protocol, its Twilio, console and fake
+senders, and error classes."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from urllib3.exceptions import (
 from sms.phones import mask
 from sms.segments import segments
 from sms.twilio_http import RedirectingHttpClient
+from sms.whatsapp import address, split_address
 
 __all__ = [
     "OPTED_OUT_ERROR_CODES",
@@ -168,13 +170,22 @@ class SendError(Exception):
 
 @runtime_checkable
 class Sender(Protocol):
-    """Anything that can send one SMS. Implementations raise :class:`SendError`."""
+    """Anything that can send one text. Implementations raise :class:`SendError`."""
 
     def send(
-        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+        self,
+        to: str,
+        body: str,
+        *,
+        status_callback: str | None = None,
+        label: str | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> SendResult:
-        """Send ``body`` to ``to``. ``label`` says what the message is (its template key),
-        for a log line that must not hold the body."""
+        """Send ``body`` to ``to`` (a phone number, or ``whatsapp:+…``). ``label`` says
+        what the message is (its template key), for a log line that must not hold the
+        body. ``content_sid`` sends an approved template instead of ``body`` (WhatsApp
+        outside its 24-hour window), with ``content_variables`` as JSON."""
         ...
 
     def close(self) -> None: ...
@@ -188,6 +199,7 @@ class SentMessage:
     body: str
     provider_id: str
     status_callback: str | None = None
+    content_sid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +222,9 @@ class TwilioSender:
     """Sends through Twilio's Messages API with the real ``twilio`` client.
 
     Exactly one of ``from_number`` and ``messaging_service_sid`` is required.
-    ``api_base_url`` sends the REST calls elsewhere (a local fake, a compatible
+    ``whatsapp_from`` is the WhatsApp sender's number, for texts to ``whatsapp:+…``
+    (without it they go through the Messaging Service, which must then hold a WhatsApp
+    sender). ``api_base_url`` sends the REST calls elsewhere (a local fake, a compatible
     gateway). Timeouts are explicit: the library has none by default. Holds a
     connection pool: call :meth:`close` (or use ``with``) when done. One instance
     per worker thread is the safe choice.
@@ -223,6 +237,7 @@ class TwilioSender:
         *,
         from_number: str | None = None,
         messaging_service_sid: str | None = None,
+        whatsapp_from: str | None = None,
         api_base_url: str | None = None,
         connect_timeout: float = 5,
         read_timeout: float = 10,
@@ -234,6 +249,7 @@ class TwilioSender:
         self.account_sid = account_sid
         self.from_number = from_number or None
         self.messaging_service_sid = messaging_service_sid or None
+        self.whatsapp_from = whatsapp_from or None
         self.http_client = RedirectingHttpClient(
             api_base_url=api_base_url,
             connect_timeout=connect_timeout,
@@ -242,11 +258,27 @@ class TwilioSender:
         self.client = Client(account_sid, auth_token, http_client=self.http_client)
 
     def send(
-        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+        self,
+        to: str,
+        body: str,
+        *,
+        status_callback: str | None = None,
+        label: str | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> SendResult:
-        params: dict[str, Any] = {"to": to, "body": body}
-        if self.messaging_service_sid:
+        params: dict[str, Any] = {"to": to}
+        if content_sid:
+            params["content_sid"] = content_sid
+            params["content_variables"] = content_variables or "{}"
+        else:
+            params["body"] = body
+        if split_address(to)[0] == "whatsapp" and self.whatsapp_from:
+            params["from_"] = address("whatsapp", self.whatsapp_from)
+        elif self.messaging_service_sid:
             params["messaging_service_sid"] = self.messaging_service_sid
+        elif split_address(to)[0] == "whatsapp":
+            raise SendError("no WhatsApp sender configured (WHATSAPP_FROM)")
         else:
             params["from_"] = self.from_number
         if status_callback:
@@ -403,22 +435,30 @@ class ConsoleSender:
         self._lock = threading.Lock()
 
     def send(
-        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+        self,
+        to: str,
+        body: str,
+        *,
+        status_callback: str | None = None,
+        label: str | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> SendResult:
         with self._lock:
             provider_id = f"CONSOLE-{len(self.sent) + 1}"
-            self.sent.append(SentMessage(to, body, provider_id, status_callback))
+            self.sent.append(SentMessage(to, body, provider_id, status_callback, content_sid))
             stream = self.stream if self.stream is not None else sys.stdout
+            channel, number = split_address(to)
+            kind = "WhatsApp" if channel == "whatsapp" else "SMS"
             # The recipient is masked: console output ends up in logs.
             if self.show_bodies:
-                block = (
-                    f"--- SMS to {mask(to)} ({provider_id}, {len(body)} chars) ---\n{body}\n---\n"
-                )
+                head = f"--- {kind} to {mask(number)} ({provider_id}, {len(body)} chars) ---"
+                block = f"{head}\n{body}\n---\n"
             else:
                 parts = segments(body)
                 plural = "" if parts.count == 1 else "s"
                 block = (
-                    f"--- SMS to {mask(to)} ({provider_id}): {label or 'message'}, "
+                    f"--- {kind} to {mask(number)} ({provider_id}): {label or 'message'}, "
                     f"{parts.count} segment{plural} ({parts.encoding}) ---\n"
                 )
             try:
@@ -461,7 +501,14 @@ class FakeSender:
             self._failing_numbers[number] = error
 
     def send(
-        self, to: str, body: str, *, status_callback: str | None = None, label: str | None = None
+        self,
+        to: str,
+        body: str,
+        *,
+        status_callback: str | None = None,
+        label: str | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> SendResult:
         with self._lock:
             self.attempts += 1
@@ -474,7 +521,7 @@ class FakeSender:
             if to in self._failing_numbers:
                 raise self._failing_numbers[to]
             provider_id = f"FAKE-{len(self.sent) + 1}"
-            self.sent.append(SentMessage(to, body, provider_id, status_callback))
+            self.sent.append(SentMessage(to, body, provider_id, status_callback, content_sid))
         return SendResult(provider_id=provider_id, status="queued")
 
     def messages_to(self, number: str) -> list[SentMessage]:
@@ -490,6 +537,7 @@ _TWILIO_SETTINGS = frozenset(
         "auth_token",
         "from_number",
         "messaging_service_sid",
+        "whatsapp_from",
         "api_base_url",
         "connect_timeout",
         "read_timeout",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 from mutualaid.adapters import sms_auth_token
 from mutualaid.models import Message, MessageDirection
 from sms.signature import compute_signature
+from sms.transport import TwilioSender
 
 SERVICE_NUMBER = "+15005550006"
 _n = itertools.count()
@@ -68,6 +71,32 @@ def handle_received(app: Flask) -> int:
         return jobs.handle_received(app, limit=10_000, max_seconds=float("inf"))
     with app.app_context():
         return jobs.handle_received(app, limit=10_000, max_seconds=float("inf"))
+
+
+def twilio_sender(fake: Any, **settings: Any) -> TwilioSender:
+    """The real twilio client's sender, talking to the fake Twilio API ``fake``."""
+    return TwilioSender(
+        fake.account_sid,
+        fake.auth_token,
+        **{"from_number": SERVICE_NUMBER, **settings},
+        api_base_url=fake.base_url,
+        connect_timeout=2,
+        read_timeout=5,
+    )
+
+
+def phones_of(app: Flask, fake: Any, sender: TwilioSender) -> Callable[[], list[tuple[str, str]]]:
+    """``run()`` sends the outbox as the worker does, through ``sender`` to the fake Twilio
+    API, and returns what the phones received meanwhile, as (to, body)."""
+    from mutualaid.worker.jobs import send_outbox
+
+    def run() -> list[tuple[str, str]]:
+        before = len(fake.messages)
+        while send_outbox(app, sender):
+            pass
+        return [(m["to"], m["body"]) for m in fake.messages[before:]]
+
+    return run
 
 
 def outbox(session: Session, phone: str | None = None, *, notices: bool = False) -> list[Message]:

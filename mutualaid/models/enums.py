@@ -32,6 +32,11 @@ class Channel(enum.StrEnum):
     WEB = "web"
     COORDINATOR = "coordinator"
     VOICE = "voice"  # the voice hotline
+    WHATSAPP = "whatsapp"
+
+
+# The channels a text comes and goes by (Message.channel).
+TEXT_CHANNELS = ("sms", "whatsapp")
 
 
 class Precision(enum.StrEnum):

@@ -13,9 +13,9 @@ from mutualaid.models.enums import MessageDirection, MessageStatus, enum_column
 
 
 class Message(Base):
-    """One SMS. Inbound rows are unique per provider id (Twilio's MessageSid); outbound rows
-    are unique per dedupe key (one intent is sent once). ``status`` changes only through
-    services.transitions.change_message_status."""
+    """One text (SMS or WhatsApp). Inbound rows are unique per provider id (Twilio's
+    MessageSid); outbound rows are unique per dedupe key (one intent is sent once).
+    ``status`` changes only through services.transitions.change_message_status."""
 
     __tablename__ = "messages"
     __table_args__ = (
@@ -37,6 +37,16 @@ class Message(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     # Catalogue key of an outbound message ("proposal", "help" …), for the log and figures.
     template: Mapped[str | None] = mapped_column(String(40))
+    # What an outbound SMS costs, counted when it was queued (GSM-7/UCS-2 segments);
+    # NULL for WhatsApp, which has no segments.
+    segments: Mapped[int | None]
+    # How it came or goes: "sms" or "whatsapp" (the same person, the same number).
+    channel: Mapped[str] = mapped_column(String(20), default="sms", server_default="sms")
+    # A WhatsApp template message (outside the 24-hour window, and every proposal): the
+    # approved template (Twilio Content SID) and its variables, as JSON (encrypted: they
+    # hold what the body holds). ``body`` is the text as our catalogue renders it.
+    content_sid: Mapped[str | None] = mapped_column(String(40))
+    content_variables: Mapped[str | None] = mapped_column(Encrypted("messages.content_variables"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("aid_requests.id"), index=True)
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id"))
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")

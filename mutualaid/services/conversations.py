@@ -76,6 +76,7 @@ class Turn:
             key,
             dedupe_key=f"reply:{self.message.id}:{self._replies}",
             even_if_opted_out=key == "stopped",
+            reply_to=self.message,  # on the channel it came by
             **values,
         )
 
@@ -145,7 +146,11 @@ def _known(session: Session, person: Person) -> bool:
 def _stop(c: Turn, cmd: Command) -> None:
     person = c.person
     consent.opt_out(
-        c.session, person.id, source="sms:STOP", actor=Actor.person(person.id), now=c.ctx.now
+        c.session,
+        person.id,
+        source=f"{c.message.channel}:STOP",
+        actor=Actor.person(person.id),
+        now=c.ctx.now,
     )
     c.forget()
     if not _provider_answers(c, cmd):
@@ -153,14 +158,21 @@ def _stop(c: Turn, cmd: Command) -> None:
 
 
 def _start(c: Turn, cmd: Command) -> None:
-    consent.opt_in(c.session, c.person, source="sms:START", actor=Actor.person(c.person.id))
+    consent.opt_in(
+        c.session, c.person, source=f"{c.message.channel}:START", actor=Actor.person(c.person.id)
+    )
     if not _provider_answers(c, cmd):
         c.say("started")
 
 
 def _provider_answers(c: Turn, cmd: Command) -> bool:
-    """Twilio answers its own opt-out and opt-in words: a second answer would be noise."""
-    return c.ctx.provider_answers_keywords and cmd.text.strip().lower() in TWILIO_HANDLED
+    """Twilio answers its own opt-out and opt-in words by SMS: a second answer would be
+    noise. On WhatsApp it answers nothing: we do."""
+    return (
+        c.ctx.provider_answers_keywords
+        and c.message.channel != "whatsapp"
+        and cmd.text.strip().lower() in TWILIO_HANDLED
+    )
 
 
 # -- simple commands ----------------------------------------------------------------------
@@ -458,7 +470,7 @@ def _continue_need(c: Turn, data: dict[str, Any]) -> None:
             details=data.get("details") or "",
             address=address,
             language=c.person.language,
-            channel=Channel.SMS,
+            channel=Channel.WHATSAPP if c.message.channel == "whatsapp" else Channel.SMS,
         ),
         resolver=c.ctx.resolver,
         categories=c.ctx.categories,
@@ -685,12 +697,14 @@ def _relay_chosen(c: Turn, choice: str) -> None:
         c.say("relay_gone")
         return
     match, side = live[chosen]
+    sent = False
     for message_id in held:
         message = c.session.get(Message, message_id)
         if message is not None and message.person_id == c.person.id:
             body = clean(message.body).strip()
-            lifecycle.relay(c.session, c.ctx, match, side, body, inbound_id=message_id)
-    c.say("relay_sent", code=match.code)
+            sent |= lifecycle.relay(c.session, c.ctx, match, side, body, inbound_id=message_id)
+    if sent:  # a text too long to pass on was answered already (relay_too_long)
+        c.say("relay_sent", code=match.code)
 
 
 _DISTANCE_WORDS = re.compile(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -15,9 +16,12 @@ from mutualaid.models import Message, MessageDirection, MessageStatus
 from sms.phones import InvalidPhoneNumber, normalize
 from sms.signature import is_message_sid
 from sms.text import clean
+from sms.whatsapp import split_address
 
 log = logging.getLogger(__name__)
 
+# What a phone number as a sender looks like: digits and dialling punctuation only.
+_DIALLED = re.compile(r"\+?[\d\s().-]{3,30}")
 # Twilio's own limit on media per message; anything more is a forged count.
 MAX_MEDIA = 10
 
@@ -34,6 +38,19 @@ def sender_phone(raw: str, region: str) -> str | None:
         return None
 
 
+def sender_of(raw: str, region: str, *, whatsapp: bool) -> tuple[str, str] | None:
+    """The sender's channel and number: ``whatsapp:+1718…`` is WhatsApp (when it is on)
+    from +1718…, the same person as an SMS from that number. None for anything that is
+    not a phone number on a channel we serve (refused, never answered)."""
+    channel, rest = split_address(clean(raw)[:60])
+    if channel == "whatsapp" and (not whatsapp or not rest.startswith("+")):
+        return None  # WhatsApp is off, or not an international number
+    if not _DIALLED.fullmatch(rest):
+        return None  # another channel ("messenger:+1…"), a short code's name, an address
+    phone = sender_phone(rest, region)
+    return (channel, phone) if phone is not None else None
+
+
 def store_inbound(
     session: Session,
     *,
@@ -44,17 +61,21 @@ def store_inbound(
     region: str,
     max_body: int,
     received_at: dt.datetime | None = None,
+    whatsapp: bool = False,
 ) -> int | None:
     """Store one inbound message by its provider id, atomically: the new row's id, or
     None when that MessageSid is already stored (a retry, a duplicate, an import) or is
     not a Twilio MessageSid, or the sender is not a phone number (nothing is stored or
-    answered then)."""
-    phone = sender_phone(sender, region)
-    if phone is None or not is_message_sid(sid):
-        log.warning("inbound message refused: %s", "sender" if phone is None else "MessageSid")
+    answered then). With ``whatsapp``, a ``whatsapp:+…`` sender is that phone number on
+    WhatsApp (its channel is stored with the message)."""
+    found = sender_of(sender, region, whatsapp=whatsapp)
+    if found is None or not is_message_sid(sid):
+        log.warning("inbound message refused: %s", "sender" if found is None else "MessageSid")
         return None
+    channel, phone = found
     values = {
         "direction": MessageDirection.INBOUND,
+        "channel": channel,
         "phone": phone,
         "body": clean(body)[:max_body],
         "media_count": min(max(0, media), MAX_MEDIA),
@@ -67,7 +88,12 @@ def store_inbound(
 
 
 def import_missed(
-    session: Session, listed: Iterable[ProviderMessage], *, region: str, max_body: int
+    session: Session,
+    listed: Iterable[ProviderMessage],
+    *,
+    region: str,
+    max_body: int,
+    whatsapp: bool = False,
 ) -> list[int]:
     """Store the inbound messages of a provider listing that we do not have yet, oldest
     first; returns the new rows' ids in that order."""
@@ -89,6 +115,7 @@ def import_missed(
             region=region,
             max_body=max_body,
             received_at=m.date_created,
+            whatsapp=whatsapp,
         )
         if new_id is not None:
             new_ids.append(new_id)

@@ -30,7 +30,7 @@ from mutualaid.models import (
     Urgency,
 )
 from mutualaid.services.audit import Actor, record
-from mutualaid.services.notify import SmsContext, say
+from mutualaid.services.notify import SmsContext, by_whatsapp_now, measure, say
 from mutualaid.services.transitions import (
     IllegalTransition,
     StaleState,
@@ -195,7 +195,10 @@ def accept(session: Session, ctx: SmsContext, match: Match, *, actor: Actor) -> 
             ctx.phone_region,
             words=ctx.keywords.numbers,
         ),
-        details=details[:160],
+        # Cut to its budget when sent (config/segments.toml), ending with a link to the
+        # task's page where all of it can be read.
+        details=details[:1000],
+        more=ctx.task_link(match),
     )
     named = {"name": volunteer.name} if volunteer.name else {}
     say(
@@ -436,40 +439,57 @@ def relay_partners(session: Session, person: Person) -> list[tuple[Match, str]]:
 
 def relay(
     session: Session, ctx: SmsContext, match: Match, side: str, text: str, *, inbound_id: int
-) -> None:
+) -> bool:
     """Forward ``text`` to the other party of an accepted match, prefixed with who is
-    speaking; phone numbers in it are removed, so neither learns the other's number."""
+    speaking; phone numbers in it are removed, so neither learns the other's number.
+
+    A text that would cost more than RELAY_MAX_SEGMENTS by SMS is not forwarded: its
+    writer is told, kindly, how long a text may be. False then. (To a reader on WhatsApp
+    within its 24 hours there are no segments: it goes whole.)"""
     volunteer, requester = match.offer.person, match.request.requester
     carried = match.volunteer_digits if side == "volunteer" else match.requester_digits
     scan = scan_numbers(text, ctx.phone_region, words=ctx.keywords.numbers, carried=carried)
+    body = _removed(text, scan.spans)[:600]
+    if side == "volunteer":
+        writer, reader = volunteer, requester
+        key = "relay_from_volunteer" if volunteer.name else "relay_from_volunteer_unnamed"
+        values = {"message": body, **({"name": volunteer.name} if volunteer.name else {})}
+    else:
+        writer, reader = requester, volunteer
+        key = "relay_from_requester"
+        name = requester.name or ctx.catalogue.render("someone", volunteer.language)
+        values = {"name": name, "code": match.code, "message": body}
+    cost = measure(ctx, reader, key, values).cost
+    if cost.count > ctx.relay_max_segments and not by_whatsapp_now(session, ctx, reader):
+        say(
+            session,
+            ctx,
+            writer,
+            "relay_too_long",
+            dedupe_key=f"relay_too_long:{inbound_id}",
+            match_id=match.id,
+            chars=str(len(text)),
+            max=str(relay_capacity(ctx, reader, key, values, cost.encoding)),
+        )
+        return False
     if side == "volunteer":
         match.volunteer_digits = scan.trailing
     else:
         match.requester_digits = scan.trailing
-    body = _removed(text, scan.spans)[:600]
-    if side == "volunteer":
-        say(
-            session,
-            ctx,
-            requester,
-            "relay_from_volunteer" if volunteer.name else "relay_from_volunteer_unnamed",
-            dedupe_key=f"relay:{inbound_id}",
-            match_id=match.id,
-            message=body,
-            **({"name": volunteer.name} if volunteer.name else {}),
-        )
-    else:
-        say(
-            session,
-            ctx,
-            volunteer,
-            "relay_from_requester",
-            dedupe_key=f"relay:{inbound_id}",
-            match_id=match.id,
-            name=requester.name or ctx.catalogue.render("someone", volunteer.language),
-            code=match.code,
-            message=body,
-        )
+    say(session, ctx, reader, key, dedupe_key=f"relay:{inbound_id}", match_id=match.id, **values)
+    return True
+
+
+def relay_capacity(
+    ctx: SmsContext, reader: Person, key: str, values: dict[str, str], encoding: str
+) -> int:
+    """How many characters a relayed text may have, in ``encoding``, within
+    RELAY_MAX_SEGMENTS once its prefix ("Rosa (task 4821): ") is counted."""
+    per_part = 153 if encoding == "GSM-7" else 67
+    prefix = measure(ctx, reader, key, {**values, "message": ""}).cost.units
+    single = 160 if encoding == "GSM-7" else 70
+    room = single if ctx.relay_max_segments == 1 else per_part * ctx.relay_max_segments
+    return max(room - prefix, 0)
 
 
 def strip_numbers(text: str, region: str, *, words: NumberWords | None = None) -> str:

@@ -11,8 +11,10 @@ from mutualaid.models import Message, MessageDirection, Person
 from mutualaid.services import threads
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.errors import Refused
+from mutualaid.services.notify import last_whatsapp, wrote_last_on
 from mutualaid.services.outbox import enqueue
 from mutualaid.services.queues import FAILED_STATUSES
+from sms.whatsapp import within_window
 
 MAX_MESSAGE = 600
 
@@ -31,6 +33,10 @@ def retry_message(session: Session, message: Message, *, actor: Actor) -> Messag
         template=message.template,
         request_id=message.request_id,
         match_id=message.match_id,
+        segments=message.segments,
+        channel=message.channel,
+        content_sid=message.content_sid,
+        content_variables=message.content_variables,
     )
     if again is not None:
         record(session, actor, "message.retried", subject_type="messages", subject_id=message.id)
@@ -45,10 +51,12 @@ def message_person(
     actor: Actor,
     request_id: int | None = None,
     now: dt.datetime,
+    whatsapp: bool = False,
 ) -> Message | None:
     """A coordinator's own text to a person, through the outbox (not sent to someone who
     opted out or is blocked). Raises ValueError for an empty text or a person without a
-    phone number."""
+    phone number. With ``whatsapp`` (WhatsApp is on) it goes by WhatsApp to a person who
+    last wrote on WhatsApp within its 24 hours (free text has no template), else by SMS."""
     body = "".join(ch for ch in body if ch in "\n" or ch.isprintable()).strip()[:MAX_MESSAGE]
     if not body:
         raise Refused("empty_message", "an empty message")
@@ -62,6 +70,13 @@ def message_person(
         dedupe_key=f"coordinator:{actor.id}:{person.id}:{now.timestamp():.6f}",
         template="coordinator",
         request_id=request_id,
+        channel=(
+            "whatsapp"
+            if whatsapp
+            and wrote_last_on(session, person) == "whatsapp"
+            and within_window(last_whatsapp(session, person), now)
+            else "sms"
+        ),
     )
     record(session, actor, "message.by_coordinator", subject_type="people", subject_id=person.id)
     # Their reply should reach the coordinators, not the command parser.

@@ -33,7 +33,9 @@ from mutualaid.services.transitions import (
     TransitionError,
     change_message_status,
 )
+from sms.segments import segments as count_segments
 from sms.transport import SendError, is_opt_out_error, is_permanent_error
+from sms.whatsapp import OUTSIDE_WINDOW_ERROR
 
 S = MessageStatus
 
@@ -52,11 +54,17 @@ def enqueue(
     request_id: int | None = None,
     match_id: int | None = None,
     even_if_opted_out: bool = False,
+    segments: int | None = None,
+    channel: str = "sms",
+    content_sid: str | None = None,
+    content_variables: str | None = None,
 ) -> Message | None:
     """Queue ``body`` for ``phone``. Returns the new row, or None when this intent
     (``dedupe_key``) was already queued. To an opted-out or blocked person the row is
     stored as suppressed and never sent (``even_if_opted_out`` is for the one
-    confirmation of the opt-out itself)."""
+    confirmation of the opt-out itself). Every SMS is counted: ``segments``, or the
+    segments of ``body``. ``channel`` "whatsapp" sends it by WhatsApp, as the approved
+    template ``content_sid`` with ``content_variables`` when given."""
     person = (
         session.get(Person, person_id)
         if person_id is not None
@@ -74,6 +82,12 @@ def enqueue(
         "request_id": request_id,
         "match_id": match_id,
         "next_attempt_at": None if muted else utcnow(),
+        "segments": (count_segments(body).count if segments is None else segments)
+        if channel == "sms"
+        else None,
+        "channel": channel,
+        "content_sid": content_sid,
+        "content_variables": content_variables,
     }
     if dedupe_key is None:
         message = Message(**values)
@@ -414,7 +428,8 @@ def record_delivery_status(
     else is a no-op. A callback may even beat the worker's own record of the send: a row
     still ``sending`` becomes ``sent`` with this provider id first. An undelivered or
     failed callback with a permanent error code (30005, 30006 …) is ``failed`` and the
-    person is flagged; 21610 opts them out, as STOP would.
+    person is flagged; 21610 opts them out, as STOP would. A WhatsApp text refused as
+    outside the 24-hour window (63016) is sent again by SMS.
     """
     target = _PROVIDER_STATUSES.get(status.strip().lower())
     message = _message_for_callback(session, message_id, provider_sid)
@@ -435,7 +450,24 @@ def record_delivery_status(
     failed = target in (S.UNDELIVERED, S.FAILED) and error_code is not None
     if failed and ((moved and is_permanent_error(error_code)) or is_opt_out_error(error_code)):
         consent.stop_texting(session, message.person_id, error_code, now=now)
+    if moved and failed and error_code == OUTSIDE_WINDOW_ERROR and message.channel == "whatsapp":
+        _by_sms_instead(session, message)
     return moved
+
+
+def _by_sms_instead(session: Session, message: Message) -> None:
+    """WhatsApp refused a free-form text as outside its 24 hours (the person's last message
+    was older than we knew, or the clocks differ): the same text goes by SMS, once."""
+    enqueue(
+        session,
+        phone=message.phone,
+        body=message.body,
+        person_id=message.person_id,
+        dedupe_key=f"sms_instead:{message.id}",
+        template=message.template,
+        request_id=message.request_id,
+        match_id=message.match_id,
+    )
 
 
 def _message_for_callback(

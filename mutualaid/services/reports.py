@@ -1,5 +1,6 @@
 """What the network achieved, and where: figures (requests per day, share served, time to
-acceptance, by category and by area) and the map's counts per cell."""
+acceptance, by category and by area; texts sent and their SMS segments) and the map's
+counts per cell."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ import datetime as dt
 import math
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mutualaid.models import AidRequest, Offer, OfferCategory, Person, RequestStatus
+from mutualaid.models import (
+    AidRequest,
+    Message,
+    MessageDirection,
+    Offer,
+    OfferCategory,
+    Person,
+    RequestStatus,
+)
 
 
 @dataclass
@@ -195,6 +204,14 @@ class Figures:
     p90_hours: float | None
     by_category: list[tuple[str, int, int, float | None]]  # category, total, served, median h
     by_area: list[tuple[str, int, int]]  # area, total, served
+    # Texts sent: per day (SMS texts, their segments, WhatsApp texts) and per template
+    # (SMS texts, segments, the most one text cost), the costliest first.
+    texts_days: list[tuple[dt.date, int, int, int]] = field(default_factory=list)
+    texts_by_template: list[tuple[str, int, int, int]] = field(default_factory=list)
+
+    @property
+    def segments_sent(self) -> int:
+        return sum(n for _, _, n, _ in self.texts_days)
 
     @property
     def share_served(self) -> float | None:
@@ -235,7 +252,10 @@ def figures(session: Session, *, now: dt.datetime, days: int, tz: dt.tzinfo) -> 
         (first + dt.timedelta(days=i), per_day[first + dt.timedelta(days=i)])
         for i in range(days + 1)
     ]
+    texts_days, texts_by_template = _texts_sent(session, since=since, days=days, tz=tz)
     return Figures(
+        texts_days=texts_days,
+        texts_by_template=texts_by_template,
         days=series,
         total=len(rows),
         served=len(waits),
@@ -245,6 +265,43 @@ def figures(session: Session, *, now: dt.datetime, days: int, tz: dt.tzinfo) -> 
             (c, n, cat_served[c], percentile(cat_waits[c], 50)) for c, n in cat_total.most_common()
         ],
         by_area=[(a, n, area_served[a]) for a, n in area_total.most_common(20)],
+    )
+
+
+def _texts_sent(
+    session: Session, *, since: dt.datetime, days: int, tz: dt.tzinfo
+) -> tuple[list[tuple[dt.date, int, int, int]], list[tuple[str, int, int, int]]]:
+    """What the texts sent since ``since`` cost: SMS segments (counted when each was
+    queued) per day in the network's time zone and per template; WhatsApp texts per day."""
+    rows = session.execute(
+        select(Message.sent_at, Message.template, Message.segments, Message.channel).where(
+            Message.direction == MessageDirection.OUTBOUND,
+            Message.sent_at.is_not(None),
+            Message.sent_at >= since,
+        )
+    ).all()
+    sms_texts: Counter[dt.date] = Counter()
+    sms_segments: Counter[dt.date] = Counter()
+    whatsapp: Counter[dt.date] = Counter()
+    t_texts: Counter[str] = Counter()
+    t_segments: Counter[str] = Counter()
+    t_most: Counter[str] = Counter()
+    for sent_at, template, cost, channel in rows:
+        day = sent_at.astimezone(tz).date()
+        if channel == "whatsapp":
+            whatsapp[day] += 1
+            continue
+        key, cost = template or "-", cost or 0
+        sms_texts[day] += 1
+        sms_segments[day] += cost
+        t_texts[key] += 1
+        t_segments[key] += cost
+        t_most[key] = max(t_most[key], cost)
+    first = since.astimezone(tz).date()
+    per_day = [first + dt.timedelta(days=i) for i in range(days + 1)]
+    return (
+        [(d, sms_texts[d], sms_segments[d], whatsapp[d]) for d in per_day],
+        [(k, t_texts[k], n, t_most[k]) for k, n in t_segments.most_common()],
     )
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from mutualaid.models import MessageStatus, utcnow
 from mutualaid.services import outbox
 from sms.transport import ProviderMessage, Sender, SendError
+from sms.whatsapp import address
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,14 @@ class Outgoing:
     created_at: dt.datetime
     lease_until: dt.datetime
     maybe_sent: bool  # taken over after a send attempt had started: ask before resending
+    channel: str = "sms"
+    content_sid: str | None = None  # a WhatsApp template, sent instead of the body
+    content_variables: str | None = None
+
+    @property
+    def to(self) -> str:
+        """Where the provider sends it: the number, or ``whatsapp:`` and the number."""
+        return address(self.channel, self.phone)
 
 
 @dataclass
@@ -145,6 +154,9 @@ def send_due(
                 created_at=m.created_at,
                 lease_until=m.lease_until or clock(),
                 maybe_sent=m.id in batch.maybe_sent_ids,
+                channel=m.channel,
+                content_sid=m.content_sid,
+                content_variables=m.content_variables,
             )
             for m in batch
         ]
@@ -235,9 +247,15 @@ class _SendLoop:
 
         started = self.clock()
         callback = self.settings.status_callback(item.id)
+        # Only a WhatsApp template passes more than an SMS does (any Sender sends an SMS).
+        template = (
+            {"content_sid": item.content_sid, "content_variables": item.content_variables}
+            if item.content_sid
+            else {}
+        )
         try:
             result = self.sender.send(
-                item.phone, item.body, status_callback=callback, label=item.template
+                item.to, item.body, status_callback=callback, label=item.template, **template
             )
         except SendError as error:
             self.record_error(item, lease, error, started)
@@ -306,14 +324,16 @@ class _SendLoop:
 
 def _provider_copies(finder: MessageFinder, item: Outgoing, *, since: dt.datetime) -> list[str]:
     """Sids of outbound messages the provider has to this number with this body, oldest
-    first (the first one created is the one to keep)."""
-    found = finder.find_messages(item.phone, created_after=since)
+    first (the first one created is the one to keep). A WhatsApp template's body is the
+    approved wording, not ours: it is not found, and is sent again (at most once per
+    worker death)."""
+    found = finder.find_messages(item.to, created_after=since)
     same = [
         m
         for m in found
         if m.body is not None
         and m.body == item.body
-        and m.to == item.phone
+        and m.to == item.to
         and (m.direction or "outbound").startswith("outbound")
     ]
     never = dt.datetime.max.replace(tzinfo=dt.UTC)

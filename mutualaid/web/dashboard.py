@@ -900,6 +900,7 @@ def _send_text(person, request_id: int | None) -> None:
         actor=current_user.actor,
         request_id=request_id,
         now=utcnow(),
+        whatsapp=bool(current_app.config["WHATSAPP_FROM"]),
     )
     sent = message is not None and message.status is MessageStatus.QUEUED
     flash(

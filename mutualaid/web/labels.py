@@ -43,6 +43,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "web": NP_("dash.channel", "web"),
         "coordinator": NP_("dash.channel", "coordinator"),
         "voice": NP_("dash.channel", "phone call"),
+        "whatsapp": NP_("dash.channel", "WhatsApp"),
     },
     "dash.direction": {
         "inbound": NP_("dash.direction", "inbound"),

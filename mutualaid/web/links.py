@@ -35,6 +35,8 @@ def _gone(match: Match) -> bool:
 @bp.get("/t/<token>")
 def proposal(token: str):
     match = _match_for(token)
+    if match.status is MatchStatus.ACCEPTED:
+        return _task(match)
     if _gone(match):
         return render_template("volunteer/gone.html", match=match), 410
     return _page(match, token)
@@ -62,6 +64,29 @@ def _page(match: Match, token: str, status: int = 200):
         distance=distance,
     )
     return response, status
+
+
+def _task(match: Match):
+    """The whole of an accepted task, for its volunteer: what the task text had to cut
+    to stay within its segments (the details), with the address they were sent — never a
+    phone number."""
+    from mutualaid.services.lifecycle import strip_numbers
+
+    req = match.request
+    region = current_app.config["PHONE_REGION"]
+    words = current_app.extensions["sms_keywords"].numbers
+    categories = current_app.extensions["categories"]
+    found = categories.get(req.category)
+    return render_template(
+        "volunteer/task.html",
+        match=match,
+        category=found.label(current_language()) if found else req.category,
+        name=req.requester.name or "",
+        place=strip_numbers(
+            req.address or req.location_label or req.location_text or "?", region, words=words
+        ),
+        details=strip_numbers(req.details or "", region, words=words),
+    )
 
 
 @bp.post("/t/<token>")

@@ -68,7 +68,8 @@ def inbound() -> Response:
     media = whole(form.get("NumMedia", "0"), default=0)
     config = current_app.config
     # None for a retry or duplicate delivery (already stored), or for a sender that is
-    # not a phone number: nothing is stored or answered, and Twilio gets its 200.
+    # not a phone number: nothing is stored or answered, and Twilio gets its 200. A
+    # WhatsApp sender (whatsapp:+…) is their phone number, when WhatsApp is on.
     store_inbound(
         db.session,
         sid=sid,
@@ -77,6 +78,7 @@ def inbound() -> Response:
         media=media,
         region=config["PHONE_REGION"],
         max_body=config["SMS_MAX_BODY"],
+        whatsapp=bool(config["WHATSAPP_FROM"]),
     )
     return twiml_empty()  # the worker handles it (worker.jobs.handle_received)
 

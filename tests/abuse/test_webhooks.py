@@ -56,7 +56,8 @@ def test_a_captured_webhook_recut_to_a_new_sid_is_not_stored_again(app, client, 
 
 
 def test_a_sender_that_is_not_a_phone_number_gets_no_reply(app, client, session) -> None:
-    for sender in ("FREEMSG", "12345", "hello@example.org"):
+    # WhatsApp is off here (WHATSAPP_FROM empty): a whatsapp: sender is refused too.
+    for sender in ("FREEMSG", "12345", "hello@example.org", "whatsapp:+17185550101"):
         params = {
             "MessageSid": f"SM{uuid.uuid4().hex}",
             "AccountSid": "AC" + "0" * 32,

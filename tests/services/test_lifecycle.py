@@ -19,11 +19,10 @@ from mutualaid.models import (
     RequestStatus,
 )
 from mutualaid.services.links import proposal_token
-from mutualaid.worker.jobs import expire_proposals, run_matching, send_outbox
-from sms.transport import TwilioSender
+from mutualaid.worker.jobs import expire_proposals, run_matching
 from tests import builders
 from tests.fakes.twilio import FakeTwilio
-from tests.sms_helpers import text
+from tests.sms_helpers import phones_of, text, twilio_sender
 
 ROSA, MARCUS, ANA = "+17185550101", "+17185550111", "+17185550122"
 
@@ -44,23 +43,8 @@ def fake():
 @pytest.fixture
 def deliver(app, fake):
     """Run the worker's outbox job against the fake Twilio API; the bodies it received."""
-    sender = TwilioSender(
-        fake.account_sid,
-        fake.auth_token,
-        from_number="+15005550006",
-        api_base_url=fake.base_url,
-        connect_timeout=2,
-        read_timeout=5,
-    )
-
-    def run() -> list[tuple[str, str]]:
-        before = len(fake.messages)
-        while send_outbox(app, sender):
-            pass
-        return [(m["to"], m["body"]) for m in fake.messages[before:]]
-
-    yield run
-    sender.close()
+    with twilio_sender(fake) as sender:
+        yield phones_of(app, fake, sender)
 
 
 @pytest.fixture

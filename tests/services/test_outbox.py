@@ -460,6 +460,7 @@ def test_build_sender_from_settings() -> None:
         "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
         "TWILIO_CONNECT_TIMEOUT": 2.0,
         "TWILIO_READ_TIMEOUT": 7.0,
+        "WHATSAPP_FROM": "+14155238886",
     }
     assert isinstance(build_sender({**base, "SMS_BACKEND": "console"}), ConsoleSender)
     console = build_sender({**base, "SMS_BACKEND": "console", "ENV": "production"})
@@ -471,6 +472,7 @@ def test_build_sender_from_settings() -> None:
     try:
         assert isinstance(twilio, TwilioSender)
         assert twilio.from_number == "+15005550006"
+        assert twilio.whatsapp_from == "+14155238886"
         assert twilio.http_client.timeout == (2.0, 7.0)
         assert twilio.http_client.api_base_url == "http://127.0.0.1:9"
     finally:

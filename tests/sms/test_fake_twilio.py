@@ -461,3 +461,60 @@ def test_concurrent_senders_each_message_created_once(
     assert sorted(bodies) == sorted(f"{i}-{n}" for i in range(4) for n in range(25))
     assert len({m["sid"] for m in fake_twilio.messages}) == 100
     assert [(f.code, f.retry_after) for f in failures] == [(20429, 1.0)] * 3
+
+
+# -- WhatsApp ---------------------------------------------------------------------------
+
+WA_SENDER = "+14155238886"
+WA_SID = "HX" + "a" * 32
+
+
+def test_whatsapp_needs_both_ends_on_whatsapp(fake_twilio, make_twilio_sender) -> None:
+    with pytest.raises(SendError, match="no WhatsApp sender") as ours:
+        make_twilio_sender().send(f"whatsapp:{TO}", "hi")  # we never mix them up ...
+    assert not ours.value.retryable
+    answer = requests.post(  # ... and Twilio refuses it when someone does
+        fake_twilio.messages_url,
+        data={"To": f"whatsapp:{TO}", "From": SERVICE_FROM, "Body": "hi"},
+        auth=(fake_twilio.account_sid, fake_twilio.auth_token),
+        timeout=5,
+    )
+    assert answer.status_code == 400 and answer.json()["code"] == 21910
+
+
+def test_whatsapp_free_form_only_within_24_hours_of_their_last_message(
+    fake_twilio, make_twilio_sender
+) -> None:
+    sender = make_twilio_sender(whatsapp_from=WA_SENDER)
+    fake_twilio.add_inbound(
+        f"whatsapp:{TO}", f"whatsapp:{WA_SENDER}", "hola",
+        received_at=datetime.now(UTC) - timedelta(hours=23),
+    )  # fmt: skip
+    inside = sender.send(f"whatsapp:{TO}", "within the window")
+    assert fake_twilio.message(inside.provider_id)["error_code"] is None
+    assert fake_twilio.message(inside.provider_id)["from"] == f"whatsapp:{WA_SENDER}"
+
+    other = "+17185550122"
+    fake_twilio.add_inbound(
+        f"whatsapp:{other}", f"whatsapp:{WA_SENDER}", "hi",
+        received_at=datetime.now(UTC) - timedelta(hours=25),
+    )  # fmt: skip
+    outside = sender.send(f"whatsapp:{other}", "a day later")  # the API takes it ...
+    failed = fake_twilio.message(outside.provider_id)  # ... and WhatsApp fails it
+    assert failed["status"] == "failed" and failed["error_code"] == 63016
+
+    # An approved template may go any time; an unknown one is refused.
+    fake_twilio.approve_template(WA_SID, "Task {{1}} is yours, {{2}}.")
+    template = sender.send(
+        f"whatsapp:{other}", "", content_sid=WA_SID, content_variables='{"1": "4821", "2": "Ana"}'
+    )
+    sent = fake_twilio.message(template.provider_id)
+    assert sent["body"] == "Task 4821 is yours, Ana." and sent["error_code"] is None
+    with pytest.raises(SendError) as unknown:
+        sender.send(f"whatsapp:{other}", "", content_sid="HX" + "b" * 32)
+    assert unknown.value.code == 21655
+
+
+def test_stop_on_whatsapp_is_not_twilios_to_enforce(fake_twilio) -> None:
+    fake_twilio.add_inbound(f"whatsapp:{TO}", f"whatsapp:{WA_SENDER}", "STOP")
+    assert fake_twilio.account.opted_out == set()

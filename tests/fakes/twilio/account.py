@@ -3,12 +3,13 @@ how Twilio's Messages API answers on it: validation, errors, pages, magic number
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -58,7 +59,18 @@ ERRORS: dict[int, tuple[int, str]] = {
     30003: (400, "Unreachable destination handset"),
     30005: (400, "Unknown destination handset"),
     30006: (400, "Landline or unreachable carrier"),
+    21655: (400, "The ContentSid is Invalid."),
+    21656: (400, "The ContentVariables Parameter is invalid."),
+    21910: (400, "Invalid From and To pair. From and To should be of the same channel."),
+    63016: (
+        400,
+        "Failed to send freeform message because you are outside the allowed window. If you "
+        "want to send messages outside the allowed window, please use a Template.",
+    ),
 }
+WHATSAPP = "whatsapp:"
+# WhatsApp allows free-form messages this long after the person's last message.
+WHATSAPP_WINDOW = timedelta(hours=24)
 _STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 _START_WORDS = {"START", "UNSTOP"}
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -81,6 +93,10 @@ class StoredMessage:
     date_sent: datetime | None = None
     date_updated: datetime | None = None
     error_code: int | None = None
+    content_sid: str | None = None
+    content_variables: str | None = None
+    # What the carrier will report once the API has accepted it (WhatsApp's 63016).
+    fails_with: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +112,8 @@ class StoredMessage:
             "date_created": self.date_created,
             "date_sent": self.date_sent,
             "error_code": self.error_code,
+            "content_sid": self.content_sid,
+            "content_variables": self.content_variables,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -148,6 +166,10 @@ class Account:
             self.messages: list[StoredMessage] = []
             self.requests: list[RecordedRequest] = []
             self.opted_out: set[str] = set()
+            # WhatsApp: each address's last inbound message (its 24-hour window), and the
+            # approved templates (Content SID -> body with {{1}} variables).
+            self.last_whatsapp: dict[str, datetime] = {}
+            self.content: dict[str, str] = {}
 
     def record(self, method: str, path: str, params: dict[str, str], status: int | None) -> None:
         with self.lock:
@@ -195,7 +217,10 @@ class Account:
         keyword = body.strip().upper()
         with self.lock:
             self.messages.append(message)
-            if keyword in _STOP_WORDS:
+            if from_.startswith(WHATSAPP):
+                # Twilio keeps no opt-outs on WhatsApp: the business must.
+                self.last_whatsapp[from_] = max(now, self.last_whatsapp.get(from_, now))
+            elif keyword in _STOP_WORDS:
                 self.opted_out.add(from_)
             elif keyword in _START_WORDS:
                 self.opted_out.discard(from_)
@@ -234,11 +259,28 @@ class Account:
             return error(21617, details=details)
         if to in MAGIC_TO_NUMBERS:
             return error(MAGIC_TO_NUMBERS[to], details=details)
-        if not _E164.match(to):
+        whatsapp = to.startswith(WHATSAPP)
+        if not _E164.match(to.removeprefix(WHATSAPP)):
             return error(21211, details=details)
+        if from_ and whatsapp != from_.startswith(WHATSAPP):
+            return error(21910, details=details)
+        content_sid = form.get("ContentSid") or None
+        content_variables = form.get("ContentVariables") or None
+        if content_sid:
+            rendered = self._render_content(content_sid, content_variables)
+            if isinstance(rendered, int):
+                return error(rendered, details=details)
+            body = rendered
         with self.lock:
             if to in self.opted_out:
                 return error(21610, details=details)
+            # Accepted by the API, then failed: free-form WhatsApp outside the window.
+            outside = (
+                whatsapp
+                and not content_sid
+                and _now() - self.last_whatsapp.get(to, datetime.min.replace(tzinfo=UTC))
+                >= WHATSAPP_WINDOW
+            )
             message = StoredMessage(
                 sid=new_sid("SM"),
                 account_sid=account,
@@ -251,9 +293,25 @@ class Account:
                 date_created=_now(),
                 messaging_service_sid=service,
                 status_callback=form.get("StatusCallback") or None,
+                content_sid=content_sid,
+                content_variables=content_variables,
+                fails_with=63016 if outside else None,
             )
             self.messages.append(message)
         return 201, message.to_json()
+
+    def _render_content(self, sid: str, variables: str | None) -> str | int:
+        """The body of approved template ``sid`` with its variables, or Twilio's error."""
+        template = self.content.get(sid)
+        if template is None:
+            return 21655
+        try:
+            values = json.loads(variables or "{}")
+        except ValueError:
+            return 21656
+        if not isinstance(values, dict):
+            return 21656
+        return re.sub(r"\{\{(\d+)\}\}", lambda m: str(values.get(m.group(1), "")), template)
 
     def list_messages(self, account: str, query: dict[str, str], path: str) -> Answer:
         try:

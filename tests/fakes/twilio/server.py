@@ -216,6 +216,12 @@ class FakeTwilio:
     def opt_in(self, number: str) -> None:
         self.account.opt_in(number)
 
+    def approve_template(self, content_sid: str, body: str) -> None:
+        """An approved WhatsApp template (Content SID ``HX…``, ``{{1}}`` variables in
+        ``body``): messages may be sent with it outside the 24-hour window."""
+        with self.account.lock:
+            self.account.content[content_sid] = body
+
     # -- the other direction -----------------------------------------------------
 
     def add_inbound(
@@ -245,9 +251,13 @@ class FakeTwilio:
         media_urls: Iterable[str] = (),
         messaging_service_sid: str | None = None,
         post: bool = False,
+        received_at: datetime | None = None,
     ) -> Webhook:
-        """Store an inbound message and build the signed webhook Twilio would POST to ``url``."""
-        stored = self.add_inbound(from_, to, body, messaging_service_sid=messaging_service_sid)
+        """Store an inbound message and build the signed webhook Twilio would POST to ``url``
+        (``whatsapp:+…`` addresses for WhatsApp; ``received_at`` backdates its window)."""
+        stored = self.add_inbound(
+            from_, to, body, messaging_service_sid=messaging_service_sid, received_at=received_at
+        )
         media = list(media_urls)
         params = {
             "ToCountry": "US",
@@ -455,7 +465,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "delay":
             fake._stopping.wait(fault.seconds)
         self._reply(status, payload)
-        if status == 201 and fake.auto_deliver:
+        fails_with = account.find(payload["sid"]).fails_with if status == 201 else None
+        if fails_with is not None:
+            # WhatsApp refuses it after the API took it: a failed status, as Twilio reports.
+            with contextlib.suppress(KeyError, OSError):
+                fake.deliver(payload["sid"], "failed", error_code=fails_with)
+        elif status == 201 and fake.auto_deliver:
             for step in ("sent", "delivered"):
                 with contextlib.suppress(KeyError, OSError):
                     fake.deliver(payload["sid"], step)
