@@ -103,7 +103,8 @@ def test_the_proposal_never_carries_the_requesters_contact(catalogue: Catalogue)
 
 
 def test_every_language_has_every_key(catalogue: Catalogue) -> None:
-    assert catalogue.languages == ("en", "es")
+    shipped = tuple(sorted(p.stem for p in (CONFIG_DIR / "languages").glob("*.toml")))
+    assert catalogue.languages == shipped and len(shipped) >= 8
     keys = catalogue.keys()
     assert set(keys) >= REQUIRED_KEYS
     for language in catalogue.languages:
@@ -203,7 +204,7 @@ def test_a_third_language_is_one_file(tmp_path: Path) -> None:
         lines += [f"[{key}]", f'text = "FR {placeholders}"', "segments = 1", ""]
     (folder / "fr.toml").write_text("\n".join(lines), encoding="utf-8")
     catalogue = Catalogue.load(tmp_path)
-    assert catalogue.languages == ("en", "es", "fr")
+    assert "fr" in catalogue.languages
     assert catalogue.render("done_ack", "fr-CA", code="4821") == "FR 4821"
 
 

@@ -424,7 +424,7 @@ MESSAGES = [
     case("unpause", RESUME),
     case("I'm available again", RESUME),
     # help
-    case("help", HELP, language="en"),
+    case("help", HELP),  # English and every other language: the stored one decides
     case("HELP!!", HELP),
     case("?", HELP),
     case("ayuda", HELP, language="es"),
@@ -433,7 +433,7 @@ MESSAGES = [
     case("help me", HELP),
     case("AYUDA", HELP),
     # stop: generous for short or explicit opt-outs
-    case("STOP", STOP, language="en"),
+    case("STOP", STOP),
     case("stop", STOP),
     case("Stop.", STOP),
     case("STOP!!!", STOP),
@@ -472,7 +472,7 @@ MESSAGES = [
     case("shop", TEXT),
     case("I told him to stop. He didn't.", TEXT),
     # start
-    case("start", START, language="en"),
+    case("start", START),
     case("START", START),
     case("unstop", START),
     case("alta", START, language="es"),

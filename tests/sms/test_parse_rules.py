@@ -287,7 +287,8 @@ def test_every_command_has_keywords_in_every_language(keywords: Keywords) -> Non
             data = tomllib.load(f)
         commands = {i.value for i in Intent} - {"choice", "text"}
         assert set(data["intents"]) == commands, path.name
-    assert keywords.languages == ("en", "es")
+    shipped = tuple(sorted(p.stem for p in (CONFIG_DIR / "keywords").glob("*.toml")))
+    assert keywords.languages == shipped and len(shipped) >= 8
 
 
 FRENCH = """
@@ -343,7 +344,7 @@ def test_a_third_language_is_one_data_file(
     with_french: Path, body: str, intent: Intent, code: str | None, language: str
 ) -> None:
     keywords = Keywords.load(with_french)
-    assert keywords.languages == ("en", "es", "fr")
+    assert "fr" in keywords.languages
     command = parse(body, keywords=keywords)
     assert (command.intent, command.code, command.language) == (intent, code, language)
 

@@ -12,7 +12,10 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ROOT / "config" / "locales"
-SHIPPED = ("en", *sorted(p.name for p in LOCALES.iterdir() if p.is_dir()))
+SHIPPED = (
+    "en",
+    *sorted(p.stem for p in (ROOT / "config" / "languages").glob("*.toml") if p.stem != "en"),
+)
 KEYWORDS = {
     "_": None,
     "gettext": None,
