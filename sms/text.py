@@ -41,6 +41,9 @@ _CONFUSABLES = {
     "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
 }  # fmt: skip
 _CONFUSABLE_TABLE = str.maketrans(_CONFUSABLES)
+_BEFORE_CASE = str.maketrans(
+    {k: v for k, v in _CONFUSABLES.items() if not unicodedata.name(k, "").startswith("CYRILLIC")}
+)
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
 
 # A number with decimal or list separators ("2.5km", "1,3", "40.7") or a word,
@@ -111,7 +114,10 @@ def fold(word: str) -> str:
     >>> fold("ЅТОР"), fold("Sí"), fold("don’t"), fold("NIÑOS"), fold("st0p")
     ('stop', 'si', 'dont', 'ninos', 'stop')
     """
-    decomposed = unicodedata.normalize("NFKD", word).translate(_CONFUSABLE_TABLE)
+    # Cyrillic look-alikes after the case: a Russian word reads the same in capitals
+    # ("НУЖНО") as in small letters ("нужно"); Greek ones before it (Ν is N, ν is v).
+    decomposed = unicodedata.normalize("NFKD", word).translate(_BEFORE_CASE)
+    decomposed = decomposed.casefold().translate(_CONFUSABLE_TABLE)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     key = bare.casefold().translate(_APOSTROPHES)
     if "0" in key and _LEET_ZERO.match(key):
