@@ -503,7 +503,8 @@ MESSAGES = [
     case("wat", TEXT),
     case("2", TEXT),
     case("Who are you people? I never signed up", TEXT),
-    case("مرحبا، أحتاج مساعدة", TEXT),
+    case("שלום, אני צריך עזרה", TEXT),  # a language no catalogue has
+    case("مرحبا، أحتاج مساعدة", NEED, language="ar"),
     case("help\x00 me", HELP),
     case("Y\u200bES", YES),
     case("ΥΕЅ", YES),
