@@ -304,6 +304,8 @@ def _audit_session(
         }.items():
             _visit(page, url, path)
             check(name)
+        _visit(page, url, "/privacy%00", 400)  # the error page, in the reader's language
+        check("error")
         _visit(page, url, gone, 410)
         check("proposal-gone")
         _visit(page, url, proposal)
