@@ -43,7 +43,7 @@ def focused(page) -> dict | None:
 
 
 def assert_focus_visible(element: dict) -> None:
-    """The focused control is on screen and drawn with an outline (dashboard.css :focus)."""
+    """The focused control is on screen and drawn with an outline (dashboard.css :focus-visible)."""
     assert element["onScreen"], element
     assert element["outline"] not in ("none", "") and element["outlineWidth"] >= 2, element
 
