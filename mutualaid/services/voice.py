@@ -48,6 +48,8 @@ VERIFIED_CALLED = "called from the number"
 SPOKEN_PLACE_SECONDS = 30
 VOICEMAIL_SECONDS = 120
 REQUEST, VOICEMAIL, MISSED = "request", "voicemail", "missed"
+# The voice_locale of a language no Twilio <Say> voice speaks.
+NO_VOICE = "none"
 
 
 @dataclass(frozen=True)
@@ -535,7 +537,9 @@ def _open_call(
     person = find_or_create_person(session, phone)
     offered = _languages(ctx, hotline)
     one = len(offered) == 1
-    language = offered[0] if one else ctx.catalogue.language(person.language)
+    language = ctx.catalogue.language(person.language)
+    if one or not spoken(ctx.catalogue, language):
+        language = offered[0]
     insert_or_ignore(
         session,
         Call,
@@ -584,13 +588,24 @@ def _is_twilio_media(url: str | None) -> bool:
 
 
 def _languages(ctx: SmsContext, hotline: Hotline) -> list[str]:
-    """The network's languages that have a message catalogue, in the network's order."""
-    offered = [lang for lang in hotline.languages if lang in ctx.catalogue.languages]
+    """The network's languages that have a message catalogue and a voice to speak it, in
+    the network's order (else the fallback's: its callers hear the English prompts)."""
+    offered = [
+        lang
+        for lang in hotline.languages
+        if lang in ctx.catalogue.languages and spoken(ctx.catalogue, lang)
+    ]
     return offered or [ctx.catalogue.fallback]
 
 
 def _locale(ctx: SmsContext, language: str) -> str:
     return locale(ctx.catalogue, language)
+
+
+def spoken(catalogue: Catalogue, language: str) -> bool:
+    """Whether Twilio can say ``language``: its voice_locale is "none" when no <Say> voice
+    speaks it (Haitian Creole, Bengali), and the hotline's menu leaves it out."""
+    return catalogue.render("voice_locale", language).strip().lower() != NO_VOICE
 
 
 def locale(catalogue: Catalogue, language: str) -> str:

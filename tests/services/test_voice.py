@@ -72,6 +72,28 @@ def test_a_third_language_is_one_catalogue_file(session, ctx) -> None:
     assert {line.locale for line in script.lines} == {"fr-FR"}
 
 
+def test_a_language_no_voice_speaks_is_left_out_of_the_menu(session, ctx) -> None:
+    """Haitian Creole and Bengali have no Twilio <Say> voice (voice_locale "none"): the
+    menu offers the network's other languages, and a caller who texts in Haitian Creole
+    hears it in English first, never a "none" locale Twilio would refuse."""
+    rosa = Person(phone=ROSA, language="ht")
+    session.add(rosa)
+    session.flush()
+    hotline = voice.Hotline(("ht", "en", "bn", "es"), "checkin")
+    sid = new_call_sid()
+
+    script = ring(session, ctx, sid, hotline)
+    assert said(script)[1:3] == ["For English, press 1.", "Para español, oprima 2."]
+    assert {line.locale for line in script.lines} == {"en-US", "es-MX"}
+    assert not any("kreyòl" in text or "বাংলা" in text for text in said(script))
+    assert session.scalar(select(Call.language).where(Call.call_sid == sid)) == "en"
+
+    only_unspoken = voice.Hotline(("ht", "bn"), "checkin")
+    script = ring(session, ctx, new_call_sid(), only_unspoken)
+    assert said(script)[0] == "What do you need?" and script.step == "category"
+    assert {line.locale for line in script.lines} == {"en-US"}
+
+
 def test_a_stale_answer_is_not_taken(session, ctx) -> None:
     """Twilio re-sends an action (or an old one arrives late): the call's own question is
     asked again, and nothing it says is read as the answer to another step."""
