@@ -1,10 +1,11 @@
 """Every public and dashboard page checked by a tool, as a person using assistive technology
 would meet it: axe-core (tests/e2e/axe, installed by `make test` with npm ci) in Debian's
 Chromium on each page at phone and laptop width, in every language of the LANGUAGES
-setting, failing on any violation; on the same pages, every focus outline at least 3:1
-against what surrounds it, every chart and map text at least 12 px as rendered; the map
-telling categories by a numbered mark and a written legend, not by colour alone; and the
-10-second live refresh announced as one short polite sentence, not the whole table.
+setting and every right-to-left language shipped, failing on any violation; on the same
+pages, every focus outline at least 3:1 against what surrounds it, every chart and map
+text at least 12 px as rendered; the map telling categories by a numbered mark and a
+written legend, not by colour alone; and the 10-second live refresh announced as one
+short polite sentence, not the whole table.
 
 One service (the demo network, so that every page has rows, charts and marks) and one
 browser session per language and width, visiting all the pages."""
@@ -21,6 +22,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
+from mutualaid.services.languages import load_languages
 from mutualaid.services.links import proposal_token
 from mutualaid.settings import load_settings
 from tests.conftest import IN_CI
@@ -32,10 +34,15 @@ pytestmark = pytest.mark.e2e
 AXE = ROOT / "tests" / "e2e" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 # The rules of WCAG 2.2 A and AA that a tool can check.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-# The languages the service under test offers: the server reads config/defaults.toml
-# (running_service drops MUTUALAID_* from its environment), so this list follows the
-# LANGUAGES setting as shipped: a language added there is checked here.
-LANGUAGES = load_settings(environ={"MUTUALAID_ENV": "development"})["LANGUAGES"]
+# The languages the service under test offers: the LANGUAGES setting as shipped (a language
+# added there is checked here) and every right-to-left language shipped (Arabic), whose
+# pages are mirrored.
+_DEFAULT = load_settings(environ={"MUTUALAID_ENV": "development"})["LANGUAGES"]
+_SHIPPED = load_languages(
+    ROOT / "config", sorted(p.stem for p in (ROOT / "config" / "languages").glob("*.toml"))
+)
+RIGHT_TO_LEFT = [code for code, lang in _SHIPPED.items() if lang.direction == "rtl"]
+LANGUAGES = [*_DEFAULT, *(code for code in RIGHT_TO_LEFT if code not in _DEFAULT)]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 900}}
 EMAIL = "a11y-admin@example.org"
 PASSWORD = "an accessible admin password"
@@ -190,9 +197,14 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with running_service(
         tmp_path_factory.mktemp("a11y"),
         MUTUALAID_DEMO="1",
+        MUTUALAID_LANGUAGES=",".join(LANGUAGES),
         MUTUALAID_MATCH_INTERVAL_SECONDS="86400",
         MUTUALAID_MATCH_DEBOUNCE_SECONDS="86400",
         MUTUALAID_FORM_RATE_LIMIT="1000",
+        # One login per session (a language at a width) and the live check's: more than
+        # the per-account limit allows in its window.
+        MUTUALAID_LOGIN_RATE_LIMIT="1000",
+        MUTUALAID_LOGIN_ADDRESS_RATE_LIMIT="1000",
     ) as server:
         _run_cli(server, "create-user", EMAIL, "--role", "admin", answer=PASSWORD)
         yield server
@@ -212,9 +224,9 @@ def _run_cli(server: LiveServer, *args: str, answer: str = "") -> None:
     assert done.returncode == 0, done.stderr
 
 
-def _proposal_links(server: LiveServer) -> tuple[list[tuple[int, str]], str]:
-    """(request id, link path) of each proposal waiting for an answer, and the link of one
-    no longer waiting (its "gone" page)."""
+def _proposal_links(server: LiveServer) -> tuple[list[tuple[int, str]], str, str]:
+    """(request id, link path) of each proposal waiting for an answer, the link of one
+    declined or expired (its "gone" page) and of one accepted (the volunteer's task page)."""
     secret = (server.log.parent / "instance" / "secret_key").read_text().strip()
     rows = _rows(server.database_url, "SELECT id, offer_id, code, status, request_id FROM matches")
 
@@ -222,8 +234,9 @@ def _proposal_links(server: LiveServer) -> tuple[list[tuple[int, str]], str]:
         return "/t/" + proposal_token(secret, SimpleNamespace(**row))
 
     waiting = [(r["request_id"], link(r)) for r in rows if r["status"] == "proposed"]
-    gone = next(link(r) for r in rows if r["status"] != "proposed")
-    return waiting, gone
+    gone = next(link(r) for r in rows if r["status"] in ("declined", "expired", "withdrawn"))
+    task = next(link(r) for r in rows if r["status"] == "accepted")
+    return waiting, gone, task
 
 
 def _log_in(page, url: str) -> None:
@@ -284,7 +297,7 @@ def _audit_session(
     page = context.new_page()
     audit = Audit(lang, width)
     phone = width == "phone"
-    _, gone = _proposal_links(server)
+    _, gone, task = _proposal_links(server)
 
     def check(name: str) -> None:
         assert page.evaluate("document.documentElement.lang") == lang, (name, page.url)
@@ -308,6 +321,8 @@ def _audit_session(
         check("error")
         _visit(page, url, gone, 410)
         check("proposal-gone")
+        _visit(page, url, task)
+        check("task")
         _visit(page, url, proposal)
         check("proposal")
         page.locator("button[name=answer][value=no]").click()
@@ -420,14 +435,14 @@ def _check_live_refresh_is_announced(browser, server: LiveServer, request_id: in
 def test_every_page_passes_axe_in_every_language_at_phone_and_laptop_width(
     demo_server, browser, axe_script
 ) -> None:
-    assert len(LANGUAGES) >= 2, LANGUAGES
+    assert len(LANGUAGES) >= 2 and RIGHT_TO_LEFT, LANGUAGES
     sessions = [(lang, width) for lang in LANGUAGES for width in VIEWPORTS]
-    waiting, _ = _proposal_links(demo_server)
+    waiting, _, _ = _proposal_links(demo_server)
     if len(waiting) < len(sessions) + 1:
         # Each session answers one proposal, and the live check one more: with more
         # languages than the demo has proposals for, a matching run proposes again.
         _run_cli(demo_server, "match")
-        waiting, _ = _proposal_links(demo_server)
+        waiting, _, _ = _proposal_links(demo_server)
     assert len(waiting) >= len(sessions) + 1, "too few proposals waiting"
     audits = [
         _audit_session(browser, demo_server, axe_script, lang, width, waiting[i][1])
