@@ -47,10 +47,10 @@ translations: $(MO_FILES)
 
 translations-extract: $(VENV)/.installed-run
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 -k NNP_:1c,2,3 \
-		--no-location --sort-output --project=mutualaid -o $(POT) .
+		--no-location --sort-output --no-wrap --project=mutualaid -o $(POT) .
 
 translations-update: translations-extract
-	$(VENV)/bin/pybabel update -i $(POT) -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel update -i $(POT) -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 run: $(VENV)/.installed-run translations
 	$(PY) -m mutualaid.launcher
