@@ -196,3 +196,19 @@ def test_every_page_in_every_language(site, lang, url) -> None:
     if lang != "en":
         name = LANGUAGES[lang].name
         assert f'<span aria-current="true">{name}</span>' in page
+
+
+def test_numbers_are_written_as_the_readers_locale_writes_them(app) -> None:
+    """Median hours and distances as Babel's locale data writes them: "1,234.5" in English
+    (and US Spanish), "1 234,5" in Russian and, through fr_HT, Haitian Creole."""
+    from mutualaid.web import i18n
+
+    for lang, written in [
+        ("en", "1,234.5"),
+        ("es", "1,234.5"),
+        ("ru", "1\xa0234,5"),
+        ("ht", "1\u202f234,5"),
+    ]:
+        with app.test_request_context(f"/?lang={lang}"):
+            app.preprocess_request()
+            assert i18n.number(1234.5, 1) == written, lang
