@@ -106,6 +106,11 @@ def test_help_and_a_need_by_text(app, client, session, fake, lang) -> None:
     assert _fragment(app, "need_confirmed", lang) in confirmed.body
     bodies = _sent(app, fake)
     assert help_reply.body in bodies and confirmed.body in bodies
+    # HELP in English is understood in every language (carrier rules), and a word shared
+    # by several languages keeps the sender's own: the answer is still in theirs.
+    text(client, app, phone, "HELP")
+    again = outbox(session, phone)[-1]
+    assert again.template == "help" and _fragment(app, "help", lang) in again.body
 
 
 # -- every page in every language --------------------------------------------------------
