@@ -77,7 +77,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sms.phones import NumberWords
 from sms.text import clean, prepare, squeeze, tokenize, within_one_edit
@@ -451,7 +451,7 @@ class _Preferring:
     def __init__(self, keywords: Keywords, prefer: str | None) -> None:
         self._kw, self.prefer = keywords, prefer
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._kw, name)
 
     def entry(self, kind: str, phrase: Phrase) -> _Entry | None:
