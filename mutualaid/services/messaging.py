@@ -12,7 +12,7 @@ from mutualaid.services import threads
 from mutualaid.services.audit import Actor, record
 from mutualaid.services.errors import Refused
 from mutualaid.services.notify import last_whatsapp, wrote_last_on
-from mutualaid.services.outbox import enqueue
+from mutualaid.services.outbox import enqueue, enqueue_again
 from mutualaid.services.queues import FAILED_STATUSES
 from sms.whatsapp import within_window
 
@@ -24,20 +24,7 @@ def retry_message(session: Session, message: Message, *, actor: Actor) -> Messag
     when it is not a failed outbound message or was already retried."""
     if message.direction is not MessageDirection.OUTBOUND or message.status not in FAILED_STATUSES:
         return None
-    again = enqueue(
-        session,
-        phone=message.phone,
-        body=message.body,
-        person_id=message.person_id,
-        dedupe_key=f"retry:{message.id}",
-        template=message.template,
-        request_id=message.request_id,
-        match_id=message.match_id,
-        segments=message.segments,
-        channel=message.channel,
-        content_sid=message.content_sid,
-        content_variables=message.content_variables,
-    )
+    again = enqueue_again(session, message, dedupe_key=f"retry:{message.id}")
     if again is not None:
         record(session, actor, "message.retried", subject_type="messages", subject_id=message.id)
     return again

@@ -458,15 +458,35 @@ def record_delivery_status(
 def _by_sms_instead(session: Session, message: Message) -> None:
     """WhatsApp refused a free-form text as outside its 24 hours (the person's last message
     was older than we knew, or the clocks differ): the same text goes by SMS, once."""
-    enqueue(
+    enqueue_again(
+        session, message, dedupe_key=f"sms_instead:{message.id}", channel="sms", segments=None
+    )
+
+
+def enqueue_again(
+    session: Session, message: Message, *, dedupe_key: str, **changed: Any
+) -> Message | None:
+    """A new outbox row for what ``message`` said (its channel, template, links), with
+    ``changed`` fields; None when ``dedupe_key`` was already queued."""
+    fields: dict[str, Any] = {
+        "segments": message.segments,
+        "channel": message.channel,
+        "content_sid": message.content_sid,
+        "content_variables": message.content_variables,
+        **changed,
+    }
+    if fields["channel"] == "sms":
+        fields["content_sid"] = fields["content_variables"] = None
+    return enqueue(
         session,
         phone=message.phone,
         body=message.body,
         person_id=message.person_id,
-        dedupe_key=f"sms_instead:{message.id}",
+        dedupe_key=dedupe_key,
         template=message.template,
         request_id=message.request_id,
         match_id=message.match_id,
+        **fields,
     )
 
 
