@@ -464,12 +464,18 @@ class _Handler(BaseHTTPRequestHandler):
         account.record("POST", path, form, status)
         if fault is not None and fault.kind == "delay":
             fake._stopping.wait(fault.seconds)
-        self._reply(status, payload)
         fails_with = account.find(payload["sid"]).fails_with if status == 201 else None
         if fails_with is not None:
-            # WhatsApp refuses it after the API took it: a failed status, as Twilio reports.
-            with contextlib.suppress(KeyError, OSError):
-                fake.deliver(payload["sid"], "failed", error_code=fails_with)
+            # WhatsApp refuses it after the API took it ("queued" in the answer): failed by
+            # the time anyone asks, and its status callback posted once answered.
+            account.move(payload["sid"], "failed", fails_with)
+        self._reply(status, payload)
+        if fails_with is not None:
+            with account.lock:
+                webhook = fake._status_callback(account.find(payload["sid"]), "failed", fails_with)
+            if webhook is not None:
+                with contextlib.suppress(OSError):
+                    webhook.response_status = fake.callback_transport(webhook)
         elif status == 201 and fake.auto_deliver:
             for step in ("sent", "delivered"):
                 with contextlib.suppress(KeyError, OSError):
