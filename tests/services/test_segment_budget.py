@@ -95,7 +95,7 @@ def test_an_accented_name_and_a_long_detail_stay_within_the_budget(
     )
     (task,) = _to(sent, MARCUS)
     cost = segments(task)
-    # "ó" makes it UCS-2: uncut it would be 5 segments; English allows 3 in UCS-2.
+    # "ó" makes it UCS-2: uncut it would be 6 segments; English allows 3 in UCS-2.
     assert cost.encoding == "UCS-2" and cost.count <= 3, (cost, task)
     match_code = re.search(r"Task (\d{4})", task).group(1)
     assert f"DONE {match_code}" in task and "Mónica Núñez" in task
@@ -137,6 +137,7 @@ def test_a_spanish_task_text_with_accents_stays_within_its_own_budget(
     (task,) = _to(sent, ANA)
     assert task.startswith("¡Gracias! Tarea")
     cost = segments(task)
+    # Uncut, 7 segments; Spanish allows 4 in UCS-2.
     assert cost.count <= 4 and cost.encoding == "UCS-2", (cost, task)
     assert "José Álvarez" in task and f"{BASE}/t/" in task
 
