@@ -241,8 +241,13 @@ def _status(c: Turn, cmd: Command) -> None:
         )
         said = True
     if not said:
+        # A volunteer without a task is told they are available (or paused), not asked
+        # to OFFER again.
         offer = c.session.scalar(select(Offer).where(Offer.person_id == c.person.id))
-        c.say("status_paused" if offer is not None and offer.paused else "status_none")
+        if offer is None:
+            c.say("status_none")
+        else:
+            c.say("status_paused" if offer.paused else "status_available")
 
 
 def _cancel(c: Turn, cmd: Command) -> None:
