@@ -302,6 +302,8 @@ def _audit_session(
 
     def check(name: str) -> None:
         assert page.evaluate("document.documentElement.lang") == lang, (name, page.url)
+        direction = "rtl" if lang in RIGHT_TO_LEFT else "ltr"
+        assert page.evaluate("document.dir || 'ltr'") == direction, (name, page.url)
         audit.check(page, name, phone=phone)
         # Pictures of a few phone pages (full-page pictures cost seconds), in the first
         # language and right to left.
