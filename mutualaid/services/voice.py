@@ -308,9 +308,12 @@ def _prompt(turn: _Turn, *, sorry: bool = False) -> Script:
     # voicemail
     lines.append(turn.line("voice_voicemail"))
     return Script(
-        tuple(lines), "record", step=VOICEMAIL, max_seconds=VOICEMAIL_SECONDS,
+        tuple(lines),
+        "record",
+        step=VOICEMAIL,
+        max_seconds=VOICEMAIL_SECONDS,
         recording_callback=True,
-    )  # fmt: skip
+    )
 
 
 def _resume(turn: _Turn) -> Script:
@@ -420,12 +423,13 @@ def _take_request(turn: _Turn) -> Script:
             # Asking for help from their own phone is their opt-in, as a NEED text is.
             optin.confirm(session, person, source="voice:NEED", actor=Actor.person(person.id))
         lines.append(turn.line("voice_confirmed", ref=spelled(req.ref)))
-        key = "need_no_location_stored" if req.needs_location else "need_confirmed"
-        values = {"ref": req.ref} if req.needs_location else {
-            "ref": req.ref, "category": _label(turn, category),
-        }  # fmt: skip
-        say(session, ctx, person, key, dedupe_key=f"voice:{call.call_sid}:request",
-            request_id=req.id, **values)  # fmt: skip
+        values: dict[str, str] = {"ref": req.ref}
+        if req.needs_location:  # said aloud: a coordinator will place it
+            key = "need_no_location_stored"
+        else:
+            key, values["category"] = "need_confirmed", _label(turn, category)
+        dedupe = f"voice:{call.call_sid}:request"
+        say(session, ctx, person, key, dedupe_key=dedupe, request_id=req.id, **values)
     if person.opted_out:
         lines.append(turn.line("voice_opted_out"))
     call.outcome, call.request_id = REQUEST, req.id
@@ -508,9 +512,11 @@ def _turn(
     if not is_call_sid(call_sid):
         return _sorry(ctx, _languages(ctx, hotline)[0])
     call = _locked_call(session, call_sid or "")
-    expired = call is not None and call.outcome is None and (
-        call.expires_at is None or call.expires_at <= ctx.now
-    )  # fmt: skip
+    expired = (
+        call is not None
+        and call.outcome is None
+        and (call.expires_at is None or call.expires_at <= ctx.now)
+    )
     if call is None or expired:
         if call is not None:
             offered = _languages(ctx, hotline)
