@@ -242,6 +242,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "person.blocked": NP_("dash.event", "%(who)s blocked %(subject)s"),
         "person.erased": NP_("dash.event", "%(who)s erased %(subject)s"),
         "person.unreachable": NP_("dash.event", "%(subject)s cannot be reached by text"),
+        "call.missed": NP_(
+            "dash.event", "a call from %(subject)s ended before a request was taken"
+        ),
+        "call.voicemail": NP_("dash.event", "%(who)s left a voicemail: %(subject)s"),
         "thread.opened": NP_("dash.event", "%(who)s opened a conversation with %(subject)s"),
         "thread.replied": NP_("dash.event", "%(subject)s wrote to the coordinators"),
         "thread.handled": NP_(
@@ -289,6 +293,7 @@ COUNTED: dict[str, dict[str, tuple[str, str, str]]] = {
 # own words are shown as typed. Sentences with a number are matched by REASON_PATTERNS.
 REASONS: dict[str, tuple[str, str]] = {
     "needs location": NP_("reason", "needs a location"),
+    "voicemail: call the requester back": NP_("reason", "voicemail: call the requester back"),
     "requester did not get what they needed": NP_(
         "reason", "the requester did not get what they needed"
     ),
@@ -343,6 +348,9 @@ DETAILS: dict[str, tuple[str, str]] = {
     "people": NP_("detail", "people"),
     "filename": NP_("detail", "file"),
     "taken_by_phone": NP_("detail", "taken by phone"),
+    "recording": NP_("detail", "recording"),
+    "category_chosen": NP_("detail", "category chosen"),
+    "status": NP_("detail", "call status"),
     "error_code": NP_("detail", "error code"),
     "urgency": NP_("detail", "urgency"),
     "location": NP_("detail", "place"),
