@@ -55,8 +55,11 @@ translations-update: translations-extract
 run: $(VENV)/.installed-run translations
 	$(PY) -m mutualaid.launcher
 
-# The suite runs on two processes (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one.
-PYTEST_ARGS ?= -n 2
+# The suite runs on three processes (pytest-xdist) even on two cores: the end-to-end tests
+# spend much of their time waiting on the services they start, which a third process fills;
+# work stealing keeps the long ones from leaving one process busy at the end.
+# PYTEST_ARGS="-n 0" runs it in one.
+PYTEST_ARGS ?= -n 3 --dist worksteal
 
 # axe-core for the accessibility browser test, at the version package-lock.json pins (npm
 # ci: exactly that, from the registry). Without npm the test skips, except under CI=true.

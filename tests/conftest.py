@@ -129,14 +129,20 @@ def _empty_all(database_url: str) -> None:
         engine.dispose()
 
 
+def sqlite_copy(template: Path, tmp_path: Path) -> str:
+    """A fresh copy of the migrated SQLite template. A module whose behaviour does not
+    depend on the database (who may open a route, what a text says) overrides
+    ``database_url`` with it and runs once, not on each database."""
+    path = tmp_path / "test.db"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A freshly migrated, empty database of each kind."""
     if request.param == "sqlite":
-        template = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "test.db"
-        shutil.copy(template, path)
-        return f"sqlite:///{path}"
+        return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
     url = request.getfixturevalue("postgres_migrated")
     _empty_all(url)
     return url

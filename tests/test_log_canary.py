@@ -1,4 +1,4 @@
-"""Canary: hundreds of texts with known phone numbers, SQL logging on, errors with numbers
+"""Canary: texts from forty known phone numbers, SQL logging on, errors with numbers
 in them, numbers as request ids — and no number in any log line, as text or as JSON."""
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def test_no_phone_number_reaches_a_log_line(app, client, session, logs) -> None:
     from mutualaid.cli import places_load
 
     app.test_cli_runner().invoke(places_load, [])
-    numbers = [f"+1718555{100 + i:04d}" for i in range(60)] + [
-        f"+1347555{100 + i:04d}" for i in range(40)
+    numbers = [f"+1718555{100 + i:04d}" for i in range(24)] + [
+        f"+1347555{100 + i:04d}" for i in range(16)
     ]
     bodies = [
         "need groceries 11216 call me at {n}",
@@ -79,7 +79,7 @@ def test_no_phone_number_reaches_a_log_line(app, client, session, logs) -> None:
         "boom for %s", numbers[1], exc_info=ValueError(numbers[2])
     )
 
-    assert len(logs["text"].lines) == len(logs["json"].lines) > 300
+    assert len(logs["text"].lines) == len(logs["json"].lines) > 120
     assert all(json.loads(line)["message"] for line in logs["json"].lines)
     digits = {re.sub(r"\D", "", n)[-10:] for n in numbers}
     for line in logs["text"].lines + logs["json"].lines:

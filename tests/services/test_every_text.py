@@ -23,6 +23,7 @@ from sqlalchemy import select
 from mutualaid.models import MatchStatus, Message, MessageDirection, RequestStatus
 from mutualaid.services.conversations import TWILIO_HANDLED
 from tests import builders
+from tests.conftest import sqlite_copy
 from tests.sms_helpers import text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,15 +107,11 @@ def app_config() -> dict[str, object]:
     return {"LANGUAGES": SHIPPED, "SMS_RATE_LIMIT": 10_000}
 
 
-@pytest.fixture(params=["sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template) -> str:
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path) -> str:
     """SQLite only: what a text says does not depend on the database (the journeys that
     store and race run on both)."""
-    import shutil
-
-    path = tmp_path / "test.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 def _put_in(session, state: str, lang: str) -> str:

@@ -13,13 +13,21 @@ import pytest
 from mutualaid import create_app
 from mutualaid.models import Conversation, Message, MessageDirection, MessageStatus, Role, utcnow
 from tests import builders
-from tests.conftest import base_config
+from tests.conftest import base_config, sqlite_copy
 from tests.web.dashboard_helpers import account, logged_in
 
 REQUESTER_PHONE = "+17185550142"
 VOLUNTEER_PHONE = "+17185550177"
 ADDRESS = "742 Evergreen Terrace Apt 3"
 PREFIXES = ("/dashboard", "/admin", "/account")
+
+
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """SQLite only: who may open which route, and what each role is shown, is the app's
+    doing, not the database's (the actions themselves run on both, in their services'
+    tests)."""
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 def _routes() -> list[tuple[str, str, str]]:

@@ -5,6 +5,7 @@ OpenAPI document covering every route, and actions through the services."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from mutualaid.models import AidRequest, Match, MatchStatus, RequestNote, RequestStatus, Role
 from mutualaid.services.accounts import new_api_token
 from tests import builders
+from tests.conftest import sqlite_copy
 from tests.web.dashboard_helpers import account, logged_in
 from tests.web.test_dashboard_access import (
     ADDRESS,
@@ -19,6 +21,14 @@ from tests.web.test_dashboard_access import (
     assert_no_contact_details,
     world,  # noqa: F401 (a fixture)
 )
+
+
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """SQLite only: who may open which route, and what each role is shown, is the app's
+    doing, not the database's (the actions themselves run on both, in their services'
+    tests)."""
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 def _read_api_routes() -> list[tuple[str, str]]:
