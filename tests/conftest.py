@@ -196,3 +196,12 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def session(app: Flask):
     return db.session
+
+
+@pytest.fixture
+def gazetteer_loaded(runner: FlaskCliRunner) -> None:
+    """The shipped gazetteer of places loaded, as `mutualaid places load` (and `make run`)
+    does: texts naming a ZIP or a neighbourhood are placed."""
+    from mutualaid.cli import places_load
+
+    assert runner.invoke(places_load, []).exit_code == 0

@@ -20,11 +20,7 @@ TTL = dt.timedelta(minutes=60)
 CATEGORIES = ("groceries", "rides", "meals")
 
 
-@pytest.fixture(autouse=True)
-def places(runner) -> None:
-    from mutualaid.cli import places_load
-
-    assert runner.invoke(places_load, []).exit_code == 0
+pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
 
 def _submit(session, new, *, now=None):

@@ -23,11 +23,7 @@ from tests.sms_helpers import last_body, outbox, replies, text
 ROSA = "+17185550101"
 
 
-@pytest.fixture(autouse=True)
-def places(runner) -> None:
-    from mutualaid.cli import places_load
-
-    assert runner.invoke(places_load, []).exit_code == 0
+pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
 
 @pytest.fixture

@@ -22,11 +22,7 @@ ROSA = "+17185550101"
 BEN = "+17185550102"
 
 
-@pytest.fixture(autouse=True)
-def places(runner) -> None:
-    from mutualaid.cli import places_load
-
-    assert runner.invoke(places_load, []).exit_code == 0
+pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
 
 def _inbound(session) -> list[Message]:

@@ -27,11 +27,7 @@ from tests.sms_helpers import phones_of, text, twilio_sender
 ROSA, MARCUS, ANA = "+17185550101", "+17185550111", "+17185550122"
 
 
-@pytest.fixture(autouse=True)
-def places(runner) -> None:
-    from mutualaid.cli import places_load
-
-    assert runner.invoke(places_load, []).exit_code == 0
+pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
 
 @pytest.fixture

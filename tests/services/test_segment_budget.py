@@ -33,11 +33,7 @@ def app_config() -> dict[str, object]:
     return {"PUBLIC_BASE_URL": BASE}
 
 
-@pytest.fixture(autouse=True)
-def places(runner) -> None:
-    from mutualaid.cli import places_load
-
-    assert runner.invoke(places_load, []).exit_code == 0
+pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
 
 @pytest.fixture

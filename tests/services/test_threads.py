@@ -10,26 +10,11 @@ from sqlalchemy import select
 from mutualaid.models import AidRequest, AuditEvent, Person, utcnow
 from mutualaid.services import messaging, threads
 from tests import builders
-from tests.sms_helpers import outbox, replies, text
 
 ROSA = "+17185550101"
 
 
-@pytest.fixture(autouse=True)
-def places(runner) -> None:
-    from mutualaid.cli import places_load
-
-    assert runner.invoke(places_load, []).exit_code == 0
-
-
-@pytest.fixture
-def sms(app, client, session):
-    def send(body: str, sender: str = ROSA) -> list[str]:
-        before = len(outbox(session, sender))
-        assert text(client, app, sender, body).status_code == 200
-        return replies(session, sender)[before:]
-
-    return send
+pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
 
 def _rosa(session) -> Person:

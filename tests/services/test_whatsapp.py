@@ -65,11 +65,7 @@ def app_config(tmp_path: Path) -> dict[str, object]:
     }
 
 
-@pytest.fixture(autouse=True)
-def places(runner) -> None:
-    from mutualaid.cli import places_load
-
-    assert runner.invoke(places_load, []).exit_code == 0
+pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
 
 @pytest.fixture
