@@ -47,7 +47,7 @@ def test_postgres_restart_under_load_recovers_in_seconds_and_loses_nothing() -> 
             pytest.fail("CI=true but no PostgreSQL server binaries under /usr/lib/postgresql")
         pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl)")
     with throwaway_postgres() as cluster:
-        result = postgres_restart(cluster, messages=300, rate=20, restart_at=5.0, mode="fast")
+        result = postgres_restart(cluster, messages=150, rate=20, restart_at=3.0, mode="fast")
 
     figures = (
         f"recovered in {result.recovery_seconds:.1f} s, {result.failed} webhooks failed; "
