@@ -367,12 +367,18 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
 
 
 @contextlib.contextmanager
-def running(database_url: str, fake, name: str) -> Iterator[Service]:
+def running(
+    database_url: str, fake, name: str, *, lease_seconds: float | None = None
+) -> Iterator[Service]:
     """bench/load.py's service (gunicorn with 2 workers, and the worker) on
     ``database_url``, migrated and with places loaded; stopped afterwards, its log kept
-    as test-artifacts/chaos-<name>.log."""
+    as test-artifacts/chaos-<name>.log. ``lease_seconds``: the outbox lease, after which
+    a send cut off mid-way (its fate unknown) is reconciled with the provider and resent
+    if it never arrived (60 s by default)."""
     with tempfile.TemporaryDirectory(prefix="mutualaid-chaos-") as folder:
         service = Service(database_url, fake.base_url, Path(folder))
+        if lease_seconds is not None:
+            service.env["MUTUALAID_OUTBOX_LEASE_SECONDS"] = str(lease_seconds)
         service.prepare(0)
         with warnings.catch_warnings():
             # Service.start leaves its log file for the processes to hold: not a leak here.
@@ -513,7 +519,9 @@ def postgres_restart(
 
     with (
         FakeTwilio(ACCOUNT, TOKEN) as fake,
-        running(cluster.url, fake, "pg-restart") as service,
+        # A send the restart cut off waits out its lease before it is reconciled: 10 s
+        # here, not the default 60 s, so the drain below does not mostly wait.
+        running(cluster.url, fake, "pg-restart", lease_seconds=10) as service,
     ):
         deliveries = texts(fake, service.port, messages, rate, seed=3)
         restarted: list[float] = []
