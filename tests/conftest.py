@@ -12,9 +12,11 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.routing import Rule
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from mutualaid import create_app
@@ -22,6 +24,45 @@ from mutualaid.extensions import db
 
 SECRET = "test-secret-key-not-for-production"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+class _TemplatesCompiledOnce(jinja2.BytecodeCache):
+    """Jinja's bytecode cache (its documented way to skip compiling a template again), kept
+    in memory for the whole session: the suite builds an app per test, and each app's
+    environment compiled every template it rendered afresh, a fifth of a dashboard test.
+    The bucket checks the template's source, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _TemplatesCompiledOnce()}
+
+_url_builders: dict[tuple[object, ...], object] = {}
+_compile_url_builder = Rule._compile_builder
+
+
+def _url_builder_compiled_once(rule: Rule, append_unknown: bool = True):  # type: ignore[no-untyped-def]
+    """Werkzeug compiles a URL builder for each route of each app with ``compile()``: two
+    thirds of ``create_app``, paid by every test. The builder is a function of the route's
+    parsed parts alone (``self`` is passed at call time), so one compiled per route text is
+    the same function; a route with defaults (baked into its builder) is not shared."""
+    if rule.defaults:
+        return _compile_url_builder(rule, append_unknown)
+    key = (rule.rule, tuple(rule._trace), append_unknown)
+    if (builder := _url_builders.get(key)) is None:
+        builder = _url_builders[key] = _compile_url_builder(rule, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _url_builder_compiled_once  # type: ignore[method-assign]
 
 
 def base_config(database_url: str, **extra: object) -> dict[str, object]:
