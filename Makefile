@@ -55,11 +55,12 @@ translations-update: translations-extract
 run: $(VENV)/.installed-run translations
 	$(PY) -m mutualaid.launcher
 
-# The suite runs on three processes (pytest-xdist) even on two cores: the end-to-end tests
-# spend much of their time waiting on the services they start, which a third process fills;
-# work stealing keeps the long ones from leaving one process busy at the end.
-# PYTEST_ARGS="-n 0" runs it in one.
-PYTEST_ARGS ?= -n 3 --dist worksteal
+# The suite runs on four processes (pytest-xdist) even on two cores: the end-to-end tests
+# and the races spend much of their time waiting on the services and locks they start,
+# which the other processes fill (measured on two cores: 3 processes 7:35, 4 processes
+# 7:15). tests/conftest.py deals the long modules out first, one share per process, and
+# work stealing evens out the end. PYTEST_ARGS="-n 0" runs it in one.
+PYTEST_ARGS ?= -n 4 --dist worksteal
 
 # axe-core for the accessibility browser test, at the version package-lock.json pins (npm
 # ci: exactly that, from the registry). Without npm the test skips, except under CI=true.

@@ -16,8 +16,8 @@ import jinja2
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.routing import Rule
 from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.routing import Rule
 
 from mutualaid import create_app
 from mutualaid.extensions import db
@@ -246,3 +246,61 @@ def gazetteer_loaded(runner: FlaskCliRunner) -> None:
     from mutualaid.cli import places_load
 
     assert runner.invoke(places_load, []).exit_code == 0
+
+
+def _expected_seconds(item: pytest.Item) -> float:
+    """A test's expected time: ``@pytest.mark.slow(seconds=N)`` says it, a test that starts
+    the service and says nothing is taken for 30 s, any other for nothing."""
+    if (slow := item.get_closest_marker("slow")) is not None:
+        return float(slow.kwargs.get("seconds", 10))
+    return 30.0 if item.get_closest_marker("e2e") else 0.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, deal the long modules out first, one share per process.
+
+    The work-stealing scheduler gives each process an equal, contiguous slice of the
+    collection and then moves the tail of the longest queue to whichever runs dry; a
+    process never gives away the head of its queue. Collected in file order, the long
+    end-to-end modules sit together at the head of the first slice, and that one process
+    ran them all one after the other while the others finished and waited. Here the long
+    modules (each kept whole: they share a started service) are spread over the slices,
+    longest first to the least loaded (LPT), each slice's at its head; the quick tests
+    fill the slices after them, and stealing evens out the end. Every process computes
+    the same order, as xdist requires."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if workers < 2 or len(items) < 2 * workers:
+        return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    long_modules = sorted(
+        (
+            (sum(map(_expected_seconds, tests)), name, tests)
+            for name, tests in modules.items()
+            if any(_expected_seconds(t) > 0 for t in tests)
+        ),
+        key=lambda m: (-m[0], m[1]),
+    )
+    if not long_modules:
+        return
+    shares: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for seconds, _, tests in long_modules:
+        least = loads.index(min(loads))
+        shares[least] += tests
+        loads[least] += seconds
+    long_ids = {id(t) for _, _, tests in long_modules for t in tests}
+    quick = [item for item in items if id(item) not in long_ids]
+    # The slices xdist will cut: the first process gets len // workers, the next the rest
+    # divided by those left, and so on (WorkStealingScheduling.check_schedule).
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for k, share in enumerate(shares):
+        size = left // (workers - k)
+        fill = max(0, size - len(share))
+        ordered += share + quick[:fill]
+        del quick[:fill]
+        left -= size
+    ordered += quick
+    items[:] = ordered

@@ -14,6 +14,9 @@ from mutualaid.worker.jobs import send_outbox
 from sms.transport import FakeSender, SendError
 from tests.sms_helpers import text
 
+# ~140 texts with every SQL statement logged, twice over.
+pytestmark = pytest.mark.slow(seconds=27)
+
 
 class Collect(logging.Handler):
     """Every line as the app writes it, in its LOG_FORMAT."""

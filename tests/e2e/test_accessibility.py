@@ -29,7 +29,7 @@ from tests.conftest import IN_CI
 from tests.e2e.conftest import ROOT, LiveServer, dashboard_pages, running_service, screenshot
 from tests.e2e.test_dashboard_browser import _rows
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=110)]
 
 AXE = ROOT / "tests" / "e2e" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 # The rules of WCAG 2.2 A and AA that a tool can check.

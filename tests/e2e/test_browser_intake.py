@@ -11,7 +11,7 @@ from mutualaid.models.crypto import Cipher, parse_key
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_dashboard_browser import _text  # a signed SMS to the service
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=9)]
 
 
 def _one(database_url: str, sql: str, **params):

@@ -21,7 +21,7 @@ from bench.chaos import (
 from tests.conftest import IN_CI
 
 # Whole services started, killed and restarted: minutes on a loaded machine.
-pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow(seconds=40), pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
 def test_kill_9_of_a_web_worker_loses_and_doubles_no_text(database_url: str) -> None:

@@ -22,7 +22,7 @@ from mutualaid.adapters import sms_auth_token
 from sms.signature import compute_signature
 from tests.e2e.conftest import LiveServer, running_service, screenshot
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=45)]
 
 EMAIL = "coord@example.org"
 PASSWORD = "a long coordinator password"

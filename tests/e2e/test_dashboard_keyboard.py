@@ -18,7 +18,7 @@ from tests.e2e.test_dashboard_browser import (
     quiet_server,  # noqa: F401 (a fixture: the service, its worker's matching held off)
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=35)]
 
 NOTE = "Called her back: mornings are best"
 

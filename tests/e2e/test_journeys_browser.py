@@ -14,7 +14,7 @@ import pytest
 from tests.e2e.conftest import LiveServer, dashboard_pages, running_service, screenshot
 from tests.e2e.test_dashboard_browser import EMAIL, PASSWORD, _rows, _text
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=20), pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")

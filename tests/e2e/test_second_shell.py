@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ import pytest
 from tests.e2e.conftest import LiveServer, running_service
 
 # `make run` in a fresh folder, then commands from a second shell.
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow(seconds=35), pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -77,26 +78,36 @@ def a_data_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(64)).decode()
 
 
-def test_create_user_from_the_readme_in_a_second_shell(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`MUTUALAID_DEMO=0 make run` in a fresh folder: no demo data, no account yet. The
+    README's account and import commands are typed in its second shell."""
+    with running_service(tmp_path_factory.mktemp("production"), MUTUALAID_DEMO="0") as server:
+        yield server
+
+
+def test_create_user_from_the_readme_in_a_second_shell(
+    production: LiveServer, tmp_path: Path
+) -> None:
     start = readme_line("MUTUALAID_DEMO=0 PORT=8000 make run")
     assert start.startswith("MUTUALAID_DEMO=0")
     command = readme_line("mutualaid create-user you@example.org --role admin")
-    with running_service(tmp_path, MUTUALAID_DEMO="0") as server:
-        assert (tmp_path / "instance" / "secret_key").exists()
-        created = second_shell(server, command, stdin="a long admin password\n")
-        assert created.returncode == 0, created.stderr
-        assert "Created admin account you@example.org" in created.stdout
-        email = shlex.split(command)[2]
-        assert log_in(server.url, email, "a long admin password") == 303
-        assert log_in(server.url, email, "not the password") == 401
+    server = production
+    assert (server.log.parent / "instance" / "secret_key").exists()
+    created = second_shell(server, command, stdin="a long admin password\n")
+    assert created.returncode == 0, created.stderr
+    assert "Created admin account you@example.org" in created.stdout
+    email = shlex.split(command)[2]
+    assert log_in(server.url, email, "a long admin password") == 303
+    assert log_in(server.url, email, "not the password") == 401
 
-        # Production without the key files (another folder): the missing key is named.
-        elsewhere = tmp_path / "elsewhere"
-        elsewhere.mkdir()
-        lost = second_shell(server, f"cd {shlex.quote(str(elsewhere))} && {command}")
-        assert lost.returncode == 2
-        assert "SECRET_KEY: missing" in lost.stderr and "make run" in lost.stderr
-        assert "Traceback" not in lost.stderr
+    # Production without the key files (another folder): the missing key is named.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    lost = second_shell(server, f"cd {shlex.quote(str(elsewhere))} && {command}")
+    assert lost.returncode == 2
+    assert "SECRET_KEY: missing" in lost.stderr and "make run" in lost.stderr
+    assert "Traceback" not in lost.stderr
 
 
 def _box(log: Path, timeout: float = 60) -> list[str]:
@@ -172,7 +183,7 @@ def test_demo_password_last_then_reset_and_match_from_a_second_shell(tmp_path: P
     assert last.startswith("mutualaid: cannot start: ") and "DATA_KEY" in last, again.stderr
 
 
-def test_the_readmes_import_commands_in_a_second_shell(tmp_path: Path) -> None:
+def test_the_readmes_import_commands_in_a_second_shell(production: LiveServer) -> None:
     """ "Bringing your network in", typed as written: a Google Forms export of volunteers
     previewed (nothing written), imported, imported again (nothing changes), and an Excel
     export of requests imported."""
@@ -184,20 +195,20 @@ def test_the_readmes_import_commands_in_a_second_shell(tmp_path: Path) -> None:
     ]
     lines = {line.strip() for line in README.splitlines()}
     assert all(command in lines for command in commands), "the README shows other commands"
-    with running_service(tmp_path, MUTUALAID_DEMO="0") as server:
-        folder = server.log.parent
-        (folder / "volunteers.csv").write_bytes(
-            (fixtures / "google_forms_volunteers_en.csv").read_bytes()
-        )
-        (folder / "requests.csv").write_bytes(
-            (fixtures / "excel_requests_semicolon_bom.csv").read_bytes()
-        )
-        dry, done, requests = (second_shell(server, command) for command in commands)
-        assert dry.returncode == 0, dry.stderr
-        assert "dry run: nothing written" in dry.stdout
-        assert done.returncode == 0, done.stderr
-        assert "4 created" in done.stdout and "imported." in done.stdout
-        assert requests.returncode == 0, requests.stderr + requests.stdout
-        assert "created" in requests.stdout and "Traceback" not in requests.stderr
-        again = second_shell(server, commands[1])
-        assert again.returncode == 0 and "0 created, 0 updated, 4 unchanged" in again.stdout
+    server = production
+    folder = server.log.parent
+    (folder / "volunteers.csv").write_bytes(
+        (fixtures / "google_forms_volunteers_en.csv").read_bytes()
+    )
+    (folder / "requests.csv").write_bytes(
+        (fixtures / "excel_requests_semicolon_bom.csv").read_bytes()
+    )
+    dry, done, requests = (second_shell(server, command) for command in commands)
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run: nothing written" in dry.stdout
+    assert done.returncode == 0, done.stderr
+    assert "4 created" in done.stdout and "imported." in done.stdout
+    assert requests.returncode == 0, requests.stderr + requests.stdout
+    assert "created" in requests.stdout and "Traceback" not in requests.stderr
+    again = second_shell(server, commands[1])
+    assert again.returncode == 0 and "0 created, 0 updated, 4 unchanged" in again.stdout

@@ -34,7 +34,7 @@ from tests.e2e.conftest import ARTIFACTS
 from tests.fakes.twilio import FakeTwilio
 
 # A real service and worker, killed mid-send: minutes on a loaded machine.
-pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow(seconds=30), pytest.mark.e2e, pytest.mark.timeout(900)]
 
 MESSAGES = 300
 PEOPLE = 60  # five messages each: reconciliation must tell a person's messages apart

@@ -22,7 +22,7 @@ from mutualaid.worker.jobs import run_matching
 from tests import builders
 
 TRIALS = int(os.environ.get("MUTUALAID_TEST_RACE_TRIALS", "100"))
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=8)
 
 
 def race(app, *contenders: Callable[[], Any]) -> list[Any]:

@@ -16,7 +16,7 @@ from mutualaid.services.accounts import new_api_token
 from tests import builders
 from tests.web.dashboard_helpers import account
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=15)
 
 EXAMPLES = 25  # per operation; about 20 operations, under a minute per database
 
