@@ -254,6 +254,8 @@ class Service:
             subprocess.Popen(
                 [
                     str(BIN / "gunicorn"),
+                    "--config",
+                    "python:mutualaid.gunicorn_config",
                     "--bind",
                     f"127.0.0.1:{self.port}",
                     "--workers",

@@ -143,6 +143,7 @@ def main() -> int:
     web = subprocess.Popen(
         [
             str(bin_dir / "gunicorn"),
+            "--config", "python:mutualaid.gunicorn_config",
             "--bind", f"{host}:{port}",
             "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
             "--access-logfile", "-",
