@@ -139,11 +139,19 @@ def explain_unmatched(
         tree = cKDTree(p.xyz_vol[offering])
         chord, nearest = tree.query(p.xyz_need[group], k=1)
         nearest_km = 2.0 * 6371.009 * np.arcsin(np.minimum(np.asarray(chord) * 0.5, 1.0))
-        ball = tree.query_ball_point(p.xyz_need[group], float(_chord(reach[offering].max())))
-        # Every (need, volunteer in range) pair of the group at once, volunteers by index.
+        # Every (need, volunteer in range) pair of the group at once, volunteers by index:
+        # each volunteer's own reach around it (a ball of the widest reach around each
+        # need fetched every volunteer of shorter reach in it too, to be thrown away).
+        ball = cKDTree(p.xyz_need[group]).query_ball_point(
+            p.xyz_vol[offering], _chord(reach[offering])
+        )
         sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
-        at = np.repeat(np.arange(len(group)), sizes)
-        cand = offering[np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])]
+        cand = np.repeat(offering, sizes)
+        at = (
+            np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])
+            if len(ball)
+            else np.zeros(0, dtype=np.intp)
+        )
         order = np.lexsort((cand, at))
         at, cand = at[order], cand[order]
         i = group[at]
