@@ -209,6 +209,17 @@ def cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap("an unknown email's password"))
 
 
+@pytest.fixture(autouse=True)
+def no_pause_for_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process tests store a text and handle it in one thread: no webhook waits for
+    SQLite's write lock meanwhile, so the worker's pause for them (as long as each text's
+    handling took) is only time lost. The end-to-end tests run the real worker, pauses
+    and all."""
+    from mutualaid.worker import jobs
+
+    monkeypatch.setattr(jobs, "SHARE_SQLITE_WRITE_LOCK", False)
+
+
 @pytest.fixture
 def app_config() -> dict[str, object]:
     """Extra settings for the ``app`` fixture; override in a module or test."""

@@ -15,7 +15,7 @@ from sms.transport import FakeSender, SendError
 from tests.sms_helpers import text
 
 # ~140 texts with every SQL statement logged, twice over.
-pytestmark = pytest.mark.slow(seconds=27)
+pytestmark = pytest.mark.slow(seconds=12)
 
 
 class Collect(logging.Handler):
