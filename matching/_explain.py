@@ -147,11 +147,7 @@ def explain_unmatched(
         )
         sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
         cand = np.repeat(offering, sizes)
-        at = (
-            np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])
-            if len(ball)
-            else np.zeros(0, dtype=np.intp)
-        )
+        at = np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])
         order = np.lexsort((cand, at))
         at, cand = at[order], cand[order]
         i = group[at]

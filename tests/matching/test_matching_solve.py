@@ -305,3 +305,16 @@ def test_invalid_records_raise_naming_the_record(needs, vols, message):
 def test_invalid_settings(kwargs):
     with pytest.raises(ValueError):
         Settings(**kwargs)
+
+
+def test_an_unmatched_need_counts_only_the_volunteers_whose_own_reach_it_is_in():
+    # v_short has room but travels 2 km and r1 is 3 km away; v_wide travels 15 km and
+    # serves the urgent r2. r1 is outprioritised by one volunteer in range, not two, and
+    # never "v_short could serve it".
+    needs = [need("r1", 3), need("r2", 10, urgency="urgent")]
+    vols = [volunteer("v_short", radius_km=2.0), volunteer("v_wide", 12, radius_km=15.0)]
+    result = solve(needs, vols)
+    assert pairs_of(result) == [("r2", "v_wide")]
+    assert reasons_of(result) == {"r1": "outprioritised"}
+    assert result.unmatched[0].detail.startswith("all 1 suitable volunteer(s)")
+    assert result.stats.proven_optimal
