@@ -246,6 +246,9 @@ class _Planner:
         self.to_ask: list[int] = []
         self.default_language = settings.default_language
         self._names = _category_names(settings.categories)
+        # Who each phone is, while planning (nothing is written then): a spreadsheet lists
+        # the same person on many lines, one query each would be most of a preview's time.
+        self._planned_people: dict[str, Person | None] = {}
 
     # -- planning --------------------------------------------------------------------------
 
@@ -311,7 +314,7 @@ class _Planner:
             "availability": raw.get("availability", "")[:MAX_AVAILABILITY],
         }
         row.summary = _summary(name, categories, located or place, radius)
-        person = self._person(phone)
+        person = self._known_person(phone)
         offer = (
             None
             if person is None
@@ -354,7 +357,7 @@ class _Planner:
             "details": raw.get("details", "")[:MAX_DETAILS],
         }
         row.summary = _summary(name, categories, located or place, None)
-        person = self._person(phone)
+        person = self._known_person(phone)
         if person is None:
             return
         have = set(
@@ -375,6 +378,11 @@ class _Planner:
 
     def _person(self, phone: str) -> Person | None:
         return self.session.scalar(select(Person).where(Person.phone == phone))
+
+    def _known_person(self, phone: str) -> Person | None:
+        if phone not in self._planned_people:
+            self._planned_people[phone] = self._person(phone)
+        return self._planned_people[phone]
 
     def _categories(self, row: RowPlan, text: str) -> list[str]:
         found: list[str] = []

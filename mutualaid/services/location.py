@@ -79,15 +79,25 @@ def parse_coordinates(text: str) -> Location | None:
 
 def lookup_zip(text: str) -> Location | None:
     """The centroid of the first real US ZIP code in ``text`` (offline, from `zipcodes`)."""
+    for candidate in _ZIP.findall(text):
+        if (found := _zip_centroid(candidate)) is not None:
+            lat, lon, label = found
+            return Location(lat, lon, label, Precision.POSTCODE, "zip")
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _zip_centroid(code: str) -> tuple[float, float, str] | None:
+    """(lat, lon, "11216 Brooklyn") of a five-digit ZIP code, or None. Remembered:
+    `zipcodes.matching` scans all 42,000 codes (about 2 ms), and a spreadsheet or an SMS
+    campaign names the same few codes thousands of times."""
     import zipcodes  # loads its bundled data on first use
 
-    for candidate in _ZIP.findall(text):
-        found = zipcodes.matching(candidate)
-        if found and found[0].get("lat"):
-            z = found[0]
-            label = f"{z['zip_code']} {z['city'].title()}"
-            return Location(float(z["lat"]), float(z["long"]), label, Precision.POSTCODE, "zip")
-    return None
+    found = zipcodes.matching(code)
+    if not found or not found[0].get("lat"):
+        return None
+    z = found[0]
+    return float(z["lat"]), float(z["long"]), f"{z['zip_code']} {z['city'].title()}"
 
 
 @functools.cache
