@@ -71,7 +71,14 @@ $(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
 		npm ci --prefix tests/e2e/axe --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the accessibility test (axe-core) will be skipped"; fi
 
+# Bytecode is written while the suite runs, even where PYTHONDONTWRITEBYTECODE is set (as on
+# this project's CI machines): without it each of the four test processes and each service
+# it starts (the launcher, gunicorn, the worker, every CLI command) compiles the sources
+# again, and pytest rewrites every test module again (collection 12.7 -> 7.2 s a process).
+# They are compiled once, first, so that the processes do not all compile them at once.
+test: export PYTHONDONTWRITEBYTECODE :=
 test: $(VENV)/.installed-test translations $(AXE)
+	@$(PY) -m compileall -q -j 0 mutualaid matching sms bench tests
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
