@@ -212,18 +212,13 @@ class Service:
 
     def prepare(self, volunteers: int, requests: int = 0) -> None:
         """Migrate, load the places, and add ``volunteers`` offers and ``requests`` open
-        requests scattered over Brooklyn (each with a phone of its own)."""
-        run = lambda *args: subprocess.run(  # noqa: E731
-            [str(BIN / "mutualaid"), *args],
-            env=self.env,
-            cwd=self.folder,
-            check=True,
-            capture_output=True,
-        )
-        run("db", "upgrade")
-        run("places", "load")
+        requests scattered over Brooklyn (each with a phone of its own): in one process,
+        as the launcher prepares (`mutualaid db upgrade` and `mutualaid places load` would
+        each import the app again)."""
         code = (
+            "from flask_migrate import upgrade\n"
             "from mutualaid import create_app\n"
+            "from mutualaid.cli import places_load\n"
             "from mutualaid.extensions import db\n"
             "from mutualaid.services.intake import NewOffer, NewRequest\n"
             "from mutualaid.services.intake import create_request, save_offer\n"
@@ -234,6 +229,9 @@ class Service:
             "def where():\n"
             "    return f'{40.60 + rng.random() * 0.15:.5f},{-74.02 + rng.random() * 0.15:.5f}'\n"
             "with app.app_context():\n"
+            "    upgrade()\n"
+            "    loaded = app.test_cli_runner().invoke(places_load, [])\n"
+            "    assert loaded.exit_code == 0, loaded.output\n"
             "    keys = list(app.extensions['categories'])\n"
             "    resolver = Resolver(Gazetteer.from_session(db.session))\n"
             f"    for i in range({volunteers}):\n"
@@ -246,7 +244,13 @@ class Service:
             "            resolver=resolver, categories=keys)\n"
             "    db.session.commit()\n"
         )
-        subprocess.run([sys.executable, "-c", code], env=self.env, cwd=self.folder, check=True)
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env=self.env,
+            cwd=self.folder,
+            check=True,
+            capture_output=True,
+        )
 
     def start(self) -> None:
         log = open(self.folder / "service.log", "w")  # noqa: SIM115

@@ -7,18 +7,25 @@ needs the k-d tree. Its compiled module is loaded under a bare package object
 that is removed again at once, so a later ``import scipy.spatial`` runs the
 package as usual and hands out this same class. Should that ever fail (a
 scipy that lays its modules out differently), the ordinary import is used.
+
+It is loaded on first use, not at ``import matching``: the app imports the engine in
+every process (each web worker, each `mutualaid` command), and most never match (0.26 s
+each).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["cKDTree"]
 
 
-def _load() -> type:
+@functools.cache
+def tree_class() -> type:
+    """scipy's cKDTree class, imported the first time it is asked for."""
     if "scipy.spatial" not in sys.modules:
         try:
             spec = importlib.util.find_spec("scipy.spatial")
@@ -39,4 +46,6 @@ def _load() -> type:
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 else:
-    cKDTree = _load()
+
+    def cKDTree(*args: Any, **kwargs: Any) -> Any:  # scipy's name
+        return tree_class()(*args, **kwargs)

@@ -15,6 +15,9 @@ from mutualaid.services.audit import Actor, record
 from mutualaid.services.errors import Refused
 
 MIN_PASSWORD_LENGTH = 12
+#: How passwords are hashed: scrypt with werkzeug's parameters (N 2**15, r 8, p 1), named
+#: in full so that the dummy hash below costs exactly what a real one does.
+PASSWORD_METHOD = "scrypt:32768:8:1"
 
 
 class AccountError(Refused):
@@ -48,7 +51,7 @@ def create_account(
         raise AccountError("account_exists", f"an account for {email} already exists", email=email)
     account = Account(
         email=email,
-        password_hash=generate_password_hash(password, method="scrypt"),
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
         role=role,
         session_token=secrets.token_hex(16),
     )
@@ -70,8 +73,13 @@ def check_password(account: Account, password: str) -> bool:
 
 
 # Checked against when the email is unknown, so that a wrong email costs the same scrypt
-# work as a wrong password and the two cannot be told apart by timing.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method="scrypt")
+# work as a wrong password and the two cannot be told apart by timing: the hash of a
+# random password nobody kept, made with PASSWORD_METHOD (written here rather than made at
+# import, which cost every process that imports the app 0.15 s of scrypt).
+_DUMMY_HASH = (
+    "scrypt:32768:8:1$CQ7ogQmCHwNhxOeb$fbdae58f1c64cab11c18e0744cbeedce45533d60992325ef271f"
+    "42d92878c42cf9327a946192966203ba1f308fdf82d9c28f6fb5750e909edab01275f3d64c39"
+)
 
 
 def find_account(session: Session, email: str) -> Account | None:
@@ -142,7 +150,7 @@ def reset_password(session: Session, email: str, new: str) -> Account:
 def _set_password(session: Session, account: Account, new: str, actor: Actor, action: str):
     if len(new) < MIN_PASSWORD_LENGTH:
         raise _too_short()
-    account.password_hash = generate_password_hash(new, method="scrypt")
+    account.password_hash = generate_password_hash(new, method=PASSWORD_METHOD)
     rotate_session(account)
     # Whoever knew the old password (or held a session) may have made a token with it.
     revoke_api_token(session, account, reason=action.removeprefix("account."), actor=actor)

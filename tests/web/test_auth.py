@@ -68,6 +68,17 @@ def test_unknown_email_and_wrong_password_look_the_same(client, session):
     assert max(times) < 5 * min(times), times
 
 
+@pytest.mark.real_password_hashes
+def test_an_unknown_email_is_checked_against_a_hash_as_costly_as_a_real_one(session):
+    from mutualaid.services import accounts
+
+    acct = account(session, Role.COORDINATOR)
+    method = accounts.PASSWORD_METHOD
+    assert acct.password_hash.split("$")[0] == method
+    assert accounts._DUMMY_HASH.split("$")[0] == method
+    assert not accounts.check_password(acct, "x") and acct.password_hash != accounts._DUMMY_HASH
+
+
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/dashboard/requests?state=open")
     assert response.status_code == 302
