@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import flask_sqlalchemy as fsa
 import jinja2
 import pytest
 import sqlalchemy as sa
@@ -63,6 +64,39 @@ def _url_builder_compiled_once(rule: Rule, append_unknown: bool = True):  # type
 
 
 Rule._compile_builder = _url_builder_compiled_once  # type: ignore[method-assign]
+
+# SQLAlchemy keeps each statement it has compiled, keyed by the dialect object it compiled
+# for, in its engine's cache (and the ORM's in each mapper). The suite builds an engine per
+# test, whose new dialect found nothing there: every statement of every test was compiled
+# afresh, a quarter of a dashboard test. Engines of one backend now share the first one's
+# dialect and one statement cache. Dialects of one driver differ only in what they learn
+# from the server on first connect, the same for every database of this one server (and
+# of this one sqlite3 library) — and in the cipher that mutualaid.models.crypto keeps per
+# dialect, so only apps with the same data keys share one.
+_dialects: dict[tuple[object, ...], sa.Dialect] = {}
+_not_yet_shared: dict[tuple[object, ...], list[sa.Dialect]] = {}
+_statements = sa.util.LRUCache(20_000)
+_make_engine = fsa.SQLAlchemy._make_engine
+
+
+def _engine_sharing_compiled_statements(self, bind_key, options, app):  # type: ignore[no-untyped-def]
+    engine = _make_engine(self, bind_key, options, app)
+    name = (engine.url.drivername, app.config.get("DATA_KEY"), app.config.get("DATA_KEY_OLD"))
+    if (shared := _dialects.get(name)) is None:
+        # The first dialect of a driver that has met its server (initialize() ran).
+        seen = _not_yet_shared.setdefault(name, [])
+        shared = next((d for d in seen if d.server_version_info is not None), None)
+        if shared is None:
+            seen.append(engine.dialect)
+            return engine
+        _dialects[name] = shared
+        del _not_yet_shared[name]
+    engine.dialect = shared
+    engine._compiled_cache = _statements
+    return engine
+
+
+fsa.SQLAlchemy._make_engine = _engine_sharing_compiled_statements  # type: ignore[method-assign]
 
 
 def base_config(database_url: str, **extra: object) -> dict[str, object]:
