@@ -72,7 +72,7 @@ $(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
 	else echo "npm not found: the accessibility test (axe-core) will be skipped"; fi
 
 # Bytecode is written while the suite runs, even where PYTHONDONTWRITEBYTECODE is set (as on
-# this project's CI machines): without it each of the four test processes and each service
+# the machines this project is built on): without it each of the four test processes and each service
 # it starts (the launcher, gunicorn, the worker, every CLI command) compiles the sources
 # again, and pytest rewrites every test module again (collection 12.7 -> 7.2 s a process).
 # They are compiled once, first, so that the processes do not all compile them at once.
