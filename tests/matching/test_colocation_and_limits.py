@@ -292,3 +292,31 @@ def test_the_cli_refuses_a_capacity_of_2_to_the_31_with_exit_status_1(tmp_path):
     )
     assert done.returncode == 1
     assert "volunteer #0 (id 'v1'): capacity 2147483648 is out of range [0, 1000]" in done.stderr
+
+
+
+def test_volunteers_who_take_many_needs_are_offered_more_widely_at_first(monkeypatch):
+    """The bench's metro with one volunteer per 20 needs, capacity 10-50: the first graph
+    gives each need twice the nearest volunteers (else many needs' nearest are priced out
+    and the proof takes another round). The same pairs either way; capacities of 1-3
+    keep the plain count."""
+    import matching._engine as engine
+    from matching import generate_instance, to_arrays, to_problem
+
+    def problem(capacity):
+        inst = generate_instance(2000, 100, "metro", 2)
+        for v, c in zip(inst["volunteers"], capacity, strict=True):
+            v["capacity"] = int(c)
+        needs, vols, settings = parse_instance(inst)
+        return to_problem(to_arrays(needs, vols, settings, checked=True), settings)
+
+    p = problem(np.random.default_rng(2).integers(10, 51, 100))
+    assert engine._capacity_factor(p) == 2
+    assert engine._capacity_factor(problem(np.random.default_rng(2).integers(1, 4, 100))) == 1
+    wide = assign(p)
+    monkeypatch.setattr(engine, "_capacity_factor", lambda problem: 1)
+    plain = assign(p)
+    assert wide.proven_optimal and plain.proven_optimal
+    assert wide.need.tolist() == plain.need.tolist()
+    assert wide.volunteer.tolist() == plain.volunteer.tolist()
+    assert wide.rounds < plain.rounds
