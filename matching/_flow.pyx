@@ -11,14 +11,19 @@ Rows are processed in the given order; each unit of supply left takes a Dijkstra
 search over reduced costs to the nearest column with room, touching and resetting
 only what it explores. At equal distance a column with room is taken before one
 without (so thousands of zero-distance ties end a search at once), then the lower
-``col_tie``. Invariants, and at the end the LP optimality certificate: every arc
+``col_tie``. Each row's arcs are scanned cheapest first (sorted here), and a scan
+stops at the first arc that cannot lead nearer than the nearest column with room
+already reached: ``cost - alpha[row]`` bounds an arc's reduced cost from below, as
+every ``beta <= 0``. Columns beyond that bound are never popped, so the search and its
+result are those without the pruning, only shorter where rows hold hundreds of arcs.
+Invariants, and at the end the LP optimality certificate: every arc
 has a reduced cost ``cost - alpha[row] - beta[col] >= 0``, ``= 0`` where it carries
 flow; every ``beta <= 0``, and ``0`` on columns with room.
 """
 
 import numpy as np
 
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free, malloc, qsort
 from libc.stdint cimport int64_t
 
 cdef extern from *:
@@ -30,6 +35,18 @@ cdef extern from *:
     i128 I128_INF
 
 cdef int SHIFT = 80
+# The costs `_by_cost` compares (qsort passes no context; one solve at a time holds it).
+cdef i128* _sort_key = NULL
+
+
+cdef int _by_cost(const void* x, const void* y) noexcept nogil:
+    cdef int64_t a = (<const int64_t*> x)[0]
+    cdef int64_t b = (<const int64_t*> y)[0]
+    if _sort_key[a] < _sort_key[b]:
+        return -1
+    if _sort_key[a] > _sort_key[b]:
+        return 1
+    return (a > b) - (a < b)
 
 
 cdef struct Item:
@@ -123,7 +140,8 @@ def solve_transport(
     cdef Py_ssize_t nnz = indices.shape[0]
     cdef Py_ssize_t a, b, k, t, h, s_i
     cdef int64_t q, r, s, end, delta, v, top_tie
-    cdef i128 d, nd, d_end, rc
+    cdef i128 d, nd, d_end, rc, best_room
+    global _sort_key
     cdef Py_ssize_t heap_size, n_pop, n_scan, n_path, relaxed
     cdef int64_t searches = 0, column_pops = 0, row_scans = 0, arc_scans = 0
     cdef int failed = -1
@@ -148,6 +166,10 @@ def solve_transport(
     touched_np = np.zeros(max(n_cols, 1), dtype=np.int64)
     path_np = np.zeros(2 * (n_rows + n_cols) + 2, dtype=np.int64)
 
+    perm_np = np.arange(max(nnz, 1), dtype=np.int64)
+    sorted_col_np = np.zeros(max(nnz, 1), dtype=np.int64)
+    cdef int64_t[::1] perm = perm_np
+    cdef int64_t[::1] sorted_col = sorted_col_np
     cdef const int64_t[::1] arc_row = arc_row_np
     cdef const int64_t[::1] hold_off = hold_off_np
     cdef int64_t[::1] flow = flow_np
@@ -167,18 +189,29 @@ def solve_transport(
     cdef Py_ssize_t n_touched
 
     cdef i128* cost = <i128*> malloc(max(nnz, 1) * sizeof(i128))
+    cdef i128* given_cost = <i128*> malloc(max(nnz, 1) * sizeof(i128))
     cdef i128* alpha = <i128*> malloc(max(n_rows, 1) * sizeof(i128))
     cdef i128* beta = <i128*> malloc(max(n_cols, 1) * sizeof(i128))
     cdef i128* dist_col = <i128*> malloc(max(n_cols, 1) * sizeof(i128))
     cdef i128* dist_row = <i128*> malloc(max(n_rows, 1) * sizeof(i128))
     cdef Item* heap = <Item*> malloc((nnz + 2) * sizeof(Item))
-    if not (cost and alpha and beta and dist_col and dist_row and heap):
-        free(cost); free(alpha); free(beta); free(dist_col); free(dist_row); free(heap)
+    if not (cost and given_cost and alpha and beta and dist_col and dist_row and heap):
+        free(cost); free(given_cost); free(alpha); free(beta); free(dist_col); free(dist_row)
+        free(heap)
         raise MemoryError()
     try:
         with nogil:
+            # Arc k of the solve is given arc perm[k]: each row's arcs by cost, then index.
             for a in range(nnz):
-                cost[a] = ((<i128> arc_w[a]) << SHIFT) + <i128> arc_c[a]
+                given_cost[a] = ((<i128> arc_w[a]) << SHIFT) + <i128> arc_c[a]
+            _sort_key = given_cost
+            for t in range(n_rows):
+                if indptr[t + 1] - indptr[t] > 1:
+                    qsort(&perm[indptr[t]], indptr[t + 1] - indptr[t], sizeof(int64_t), _by_cost)
+            _sort_key = NULL
+            for a in range(nnz):
+                cost[a] = given_cost[perm[a]]
+                sorted_col[a] = indices[perm[a]]
             for t in range(n_rows):
                 alpha[t] = 0
                 dist_row[t] = I128_INF
@@ -196,6 +229,7 @@ def solve_transport(
                     n_touched = 0
                     end = -1
                     d_end = 0
+                    best_room = I128_INF
                     # The source row at distance 0; rows reached later are relaxed in
                     # the order they were scanned (``relaxed`` trails ``n_scan``).
                     row_done[s] = 1
@@ -211,8 +245,10 @@ def solve_transport(
                             d = dist_row[r]
                             row_scans += 1
                             for a in range(indptr[r], indptr[r + 1]):
+                                if d + cost[a] - alpha[r] > best_room:
+                                    break
                                 arc_scans += 1
-                                q = indices[a]
+                                q = sorted_col[a]
                                 if col_done[q]:
                                     continue
                                 rc = cost[a] - alpha[r] - beta[q]
@@ -223,6 +259,8 @@ def solve_transport(
                                         n_touched += 1
                                     dist_col[q] = nd
                                     pred_arc[q] = a
+                                    if load[q] < col_cap[q] and nd < best_room:
+                                        best_room = nd
                                     _push(heap, &heap_size, nd,
                                           (top_tie if load[q] >= col_cap[q] else 0) + col_tie[q],
                                           q)
@@ -287,10 +325,10 @@ def solve_transport(
                         n_path += 1
                         if flow[b] < delta:
                             delta = flow[b]
-                        q = indices[b]
+                        q = sorted_col[b]
                     for k in range(n_path):
                         a = path[k]
-                        q = indices[a]
+                        q = sorted_col[a]
                         if k % 2 == 0:
                             if flow[a] == 0:
                                 arc_pos[a] = hold_off[q] + nhold[q]
@@ -326,14 +364,17 @@ def solve_transport(
         _split(alpha, n_rows, aw, ac)
         _split(beta, n_cols, bw, bc)
     finally:
-        free(cost); free(alpha); free(beta); free(dist_col); free(dist_row); free(heap)
+        free(cost); free(given_cost); free(alpha); free(beta); free(dist_col); free(dist_row)
+        free(heap)
+    given_flow = np.zeros(nnz, dtype=np.int64)
+    given_flow[perm_np[:nnz]] = flow_np[:nnz]
     stats = {
         "searches": int(searches),
         "column_pops": int(column_pops),
         "row_scans": int(row_scans),
         "arc_scans": int(arc_scans),
     }
-    return flow_np, aw, ac, bw, bc, stats
+    return given_flow, aw, ac, bw, bc, stats
 
 
 cdef void _split(i128* values, Py_ssize_t n, int64_t[::1] hi, int64_t[::1] lo):

@@ -81,11 +81,21 @@ def _morton(xyz: NDArray[np.float64]) -> NDArray[np.int64]:
     return key
 
 
-def _relabelled(g: Groups, supply, row_order, rows, cols, w, c, col_cap, col_tie):
+def _blocks(starts: _Int, lengths: _Int) -> _Int:
+    """The indices ``starts[i], ..., starts[i] + lengths[i] - 1`` for each i, in order."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
+
+
+def _relabelled(g: Groups, arcs: Arcs, supply, row_order, rows, cols, w, c, col_cap, col_tie):
     """`solve_transport` on rows and columns renumbered in Z-order of their points (a
     search touches nearby ones, now near in memory), its answer mapped back. The same
     answer: the solver's choices depend on ``row_order`` and ``col_tie``, never on the
-    numbering."""
+    numbering. ``rows`` ... ``c`` are the graph's arcs (sorted by row), then the slack
+    columns' (sorted by row): each row's two blocks are moved whole, without a sort."""
     n_rows, n_cls = g.n_rows, g.n_classes
     key = _morton(np.concatenate([g.class_xyz, g.row_xyz]))
     row_key = key[n_cls:]
@@ -97,9 +107,18 @@ def _relabelled(g: Groups, supply, row_order, rows, cols, w, c, col_cap, col_tie
     col_perm = np.argsort(col_key, kind="stable")
     col_new = np.empty(len(col_key), dtype=np.int64)
     col_new[col_perm] = np.arange(len(col_key))
-    r2, c2 = row_new[rows], col_new[cols]
-    order = np.lexsort((c2, r2))
-    indptr = np.searchsorted(r2[order], np.arange(n_rows + 1)).astype(np.int64)
+    deg = np.bincount(arcs.row, minlength=n_rows).astype(np.int64)
+    arc_ptr = np.cumsum(deg) - deg
+    slack_deg = np.diff(g.slack_ptr).astype(np.int64)
+    slack_ptr = len(arcs) + g.slack_ptr[:-1].astype(np.int64)
+    # Per new row: its arcs, then its slack columns.
+    order = _blocks(
+        np.stack([arc_ptr[row_perm], slack_ptr[row_perm]], axis=1).ravel(),
+        np.stack([deg[row_perm], slack_deg[row_perm]], axis=1).ravel(),
+    )
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(deg[row_perm] + slack_deg[row_perm], out=indptr[1:])
+    c2 = col_new[cols]
     flow2, aw, ac, bw, bc, stats = solve_transport(
         supply[row_perm],
         row_new[row_order],
@@ -118,13 +137,14 @@ def _relabelled(g: Groups, supply, row_order, rows, cols, w, c, col_cap, col_tie
 def solve_graph(g: Groups, arcs: Arcs, per_km: float) -> Solution:
     """Route every row's needs into classes or its slack columns, optimally on ``arcs``."""
     n_rows, n_cls, n_slack = g.n_rows, g.n_classes, len(g.slack_row)
+    if len(arcs) > 1 and np.any(arcs.row[1:] < arcs.row[:-1]):
+        by_row = np.argsort(arcs.row, kind="stable")
+        arcs = Arcs(arcs.row[by_row], arcs.col[by_row], arcs.km[by_row])
     cost = arc_costs(g, arcs, per_km)
     rows = np.concatenate([arcs.row, g.slack_row]).astype(np.int64)
     cols = np.concatenate([arcs.col, n_cls + np.arange(n_slack)]).astype(np.int64)
     w = np.concatenate([np.zeros(len(arcs), dtype=np.int64), g.slack_weight])
     c = np.concatenate([cost, np.zeros(n_slack, dtype=np.int64)])
-    order = np.lexsort((cols, rows))
-    rows, cols, w, c = rows[order], cols[order], w[order], c[order]
     # Heaviest rows first (their searches find free volunteers), then by rank.
     top = np.zeros(n_rows, dtype=np.int64)
     if n_slack:
@@ -140,7 +160,7 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float) -> Solution:
     col_tie = np.concatenate([np.arange(n_cls, dtype=np.int64), n_cls + slack_tie])
     col_cap = np.concatenate([g.class_capacity, g.slack_count]).astype(np.int64)
     flow, aw, ac, bw, bc, stats = _relabelled(
-        g, g.row_supply.astype(np.int64), row_order, rows, cols, w, c, col_cap, col_tie
+        g, arcs, g.row_supply.astype(np.int64), row_order, rows, cols, w, c, col_cap, col_tie
     )
     # Duals checked here, in the units optimised, not trusted from the solver.
     red_w = w - aw[rows] - bw[cols]
@@ -152,10 +172,8 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float) -> Solution:
     ok &= not np.any(_lex_neg(-bw, -bc))
     ok &= bool(np.all((bw[room] == 0) & (bc[room] == 0)))
     ok &= bool(np.all(np.bincount(rows, weights=flow, minlength=n_rows) == g.row_supply))
-    back = np.empty(len(order), dtype=np.int64)
-    back[order] = np.arange(len(order))
-    flow_arcs = flow[back[: len(arcs)]]
-    slack_flow = flow[back[len(arcs) :]]
+    flow_arcs = flow[: len(arcs)]
+    slack_flow = flow[len(arcs) :]
     return Solution(
         arcs=arcs,
         cost=cost,
