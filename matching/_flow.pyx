@@ -212,6 +212,8 @@ def solve_transport(
             for a in range(nnz):
                 cost[a] = given_cost[perm[a]]
                 sorted_col[a] = indices[perm[a]]
+            free(given_cost)
+            given_cost = NULL
             for t in range(n_rows):
                 alpha[t] = 0
                 dist_row[t] = I128_INF
