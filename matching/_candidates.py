@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ._arrays import distinct, distinct_first
 from ._geo import km_to_chord
 from ._groups import Groups
 from ._kdtree import cKDTree
@@ -78,7 +79,7 @@ def chord_bound(km: float) -> float:
 def _finish(g: Groups, row: _IntArray, col: _IntArray) -> Arcs:
     if not len(row):
         return _empty()
-    keys = np.unique(row.astype(np.int64) * g.n_classes + col)
+    keys = distinct(row.astype(np.int64) * g.n_classes + col)
     row = (keys // g.n_classes).astype(np.intp)
     col = (keys % g.n_classes).astype(np.intp)
     km = g.pair_km(row, col)
@@ -91,7 +92,7 @@ def merge(g: Groups, a: Arcs, b: Arcs) -> Arcs:
     row = np.concatenate([a.row, b.row])
     col = np.concatenate([a.col, b.col])
     km = np.concatenate([a.km, b.km])
-    keys, first = np.unique(row.astype(np.int64) * g.n_classes + col, return_index=True)
+    keys, first = distinct_first(row.astype(np.int64) * g.n_classes + col)
     return Arcs(
         (keys // g.n_classes).astype(np.intp), (keys % g.n_classes).astype(np.intp), km[first]
     )
@@ -109,7 +110,7 @@ def candidates(g: Groups, index: CategoryIndex, k_vol: int, k_need: int) -> Arcs
                 continue
             # A row of s needs looks at k * s classes, at most 64 k.
             want = np.minimum(k_vol * np.minimum(g.row_supply[rows], 64), len(pool))
-            for k in np.unique(want):
+            for k in distinct(want):
                 part = rows[want == k]
                 _, idx = tree.query(g.row_xyz[part], k=int(k), distance_upper_bound=bound)
                 idx = np.asarray(idx).reshape(len(part), int(k))

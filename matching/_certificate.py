@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ._arrays import distinct
 from ._candidates import Arcs, CategoryIndex, ball_pairs, chord_bound, merge
 from ._groups import Groups
 from ._kdtree import cKDTree
@@ -88,7 +89,7 @@ def violations(
             tw, tc = sol.alpha_w[rows], sol.alpha_c[rows]
             may = (tw > low_w) | ((tw == low_w) & (tc > low_c))
             rows, tw, tc = rows[may], tw[may], tc[may]
-            for t in np.unique(tw):
+            for t in distinct(tw):
                 in_tier = tw == t
                 tier_rows, tier_c = rows[in_tier], tc[in_tier]
                 below = pool[lw < t]
@@ -119,7 +120,7 @@ def violations(
                     slack = (rest_c - int(lam_c[level].min())).astype(np.float64) / per_km
                     radius = np.minimum(slack, reach)
                 step = np.minimum(np.searchsorted(_STEPS, radius), len(_STEPS) - 1)
-                for s in np.unique(step):
+                for s in distinct(step):
                     part = rest[step == s]
                     km = min(float(_STEPS[s]), reach)
                     for r, q in ball_pairs(tree, both, g.row_xyz, part, km):

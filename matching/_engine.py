@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ._arrays import distinct
 from ._candidates import CategoryIndex, candidates, count_feasible_upper, full_graph, merge
 from ._certificate import violations
 from ._groups import Groups, group, spread
@@ -175,7 +176,7 @@ def assign(
                 proven, path = False, "unproven"
             solve_s += time.perf_counter() - tf
             break
-        times[np.unique(bad.row)] += 1
+        times[distinct(bad.row)] += 1
         arcs = merge(g, arcs, bad)
     need, vol = spread(
         problem,

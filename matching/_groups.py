@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ._arrays import distinct
 from ._kdtree import cKDTree
 from ._problem import Problem, chord_km
 
@@ -182,8 +183,8 @@ def group(p: Problem) -> Groups:
     ([2], [0, 1])
     """
     n, m = p.n_need, p.n_vol
-    excl_need = np.unique(p.exclude_keys // max(m, 1))
-    excl_vol = np.unique(p.exclude_keys % max(m, 1))
+    excl_need = distinct(p.exclude_keys // max(m, 1))
+    excl_vol = distinct(p.exclude_keys % max(m, 1))
     own = np.full(n, -1, dtype=np.int64)
     own[excl_need] = excl_need
     row_of_need, _ = _label(
@@ -242,7 +243,7 @@ def group(p: Problem) -> Groups:
     ex_rows = row_of_need[p.exclude_keys // max(m, 1)]
     ex_cols = class_of_vol[p.exclude_keys % max(m, 1)]
     keep = ex_cols >= 0
-    exclude_keys = np.unique(ex_rows[keep].astype(np.int64) * max(n_classes, 1) + ex_cols[keep])
+    exclude_keys = distinct(ex_rows[keep].astype(np.int64) * max(n_classes, 1) + ex_cols[keep])
     return Groups(
         row_of_need=row_of_need,
         row_ptr=row_ptr,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._arrays import distinct
 from ._geo import EARTH_RADIUS_KM, unit_vectors
 
 __all__ = ["LIMITS", "Problem"]
@@ -187,7 +188,7 @@ class Problem:
             if np.any(bad):
                 k = int(np.flatnonzero(bad)[0])
                 raise ValueError(f"exclude[{k}] = {pairs[k].tolist()} is not a (need, volunteer)")
-            keys = np.unique(pairs[:, 0] * m + pairs[:, 1])
+            keys = distinct(pairs[:, 0] * m + pairs[:, 1])
         put(self, "lat_lon_need", np.stack([lat_n, lon_n], axis=1))
         put(self, "lat_lon_vol", np.stack([lat_v, lon_v], axis=1))
         put(self, "xyz_need", unit_vectors(lat_n, lon_n).reshape(n, 3))

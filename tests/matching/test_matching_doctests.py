@@ -7,6 +7,7 @@ import pytest
 
 MODULES = [
     "matching",
+    "matching._arrays",
     "matching._baselines",
     "matching._engine",
     "matching._generate",
