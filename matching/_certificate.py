@@ -80,7 +80,7 @@ def violations(
 
     for c in range(len(index.members)):
         reach = index.reach_km[c]
-        for rows, pool, _tree in index.pools(g, c, index.rows[c]):
+        for rows, pool, pool_tree in index.pools(g, c, index.rows[c]):
             if not len(rows) or not len(pool):
                 continue
             lw, lc = lam_w[pool], lam_c[pool]
@@ -112,7 +112,11 @@ def violations(
                 both = np.sort(np.concatenate([below, level]))
                 if not len(both):
                     continue
-                tree = cKDTree(g.class_xyz[both])
+                # Most of the pool: its own tree, the pairs of classes priced above the
+                # tier dropped unchecked (they cannot violate), rather than a new tree.
+                whole = 2 * len(both) >= len(pool)
+                tree = pool_tree if whole else cKDTree(g.class_xyz[both])
+                among = pool if whole else both
                 if len(below):
                     radius = np.full(len(rest), reach)
                 else:
@@ -123,7 +127,10 @@ def violations(
                 for s in distinct(step):
                     part = rest[step == s]
                     km = min(float(_STEPS[s]), reach)
-                    for r, q in ball_pairs(tree, both, g.row_xyz, part, km):
+                    for r, q in ball_pairs(tree, among, g.row_xyz, part, km):
+                        if whole:
+                            keep = lam_w[q] <= t
+                            r, q = r[keep], q[keep]
                         check(r, q)
     if not found_r:
         empty = np.zeros(0, dtype=np.intp)
