@@ -14,7 +14,7 @@ from ._candidates import CategoryIndex, candidates, count_feasible_upper, full_g
 from ._certificate import violations
 from ._groups import Groups, group, spread
 from ._problem import Problem
-from ._solvers import Solution, solve_graph, units_per_km
+from ._solvers import Solution, solve_graph, units_per_km, z_order
 
 __all__ = ["FULL_GRAPH_MAX_PAIRS", "Assignment", "assign"]
 
@@ -141,6 +141,7 @@ def assign(
     g = group(problem)
     index = CategoryIndex(g)
     per_km = units_per_km(g)
+    z = z_order(g)
     arcs = candidates(g, index, k_nearest * _capacity_factor(problem), k_nearest_needs)
     # Violating pairs added per row: two per need the first time the row violates,
     # doubling each time it violates again (where supply is far or scarce a displacement
@@ -156,7 +157,7 @@ def assign(
     while True:
         rounds += 1
         ts = time.perf_counter()
-        sol = solve_graph(g, arcs, per_km)
+        sol = solve_graph(g, arcs, per_km, z)
         tc = time.perf_counter()
         solve_s += tc - ts
         grow = np.minimum(add_per_row << np.minimum(times, 6), 512)
@@ -169,7 +170,7 @@ def assign(
         if rounds >= max_rounds:
             tf = time.perf_counter()
             if count_feasible_upper(g, index) <= max_full_pairs:
-                sol = solve_graph(g, full_graph(g, index), per_km)
+                sol = solve_graph(g, full_graph(g, index), per_km, z)
                 proven, path = sol.duals_ok, "full_graph"
                 rounds += 1
             else:

@@ -14,7 +14,7 @@ from ._candidates import Arcs
 from ._groups import Groups
 from ._problem import cost_units
 
-__all__ = ["COMPILED", "Solution", "solve_graph", "units_per_km"]
+__all__ = ["COMPILED", "Solution", "ZOrder", "solve_graph", "units_per_km", "z_order"]
 
 _Int = NDArray[np.int64]
 
@@ -90,23 +90,44 @@ def _blocks(starts: _Int, lengths: _Int) -> _Int:
     return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
 
 
-def _relabelled(g: Groups, arcs: Arcs, supply, row_order, rows, cols, w, c, col_cap, col_tie):
-    """`solve_transport` on rows and columns renumbered in Z-order of their points (a
-    search touches nearby ones, now near in memory), its answer mapped back. The same
-    answer: the solver's choices depend on ``row_order`` and ``col_tie``, never on the
-    numbering. ``rows`` ... ``c`` are the graph's arcs (sorted by row), then the slack
-    columns' (sorted by row): each row's two blocks are moved whole, without a sort."""
+@dataclass(frozen=True)
+class ZOrder:
+    """Rows and columns (classes, then slack columns) renumbered in Z-order of their
+    points: ``*_perm[new] = old``, ``*_new[old] = new``. The same for every graph of one
+    `Groups`, so `assign` makes it once."""
+
+    row_perm: _Int
+    row_new: _Int
+    col_perm: _Int
+    col_new: _Int
+
+
+def z_order(g: Groups) -> ZOrder:
+    """The Z-order numbering of ``g``'s rows and columns (a row's slack columns sit with
+    the row)."""
     n_rows, n_cls = g.n_rows, g.n_classes
     key = _morton(np.concatenate([g.class_xyz, g.row_xyz]))
     row_key = key[n_cls:]
     row_perm = np.argsort(row_key, kind="stable")
     row_new = np.empty(n_rows, dtype=np.int64)
     row_new[row_perm] = np.arange(n_rows)
-    # A row's slack columns sit with the row.
     col_key = np.concatenate([key[:n_cls], row_key[g.slack_row]])
     col_perm = np.argsort(col_key, kind="stable")
     col_new = np.empty(len(col_key), dtype=np.int64)
     col_new[col_perm] = np.arange(len(col_key))
+    return ZOrder(row_perm, row_new, col_perm, col_new)
+
+
+def _relabelled(
+    g: Groups, z: ZOrder, arcs: Arcs, supply, row_order, rows, cols, w, c, col_cap, col_tie
+):
+    """`solve_transport` on rows and columns renumbered in Z-order of their points (a
+    search touches nearby ones, now near in memory), its answer mapped back. The same
+    answer: the solver's choices depend on ``row_order`` and ``col_tie``, never on the
+    numbering. ``rows`` ... ``c`` are the graph's arcs (sorted by row), then the slack
+    columns' (sorted by row): each row's two blocks are moved whole, without a sort."""
+    n_rows = g.n_rows
+    row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
     deg = np.bincount(arcs.row, minlength=n_rows).astype(np.int64)
     arc_ptr = np.cumsum(deg) - deg
     slack_deg = np.diff(g.slack_ptr).astype(np.int64)
@@ -134,8 +155,9 @@ def _relabelled(g: Groups, arcs: Arcs, supply, row_order, rows, cols, w, c, col_
     return flow, aw[row_new], ac[row_new], bw[col_new], bc[col_new], stats
 
 
-def solve_graph(g: Groups, arcs: Arcs, per_km: float) -> Solution:
-    """Route every row's needs into classes or its slack columns, optimally on ``arcs``."""
+def solve_graph(g: Groups, arcs: Arcs, per_km: float, z: ZOrder | None = None) -> Solution:
+    """Route every row's needs into classes or its slack columns, optimally on ``arcs``
+    (``z``: `z_order` of ``g``, made here if not given)."""
     n_rows, n_cls, n_slack = g.n_rows, g.n_classes, len(g.slack_row)
     if len(arcs) > 1 and np.any(arcs.row[1:] < arcs.row[:-1]):
         by_row = np.argsort(arcs.row, kind="stable")
@@ -160,7 +182,17 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float) -> Solution:
     col_tie = np.concatenate([np.arange(n_cls, dtype=np.int64), n_cls + slack_tie])
     col_cap = np.concatenate([g.class_capacity, g.slack_count]).astype(np.int64)
     flow, aw, ac, bw, bc, stats = _relabelled(
-        g, arcs, g.row_supply.astype(np.int64), row_order, rows, cols, w, c, col_cap, col_tie
+        g,
+        z_order(g) if z is None else z,
+        arcs,
+        g.row_supply.astype(np.int64),
+        row_order,
+        rows,
+        cols,
+        w,
+        c,
+        col_cap,
+        col_tie,
     )
     # Duals checked here, in the units optimised, not trusted from the solver.
     red_w = w - aw[rows] - bw[cols]
