@@ -72,27 +72,39 @@ def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
             first = np.r_[True, at[1:] != at[:-1]] if len(at) else np.zeros(0, dtype=bool)
             alt[sel[at[first]]] = k[first]
             alt_cost[sel[at[first]]] = cost[first]
+    # Plain lists: the loop below reads one element at a time (numpy scalars are slow).
+    loads, capacity, holders, weight = (
+        load.tolist(),
+        p.capacity.tolist(),
+        holder.tolist(),
+        p.weight.tolist(),
+    )
     lines = []
-    for n, (i, j, cost) in enumerate(
-        zip(a.need.tolist(), a.volunteer.tolist(), a.cost.tolist(), strict=True)
+    for i, j, cost, k, k_cost in zip(
+        a.need.tolist(),
+        a.volunteer.tolist(),
+        a.cost.tolist(),
+        alt.tolist(),
+        alt_cost.tolist(),
+        strict=True,
     ):
-        cat = needs[i].category
-        k = int(alt[n])
         if k < 0:
             extra = f" + penalty {vols[j].penalty:g}" if vols[j].penalty else ""
-            lines.append(f"closest suitable volunteer offering {cat} ({cost:.2f} km{extra})")
-            continue
-        if load[k] < p.capacity[k]:
             lines.append(
-                f"{vols[k].id} is closer ({alt_cost[n]:.2f} km) and has room: this run was "
+                f"closest suitable volunteer offering {needs[i].category} ({cost:.2f} km{extra})"
+            )
+            continue
+        if loads[k] < capacity[k]:
+            lines.append(
+                f"{vols[k].id} is closer ({k_cost:.2f} km) and has room: this run was "
                 "not proven optimal"
             )
             continue
-        h = int(holder[k])
-        others = f" and {load[k] - 1} more" if load[k] > 1 else ""
+        h = holders[k]
+        others = f" and {loads[k] - 1} more" if loads[k] > 1 else ""
         lines.append(
-            f"{vols[k].id} is closer ({alt_cost[n]:.2f} km) but is serving {needs[h].id} "
-            f"({needs[h].urgency}, weight {p.weight[h]}){others}; "
+            f"{vols[k].id} is closer ({k_cost:.2f} km) but is serving {needs[h].id} "
+            f"({needs[h].urgency}, weight {weight[h]}){others}; "
             "this pairing serves the most priority with the least total travel"
         )
     return lines
