@@ -23,7 +23,7 @@ flow; every ``beta <= 0``, and ``0`` on columns with room.
 
 import numpy as np
 
-from libc.stdlib cimport free, malloc, qsort
+from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.stdint cimport int64_t
 
 cdef extern from *:
@@ -35,17 +35,20 @@ cdef extern from *:
     i128 I128_INF
 
 cdef int SHIFT = 80
-# The costs `_by_cost` compares (qsort passes no context; one solve at a time holds it).
-cdef i128* _sort_key = NULL
+# The costs `_by_cost` compares (qsort passes no context; one solve at a time holds them).
+cdef const int64_t* _sort_w = NULL
+cdef const int64_t* _sort_c = NULL
+# First size of the search heap (it doubles when full, up to one entry per arc).
+cdef Py_ssize_t HEAP_START = 4096
 
 
 cdef int _by_cost(const void* x, const void* y) noexcept nogil:
     cdef int64_t a = (<const int64_t*> x)[0]
     cdef int64_t b = (<const int64_t*> y)[0]
-    if _sort_key[a] < _sort_key[b]:
-        return -1
-    if _sort_key[a] > _sort_key[b]:
-        return 1
+    if _sort_w[a] != _sort_w[b]:
+        return -1 if _sort_w[a] < _sort_w[b] else 1
+    if _sort_c[a] != _sort_c[b]:
+        return -1 if _sort_c[a] < _sort_c[b] else 1
     return (a > b) - (a < b)
 
 
@@ -141,7 +144,9 @@ def solve_transport(
     cdef Py_ssize_t a, b, k, t, h, s_i
     cdef int64_t q, r, s, end, delta, v, top_tie
     cdef i128 d, nd, d_end, rc, best_room
-    global _sort_key
+    cdef Py_ssize_t heap_cap
+    cdef Item* grown
+    global _sort_w, _sort_c
     cdef Py_ssize_t heap_size, n_pop, n_scan, n_path, relaxed
     cdef int64_t searches = 0, column_pops = 0, row_scans = 0, arc_scans = 0
     cdef int failed = -1
@@ -189,31 +194,29 @@ def solve_transport(
     cdef Py_ssize_t n_touched
 
     cdef i128* cost = <i128*> malloc(max(nnz, 1) * sizeof(i128))
-    cdef i128* given_cost = <i128*> malloc(max(nnz, 1) * sizeof(i128))
     cdef i128* alpha = <i128*> malloc(max(n_rows, 1) * sizeof(i128))
     cdef i128* beta = <i128*> malloc(max(n_cols, 1) * sizeof(i128))
     cdef i128* dist_col = <i128*> malloc(max(n_cols, 1) * sizeof(i128))
     cdef i128* dist_row = <i128*> malloc(max(n_rows, 1) * sizeof(i128))
-    cdef Item* heap = <Item*> malloc((nnz + 2) * sizeof(Item))
-    if not (cost and given_cost and alpha and beta and dist_col and dist_row and heap):
-        free(cost); free(given_cost); free(alpha); free(beta); free(dist_col); free(dist_row)
-        free(heap)
+    heap_cap = min(nnz + 2, HEAP_START)
+    cdef Item* heap = <Item*> malloc(heap_cap * sizeof(Item))
+    if not (cost and alpha and beta and dist_col and dist_row and heap):
+        free(cost); free(alpha); free(beta); free(dist_col); free(dist_row); free(heap)
         raise MemoryError()
     try:
         with nogil:
             # Arc k of the solve is given arc perm[k]: each row's arcs by cost, then index.
+            if nnz > 0:
+                _sort_w = &arc_w[0]
+                _sort_c = &arc_c[0]
+                for t in range(n_rows):
+                    if indptr[t + 1] - indptr[t] > 1:
+                        qsort(&perm[indptr[t]], indptr[t + 1] - indptr[t], sizeof(int64_t), _by_cost)
+                _sort_w = NULL
+                _sort_c = NULL
             for a in range(nnz):
-                given_cost[a] = ((<i128> arc_w[a]) << SHIFT) + <i128> arc_c[a]
-            _sort_key = given_cost
-            for t in range(n_rows):
-                if indptr[t + 1] - indptr[t] > 1:
-                    qsort(&perm[indptr[t]], indptr[t + 1] - indptr[t], sizeof(int64_t), _by_cost)
-            _sort_key = NULL
-            for a in range(nnz):
-                cost[a] = given_cost[perm[a]]
+                cost[a] = ((<i128> arc_w[perm[a]]) << SHIFT) + <i128> arc_c[perm[a]]
                 sorted_col[a] = indices[perm[a]]
-            free(given_cost)
-            given_cost = NULL
             for t in range(n_rows):
                 alpha[t] = 0
                 dist_row[t] = I128_INF
@@ -263,6 +266,14 @@ def solve_transport(
                                     pred_arc[q] = a
                                     if load[q] < col_cap[q] and nd < best_room:
                                         best_room = nd
+                                    if heap_size == heap_cap:
+                                        # A search pushes once per arc at most.
+                                        grown = <Item*> realloc(heap, min(2 * heap_cap, nnz + 2) * sizeof(Item))
+                                        if not grown:
+                                            with gil:
+                                                raise MemoryError()
+                                        heap = grown
+                                        heap_cap = min(2 * heap_cap, nnz + 2)
                                     _push(heap, &heap_size, nd,
                                           (top_tie if load[q] >= col_cap[q] else 0) + col_tie[q],
                                           q)
@@ -366,8 +377,7 @@ def solve_transport(
         _split(alpha, n_rows, aw, ac)
         _split(beta, n_cols, bw, bc)
     finally:
-        free(cost); free(given_cost); free(alpha); free(beta); free(dist_col); free(dist_row)
-        free(heap)
+        free(cost); free(alpha); free(beta); free(dist_col); free(dist_row); free(heap)
     given_flow = np.zeros(nnz, dtype=np.int64)
     given_flow[perm_np[:nnz]] = flow_np[:nnz]
     stats = {
