@@ -115,3 +115,18 @@ def test_at_equal_cost_a_column_with_room_ends_the_search(solve):
     assert int(flow[[a[2] == 0 for a in arcs]].sum()) == n
     assert stats["searches"] == n
     assert stats["column_pops"] == n  # no plateau explored
+
+
+def test_a_search_through_thousands_of_full_columns_gets_the_same_answer():
+    # 5,000 rows each hold their only column; the last row reaches all of them (more
+    # entries than the compiled solver's first heap) and can only be left unserved.
+    n = 5000
+    arcs = [(r, r, 0, 0) for r in range(n)]
+    arcs += [(n, q, 0, 1 + q % 7) for q in range(n)] + [(n, n, 1, 0)]
+    arcs.sort()
+    results = [solve(*arrays([1] * (n + 1), [1] * (n + 1), arcs)) for solve in SOLVERS]
+    for flow, *_ in results:
+        assert flow.tolist() == [1] * n + [0] * n + [1]
+    for other in results[1:]:
+        for x, y in zip(results[0][:5], other[:5], strict=True):
+            assert x.tolist() == y.tolist()
