@@ -80,9 +80,9 @@ class Assignment:
 def _capacity_factor(problem: Problem) -> int:
     """How many times ``k_nearest`` classes a row looks at first: twice where volunteers
     take many needs each (a mean capacity of 4.5 or more). There each class is wanted by
-    many rows, and a row's 8 nearest are often all priced out: high capacity 10k x 500
-    took 4 certificate rounds at 8, 1 at 16 (engine 0.57 -> 0.28 s). Where capacities
-    are 1-3 more classes only make every search longer."""
+    many rows, and a row's nearest few are often all priced out: high capacity 10k x 500
+    took 4 certificate rounds with 8 classes a row, 1 with 16 (engine 0.57 -> 0.28 s).
+    Where capacities are 1-3 more classes only make every search longer."""
     if not len(problem.capacity):
         return 1
     return int(np.clip(round(float(np.sqrt(problem.capacity.mean() / 2.0))), 1, 2))
@@ -91,7 +91,7 @@ def _capacity_factor(problem: Problem) -> int:
 def assign(
     problem: Problem,
     *,
-    k_nearest: int = 8,
+    k_nearest: int = 10,
     k_nearest_needs: int = 4,
     max_rounds: int = 16,
     max_full_pairs: int = FULL_GRAPH_MAX_PAIRS,

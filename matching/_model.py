@@ -155,7 +155,7 @@ class Settings:
     urgency_points: Mapping[str, int] = field(default_factory=lambda: _DEFAULT_URGENCY_POINTS)
     wait_points_per_day: float = 10.0
     max_wait_points: int = 60
-    k_nearest: int = 8
+    k_nearest: int = 10
     k_nearest_needs: int = 4
     max_rounds: int = 16
 
