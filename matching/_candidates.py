@@ -145,7 +145,7 @@ def ball_pairs(tree: cKDTree, pool: _IntArray, xyz: NDArray, rows: _IntArray, km
         part = rows[start : start + step]
         near = tree.sparse_distance_matrix(cKDTree(xyz[part]), chord, output_type="ndarray")
         if len(near):
-            yield part[near["j"]], pool[near["i"]]
+            yield part[near["j"]], pool[near["i"]], near["v"]
 
 
 def count_feasible_upper(g: Groups, index: CategoryIndex) -> int:
@@ -167,7 +167,7 @@ def full_graph(g: Groups, index: CategoryIndex) -> Arcs:
     parts: list[Arcs] = []
     for c in range(len(index.members)):
         for rows, pool, tree in index.pools(g, c, index.rows[c]):
-            for r, q in ball_pairs(tree, pool, g.row_xyz, rows, index.reach_km[c]):
+            for r, q, _ in ball_pairs(tree, pool, g.row_xyz, rows, index.reach_km[c]):
                 parts.append(_finish(g, r, q))
     if not parts:
         return _empty()

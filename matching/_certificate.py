@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from ._arrays import distinct
 from ._candidates import Arcs, CategoryIndex, ball_pairs, chord_bound, merge
+from ._geo import chord_to_km
 from ._groups import Groups
 from ._kdtree import cKDTree
 from ._solvers import Solution
@@ -29,6 +30,9 @@ _IntArray = NDArray[np.intp]
 _Int = NDArray[np.int64]
 # Nearest classes priced below a tier looked at before a ball query.
 _NEAREST = 8
+# Below its k-d tree chord, a pair's exact distance can be no shorter than this (km; the
+# two computations differ by ~1e-12 km).
+_CHORD_SLACK_KM = 1e-6
 # Ball radii are rounded up to these steps (km, factor sqrt 2), to batch the queries.
 _STEPS = 0.05 * np.sqrt(2.0) ** np.arange(48)
 
@@ -64,18 +68,30 @@ def violations(
     found_c: list[_Int] = []
     checked = 0
 
-    def check(r: _IntArray, q: _IntArray) -> NDArray[np.bool_]:
+    def check(r: _IntArray, q: _IntArray, chord=None) -> NDArray[np.bool_]:
+        """Which pairs violate (their exact distance computed only where one can: a
+        class priced below the row's weight, or at it within ``gap`` units, which the
+        k-d tree's ``chord`` may already rule out)."""
         nonlocal checked
         checked += len(r)
-        km = g.pair_km(r, q)
         rw = lam_w[q] - sol.alpha_w[r]
-        rc = np.rint(km * per_km).astype(np.int64) + lam_c[q] - sol.alpha_c[r]
-        bad = (rw < 0) | ((rw == 0) & (rc < 0))
-        bad[bad] = g.feasible(r[bad], q[bad], km[bad])
-        found_r.append(r[bad])
-        found_q.append(q[bad])
-        found_w.append(rw[bad])
-        found_c.append(rc[bad])
+        gap = sol.alpha_c[r] - lam_c[q]
+        may = (rw < 0) | ((rw == 0) & (gap > 0))
+        if chord is not None:
+            low_km = chord_to_km(chord) - _CHORD_SLACK_KM
+            may &= (rw < 0) | (low_km * per_km - 0.5 < gap)
+        at = np.flatnonzero(may)
+        km = g.pair_km(r[at], q[at])
+        rc = np.rint(km * per_km).astype(np.int64) - gap[at]
+        hit = (rw[at] < 0) | ((rw[at] == 0) & (rc < 0))
+        hit[hit] = g.feasible(r[at[hit]], q[at[hit]], km[hit])
+        at = at[hit]
+        found_r.append(r[at])
+        found_q.append(q[at])
+        found_w.append(rw[at])
+        found_c.append(rc[hit])
+        bad = np.zeros(len(r), dtype=bool)
+        bad[at] = True
         return bad
 
     for c in range(len(index.members)):
@@ -127,11 +143,11 @@ def violations(
                 for s in distinct(step):
                     part = rest[step == s]
                     km = min(float(_STEPS[s]), reach)
-                    for r, q in ball_pairs(tree, among, g.row_xyz, part, km):
+                    for r, q, chord in ball_pairs(tree, among, g.row_xyz, part, km):
                         if whole:
                             keep = lam_w[q] <= t
-                            r, q = r[keep], q[keep]
-                        check(r, q)
+                            r, q, chord = r[keep], q[keep], chord[keep]
+                        check(r, q, chord)
     if not found_r:
         empty = np.zeros(0, dtype=np.intp)
         return Arcs(empty, empty, np.zeros(0)), checked
