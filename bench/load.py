@@ -41,6 +41,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script (`python bench/load.py`, as `make bench` does), the project is not on the
+# path: the fake Twilio is imported from tests/fakes.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 TOKEN = "bench-auth-token-0123456789abcdef"
 ACCOUNT = "AC" + "0" * 32

@@ -99,3 +99,22 @@ def test_the_table_of_summaries_already_written(report, tmp_path, capsys) -> Non
     assert "9 ms" in out and "crashing: no summary" in out and "1 of 1 goals met" in out
     with pytest.raises(SystemExit):
         report.main(["--from", "nonesuch=x.json"])
+
+
+@pytest.mark.parametrize("script", ["load.py", "chaos.py"])
+def test_a_benchmark_run_as_a_script_finds_the_fake_twilio(script, tmp_path) -> None:
+    """`make bench` runs `python bench/<script>`: the project is not on the path then, yet
+    the scripts import the fake Twilio from tests/fakes (load.py once failed right there)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import runpy, sys; "
+        f"sys.path[0] = {str(ROOT / 'bench')!r}; "
+        f"runpy.run_path({str(ROOT / 'bench' / script)!r}, run_name='probe'); "
+        "import tests.fakes.twilio"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
