@@ -118,14 +118,13 @@ def z_order(g: Groups) -> ZOrder:
     return ZOrder(row_perm, row_new, col_perm, col_new)
 
 
-def _relabelled(
-    g: Groups, z: ZOrder, arcs: Arcs, supply, row_order, rows, cols, w, c, col_cap, col_tie
-):
+def _relabelled(g: Groups, z: ZOrder, arcs: Arcs, supply, row_order, cols, w, c, col_cap, col_tie):
     """`solve_transport` on rows and columns renumbered in Z-order of their points (a
     search touches nearby ones, now near in memory), its answer mapped back. The same
     answer: the solver's choices depend on ``row_order`` and ``col_tie``, never on the
-    numbering. ``rows`` ... ``c`` are the graph's arcs (sorted by row), then the slack
-    columns' (sorted by row): each row's two blocks are moved whole, without a sort."""
+    numbering. ``cols``, ``w`` and ``c`` are the graph's arcs (sorted by row), then the
+    slack columns' (sorted by row): each row's two blocks are moved whole, without a
+    sort."""
     n_rows = g.n_rows
     row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
     deg = np.bincount(arcs.row, minlength=n_rows).astype(np.int64)
@@ -187,7 +186,6 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float, z: ZOrder | None = None) -
         arcs,
         g.row_supply.astype(np.int64),
         row_order,
-        rows,
         cols,
         w,
         c,
