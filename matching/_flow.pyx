@@ -204,16 +204,18 @@ def solve_transport(
         free(cost); free(alpha); free(beta); free(dist_col); free(dist_row); free(heap)
         raise MemoryError()
     try:
+        # Arc k of the solve is given arc perm[k]: each row's arcs by cost, then index. The
+        # sort runs holding the GIL: `_by_cost` reads module globals, which two threads
+        # solving at once must not share.
+        if nnz > 0:
+            _sort_w = &arc_w[0]
+            _sort_c = &arc_c[0]
+            for t in range(n_rows):
+                if indptr[t + 1] - indptr[t] > 1:
+                    qsort(&perm[indptr[t]], indptr[t + 1] - indptr[t], sizeof(int64_t), _by_cost)
+            _sort_w = NULL
+            _sort_c = NULL
         with nogil:
-            # Arc k of the solve is given arc perm[k]: each row's arcs by cost, then index.
-            if nnz > 0:
-                _sort_w = &arc_w[0]
-                _sort_c = &arc_c[0]
-                for t in range(n_rows):
-                    if indptr[t + 1] - indptr[t] > 1:
-                        qsort(&perm[indptr[t]], indptr[t + 1] - indptr[t], sizeof(int64_t), _by_cost)
-                _sort_w = NULL
-                _sort_c = NULL
             for a in range(nnz):
                 cost[a] = ((<i128> arc_w[perm[a]]) << SHIFT) + <i128> arc_c[perm[a]]
                 sorted_col[a] = indices[perm[a]]

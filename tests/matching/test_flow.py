@@ -130,3 +130,34 @@ def test_a_search_through_thousands_of_full_columns_gets_the_same_answer():
     for other in results[1:]:
         for x, y in zip(results[0][:5], other[:5], strict=True):
             assert x.tolist() == y.tolist()
+
+
+def test_solves_in_threads_at_once_give_the_answers_of_solves_one_by_one():
+    # The web app and the worker may match in threads of one process: the compiled
+    # solver's sort must not share state between two solves.
+    if not solvers.COMPILED:
+        pytest.skip("matching/_flow.pyx is not compiled")
+    from concurrent.futures import ThreadPoolExecutor
+
+    def graph(seed):
+        rng = np.random.default_rng(seed)
+        n, m = 400, 300
+        arcs = sorted(
+            {
+                (r, int(q), 0, int(rng.integers(0, 1000)))
+                for r in range(n)
+                for q in rng.integers(0, m, 12)
+            }
+        )
+        arcs += [(r, m + r, 1, 0) for r in range(n)]
+        arcs.sort()
+        return arrays([1] * n, [2] * m + [1] * n, arcs)
+
+    graphs = [graph(seed) for seed in range(8)]
+    alone = [compiled_solver(*g)[0].tolist() for g in graphs]
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            together = [
+                f.result()[0].tolist() for f in [pool.submit(compiled_solver, *g) for g in graphs]
+            ]
+        assert together == alone
