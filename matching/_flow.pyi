@@ -10,6 +10,15 @@ def solve_transport(
     arc_c: NDArray[np.int64],
     col_cap: NDArray[np.int64],
     col_tie: NDArray[np.int64],
+    warm: tuple[
+        NDArray[np.int64],
+        NDArray[np.int64],
+        NDArray[np.int64],
+        NDArray[np.int64],
+        NDArray[np.int64],
+    ]
+    | None = None,
+    work_limit: int = -1,
 ) -> tuple[
     NDArray[np.int64],
     NDArray[np.int64],

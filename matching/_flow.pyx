@@ -19,9 +19,24 @@ result are those without the pruning, only shorter where rows hold hundreds of a
 Invariants, and at the end the LP optimality certificate: every arc
 has a reduced cost ``cost - alpha[row] - beta[col] >= 0``, ``= 0`` where it carries
 flow; every ``beta <= 0``, and ``0`` on columns with room.
+
+A warm start takes an optimal routing of a subgraph (the engine's last certificate
+round, before it added arcs) with its prices. Rows with an added arc of negative reduced
+cost are unrouted and their price lowered until none is negative; that leaves every
+invariant but one: columns they left may have room at a negative price. Such a column
+is a deficit of the flow problem whose sink ("routed") sits at price 0, and is refilled
+by Dijkstra searches backwards (over arcs into it, then the arcs their rows hold):
+phase 0, before routing, to the nearest unrouted row, unless a column at price 0 is as
+near (then, from there, the sink's price would be the nearer start, and it waits);
+phase 1 routes the unrouted rows as a cold start does; phase 2 refills what is left
+from the nearest column priced 0 that holds a unit (which gives it up), or prices the
+column 0 itself when that is nearer. Each is a shortest path with the price update of
+successive shortest paths, so the invariants and the certificate hold at the end.
 """
 
 import numpy as np
+
+from matching._flow_py import _warm_fits
 
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.stdint cimport int64_t
@@ -99,6 +114,43 @@ cdef inline void _pop(Item* heap, Py_ssize_t* size) noexcept nogil:
         heap[i] = last
 
 
+cdef inline bint _grow(Item** heap, Py_ssize_t* cap, Py_ssize_t most) noexcept nogil:
+    """Doubles the heap, up to ``most`` entries (a search pushes once per arc at most);
+    False if out of memory (the heap is then as it was)."""
+    cdef Py_ssize_t want = min(2 * cap[0], most)
+    cdef Item* grown = <Item*> realloc(heap[0], want * sizeof(Item))
+    if not grown:
+        return False
+    heap[0] = grown
+    cap[0] = want
+    return True
+
+
+cdef struct Holders:
+    # Per column, the arcs carrying flow into it: a block of ``hold`` from ``off[q]``,
+    # ``n[q]`` long; ``pos[a]`` is arc a's place there (-1: none).
+    const int64_t* off
+    int64_t* n
+    int64_t* hold
+    int64_t* pos
+
+
+cdef inline void _hold(Holders* h, int64_t a, int64_t q) noexcept nogil:
+    h.pos[a] = h.off[q] + h.n[q]
+    h.hold[h.pos[a]] = a
+    h.n[q] += 1
+
+
+cdef inline void _release(Holders* h, int64_t a, int64_t q) noexcept nogil:
+    """Arc a leaves q's block: the block's last arc takes its place."""
+    cdef int64_t last
+    h.n[q] -= 1
+    last = h.hold[h.off[q] + h.n[q]]
+    h.hold[h.pos[a]] = last
+    h.pos[last] = h.pos[a]
+    h.pos[a] = -1
+
+
 def solve_transport(
     const int64_t[::1] row_supply,
     const int64_t[::1] row_order,
@@ -108,6 +160,8 @@ def solve_transport(
     const int64_t[::1] arc_c,
     const int64_t[::1] col_cap,
     const int64_t[::1] col_tie,
+    warm=None,
+    int64_t work_limit=-1,
 ):
     """Min-cost routing of every row's supply, at most ``col_cap`` units per column.
 
@@ -122,6 +176,17 @@ def solve_transport(
         Each arc's cost ``arc_w * 2**80 + arc_c`` (weight part, then cost part).
     col_cap, col_tie : int64 arrays, shape (n_cols,)
         Capacity, and tie-break rank (lower first) among columns at equal distance.
+    warm : tuple of int64 arrays, optional
+        ``(flow, alpha_w, alpha_c, beta_w, beta_c)``: an optimal routing with its duals
+        on a subgraph of these arcs (``flow`` per given arc, 0 on arcs it did not
+        have). The solve starts from it: rows with an arc of negative reduced cost
+        are unrouted and routed again, then every column left with room and a
+        negative price is refilled (or priced 0) by a search backwards from it
+        (phase 0 below). Ignored if it is not such a routing.
+    work_limit : int
+        With ``warm``: give up (``stats["aborted"] = 1``, nothing else returned is
+        meaningful) once the rows scanned and columns popped exceed it (-1: never), so
+        a caller can solve from nothing instead when the warm start proves costlier.
 
     Returns
     -------
@@ -131,7 +196,9 @@ def solve_transport(
     beta_w, beta_c : int64 arrays, shape (n_cols,)
         Column duals (``<= 0``, ``0`` where a column has room).
     stats : dict
-        ``searches``, ``column_pops``, ``row_scans``, ``arc_scans``.
+        ``searches``, ``column_pops``, ``row_scans``, ``arc_scans``, ``warm_rows``
+        (rows routed again), ``refills`` (backward searches), ``refill_scans`` (arcs
+        they scanned), ``aborted``.
 
     Raises
     ------
@@ -141,15 +208,23 @@ def solve_transport(
     cdef Py_ssize_t n_rows = row_supply.shape[0]
     cdef Py_ssize_t n_cols = col_cap.shape[0]
     cdef Py_ssize_t nnz = indices.shape[0]
-    cdef Py_ssize_t a, b, k, t, h, s_i
+    cdef Py_ssize_t a, b, k, k2, t, h, s_i
     cdef int64_t q, r, s, end, delta, v, top_tie
     cdef i128 d, nd, d_end, rc, best_room
     cdef Py_ssize_t heap_cap
-    cdef Item* grown
     global _sort_w, _sort_c
     cdef Py_ssize_t heap_size, n_pop, n_scan, n_path, relaxed
     cdef int64_t searches = 0, column_pops = 0, row_scans = 0, arc_scans = 0
+    cdef int64_t warm_rows = 0, refills = 0, refill_scans = 0
     cdef int failed = -1
+    cdef Py_ssize_t n_rt, q0, t_col, end_row
+    cdef i128 e_end
+    cdef bint deferred
+    cdef bint aborted = False
+    cdef int64_t t_tie
+    cdef i128 t_key
+    cdef bint use_warm = False
+    cdef bint row_bad
 
     arc_row_np = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(np.asarray(indptr)))
     indeg = np.bincount(np.asarray(indices), minlength=n_cols).astype(np.int64)
@@ -160,7 +235,7 @@ def solve_transport(
     excess_np = np.asarray(row_supply, dtype=np.int64).copy()
     load_np = np.zeros(n_cols, dtype=np.int64)
     hold_np = np.zeros(max(int(hold_off_np[n_cols]), 1), dtype=np.int64)
-    nhold_np = np.zeros(n_cols, dtype=np.int64)
+    nhold_np = np.zeros(max(n_cols, 1), dtype=np.int64)
     arc_pos_np = np.full(max(nnz, 1), -1, dtype=np.int64)
     pred_arc_np = np.full(max(n_cols, 1), -1, dtype=np.int64)
     back_arc_np = np.full(max(n_rows, 1), -1, dtype=np.int64)
@@ -170,6 +245,43 @@ def solve_transport(
     scanned_np = np.zeros(max(n_rows, 1), dtype=np.int64)
     touched_np = np.zeros(max(n_cols, 1), dtype=np.int64)
     path_np = np.zeros(2 * (n_rows + n_cols) + 2, dtype=np.int64)
+
+    # A warm start (see ``warm``): its arrays, and those of the backward searches.
+    if warm is not None and nnz > 0:
+        use_warm = _warm_fits(warm, np.asarray(row_supply), np.asarray(indptr),
+                              np.asarray(indices), np.asarray(col_cap))
+    m_rows = max(n_rows, 1) if use_warm else 1
+    m_cols = max(n_cols, 1) if use_warm else 1
+    if use_warm:
+        w_aw_np, w_ac_np, w_bw_np, w_bc_np = (
+            np.ascontiguousarray(x, dtype=np.int64) for x in warm[1:])
+        col_start_np = np.zeros(n_cols + 1, dtype=np.int64)
+        np.cumsum(indeg, out=col_start_np[1:])
+        col_by_tie_np = np.argsort(np.asarray(col_tie), kind="stable").astype(np.int64)
+        row_pos_np = np.empty(n_rows, dtype=np.int64)
+        row_pos_np[np.asarray(row_order)] = np.arange(n_rows, dtype=np.int64)
+    else:
+        w_aw_np = w_ac_np = w_bw_np = w_bc_np = np.zeros(1, dtype=np.int64)
+        col_start_np = np.zeros(2, dtype=np.int64)
+        col_by_tie_np = row_pos_np = np.zeros(1, dtype=np.int64)
+    cdef const int64_t[::1] w_aw = w_aw_np
+    cdef const int64_t[::1] w_ac = w_ac_np
+    cdef const int64_t[::1] w_bw = w_bw_np
+    cdef const int64_t[::1] w_bc = w_bc_np
+    cdef const int64_t[::1] col_start = col_start_np
+    cdef const int64_t[::1] col_by_tie = col_by_tie_np
+    cdef const int64_t[::1] row_pos = row_pos_np
+    cdef const int64_t[::1] indeg_v = indeg
+    col_arcs_np = np.zeros(max(nnz, 1) if use_warm else 1, dtype=np.int64)
+    wflow_np = np.zeros(max(nnz, 1) if use_warm else 1, dtype=np.int64)
+    rpred_col_np = np.full(m_cols, -1, dtype=np.int64)
+    rpred_row_np = np.full(m_rows, -1, dtype=np.int64)
+    touched_rows_np = np.zeros(m_rows, dtype=np.int64)
+    cdef int64_t[::1] col_arcs = col_arcs_np
+    cdef int64_t[::1] wflow = wflow_np
+    cdef int64_t[::1] rpred_col = rpred_col_np
+    cdef int64_t[::1] rpred_row = rpred_row_np
+    cdef int64_t[::1] touched_rows = touched_rows_np
 
     perm_np = np.arange(max(nnz, 1), dtype=np.int64)
     sorted_col_np = np.zeros(max(nnz, 1), dtype=np.int64)
@@ -192,6 +304,11 @@ def solve_transport(
     cdef int64_t[::1] touched = touched_np
     cdef int64_t[::1] path = path_np
     cdef Py_ssize_t n_touched
+    cdef Holders holders
+    holders.off = &hold_off[0]
+    holders.n = &nhold[0]
+    holders.hold = &hold[0]
+    holders.pos = &arc_pos[0]
 
     cdef i128* cost = <i128*> malloc(max(nnz, 1) * sizeof(i128))
     cdef i128* alpha = <i128*> malloc(max(n_rows, 1) * sizeof(i128))
@@ -215,6 +332,9 @@ def solve_transport(
                     qsort(&perm[indptr[t]], indptr[t + 1] - indptr[t], sizeof(int64_t), _by_cost)
             _sort_w = NULL
             _sort_c = NULL
+        if use_warm:
+            # The warm flow in the solve's arc order; each column's arcs (solve order).
+            wflow_np[:nnz] = np.asarray(warm[0], dtype=np.int64)[perm_np[:nnz]]
         with nogil:
             for a in range(nnz):
                 cost[a] = ((<i128> arc_w[perm[a]]) << SHIFT) + <i128> arc_c[perm[a]]
@@ -226,158 +346,370 @@ def solve_transport(
                 beta[t] = 0
                 dist_col[t] = I128_INF
             top_tie = (<int64_t> 1) << 62
-            for s_i in range(n_rows):
-                s = row_order[s_i]
-                while excess[s] > 0:
-                    searches += 1
-                    heap_size = 0
-                    n_pop = 0
-                    n_scan = 0
-                    n_touched = 0
-                    end = -1
-                    d_end = 0
-                    best_room = I128_INF
-                    # The source row at distance 0; rows reached later are relaxed in
-                    # the order they were scanned (``relaxed`` trails ``n_scan``).
-                    row_done[s] = 1
-                    dist_row[s] = 0
-                    back_arc[s] = -1
-                    scanned[0] = s
-                    n_scan = 1
-                    relaxed = 0
-                    while True:
-                        while relaxed < n_scan:
-                            r = scanned[relaxed]
-                            relaxed += 1
-                            d = dist_row[r]
-                            row_scans += 1
-                            for a in range(indptr[r], indptr[r + 1]):
-                                if d + cost[a] - alpha[r] > best_room:
+            if use_warm:
+                # Each column's arcs, in solve order (a counting sort).
+                for t in range(n_cols):
+                    nhold[t] = 0
+                for a in range(nnz):
+                    q = sorted_col[a]
+                    col_arcs[col_start[q] + nhold[q]] = a
+                    nhold[q] += 1
+                for t in range(n_cols):
+                    nhold[t] = 0
+                    beta[t] = ((<i128> w_bw[t]) << SHIFT) + <i128> w_bc[t]
+                for t in range(n_rows):
+                    alpha[t] = ((<i128> w_aw[t]) << SHIFT) + <i128> w_ac[t]
+                # The warm routing (its arcs tight, else it is not used).
+                for a in range(nnz):
+                    if wflow[a] > 0 and cost[a] - alpha[arc_row[a]] - beta[sorted_col[a]] != 0:
+                        use_warm = False
+                        break
+                if use_warm:
+                    for a in range(nnz):
+                        if wflow[a] > 0:
+                            q = sorted_col[a]
+                            flow[a] = wflow[a]
+                            load[q] += wflow[a]
+                            excess[arc_row[a]] -= wflow[a]
+                            _hold(&holders, a, q)
+                    # Rows with an arc of negative reduced cost are unrouted; their price
+                    # is lowered until every arc of theirs has a reduced cost >= 0.
+                    for t in range(n_rows):
+                        row_bad = False
+                        for a in range(indptr[t], indptr[t + 1]):
+                            if cost[a] - alpha[t] - beta[sorted_col[a]] < 0:
+                                row_bad = True
+                                break
+                        if not row_bad:
+                            continue
+                        warm_rows += 1
+                        for a in range(indptr[t], indptr[t + 1]):
+                            q = sorted_col[a]
+                            if flow[a] > 0:
+                                load[q] -= flow[a]
+                                excess[t] += flow[a]
+                                flow[a] = 0
+                                _release(&holders, a, q)
+                            if indeg_v[q] == 1:
+                                # Only this row reaches it (its slack columns): now empty.
+                                beta[q] = 0
+                        d = I128_INF
+                        for a in range(indptr[t], indptr[t + 1]):
+                            rc = cost[a] - beta[sorted_col[a]]
+                            if rc < d:
+                                d = rc
+                        alpha[t] = d
+                else:
+                    for t in range(n_cols):
+                        beta[t] = 0
+                    for t in range(n_rows):
+                        alpha[t] = 0
+            for phase in range(3):
+                if phase == 1:
+                    for s_i in range(n_rows):
+                        s = row_order[s_i]
+                        while excess[s] > 0:
+                            searches += 1
+                            heap_size = 0
+                            n_pop = 0
+                            n_scan = 0
+                            n_touched = 0
+                            end = -1
+                            d_end = 0
+                            best_room = I128_INF
+                            # The source row at distance 0; rows reached later are relaxed in
+                            # the order they were scanned (``relaxed`` trails ``n_scan``).
+                            row_done[s] = 1
+                            dist_row[s] = 0
+                            back_arc[s] = -1
+                            scanned[0] = s
+                            n_scan = 1
+                            relaxed = 0
+                            while True:
+                                while relaxed < n_scan:
+                                    r = scanned[relaxed]
+                                    relaxed += 1
+                                    d = dist_row[r]
+                                    row_scans += 1
+                                    for a in range(indptr[r], indptr[r + 1]):
+                                        if d + cost[a] - alpha[r] > best_room:
+                                            break
+                                        arc_scans += 1
+                                        q = sorted_col[a]
+                                        if col_done[q]:
+                                            continue
+                                        rc = cost[a] - alpha[r] - beta[q]
+                                        nd = d + rc
+                                        if nd < dist_col[q]:
+                                            if dist_col[q] == I128_INF:
+                                                touched[n_touched] = q
+                                                n_touched += 1
+                                            dist_col[q] = nd
+                                            pred_arc[q] = a
+                                            if load[q] < col_cap[q] and nd < best_room:
+                                                best_room = nd
+                                            if heap_size == heap_cap and not _grow(&heap, &heap_cap, nnz + 2):
+                                                with gil:
+                                                    raise MemoryError()
+                                            _push(heap, &heap_size, nd,
+                                                  (top_tie if load[q] >= col_cap[q] else 0) + col_tie[q],
+                                                  q)
+                                # The nearest column not yet popped.
+                                q = -1
+                                while heap_size > 0:
+                                    q = heap[0].col
+                                    d = heap[0].key
+                                    _pop(heap, &heap_size)
+                                    if col_done[q] or d > dist_col[q]:
+                                        q = -1
+                                        continue
                                     break
-                                arc_scans += 1
+                                if q < 0:
+                                    failed = <int> s
+                                    break
+                                column_pops += 1
+                                col_done[q] = 1
+                                if load[q] < col_cap[q]:
+                                    end = q
+                                    d_end = d
+                                    break
+                                popped[n_pop] = q
+                                n_pop += 1
+                                # The rows holding q are reached at the same distance (tight arcs).
+                                for h in range(hold_off[q], hold_off[q] + nhold[q]):
+                                    b = hold[h]
+                                    v = arc_row[b]
+                                    if row_done[v]:
+                                        continue
+                                    row_done[v] = 1
+                                    dist_row[v] = d
+                                    back_arc[v] = b
+                                    scanned[n_scan] = v
+                                    n_scan += 1
+                            if failed >= 0:
+                                break
+                            # Duals: scanned rows up, popped columns down, by how much nearer
+                            # than the end they were.
+                            for t in range(n_scan):
+                                v = scanned[t]
+                                alpha[v] += d_end - dist_row[v]
+                            for t in range(n_pop):
+                                q = popped[t]
+                                beta[q] -= d_end - dist_col[q]
+                            # The path back from the end: forward arcs into columns, backward arcs
+                            # out of the rows holding them.
+                            delta = excess[s]
+                            if col_cap[end] - load[end] < delta:
+                                delta = col_cap[end] - load[end]
+                            n_path = 0
+                            q = end
+                            while True:
+                                a = pred_arc[q]
+                                path[n_path] = a
+                                n_path += 1
+                                r = arc_row[a]
+                                if r == s:
+                                    break
+                                b = back_arc[r]
+                                path[n_path] = b
+                                n_path += 1
+                                if flow[b] < delta:
+                                    delta = flow[b]
+                                q = sorted_col[b]
+                            for k in range(n_path):
+                                a = path[k]
                                 q = sorted_col[a]
-                                if col_done[q]:
-                                    continue
-                                rc = cost[a] - alpha[r] - beta[q]
-                                nd = d + rc
-                                if nd < dist_col[q]:
-                                    if dist_col[q] == I128_INF:
-                                        touched[n_touched] = q
-                                        n_touched += 1
-                                    dist_col[q] = nd
-                                    pred_arc[q] = a
-                                    if load[q] < col_cap[q] and nd < best_room:
-                                        best_room = nd
-                                    if heap_size == heap_cap:
-                                        # A search pushes once per arc at most.
-                                        grown = <Item*> realloc(heap, min(2 * heap_cap, nnz + 2) * sizeof(Item))
-                                        if not grown:
+                                if k % 2 == 0:
+                                    if flow[a] == 0:
+                                        _hold(&holders, a, q)
+                                    flow[a] += delta
+                                else:
+                                    flow[a] -= delta
+                                    if flow[a] == 0:
+                                        _release(&holders, a, q)
+                            load[end] += delta
+                            excess[s] -= delta
+                            for t in range(n_touched):
+                                q = touched[t]
+                                dist_col[q] = I128_INF
+                                col_done[q] = 0
+                            for t in range(n_scan):
+                                v = scanned[t]
+                                dist_row[v] = I128_INF
+                                row_done[v] = 0
+                            if use_warm and 0 <= work_limit < row_scans + column_pops:
+                                aborted = True
+                                break
+                        if failed >= 0 or aborted:
+                            break
+                if phase != 1 and use_warm and failed < 0 and not aborted:
+                    # Columns left with room and a negative price: each is refilled, a unit
+                    # at a time, along the shortest backward path from an unrouted row
+                    # (phase 0, before routing: only where none is nearer than a column
+                    # priced 0) or from a column with room at price 0 (phase 2; or it is
+                    # priced 0 itself, when that is nearer).
+                    for k in range(n_cols):
+                        q0 = col_by_tie[k]
+                        while load[q0] < col_cap[q0] and beta[q0] < 0:
+                            refills += 1
+                            heap_size = 0
+                            n_pop = 0
+                            n_scan = 0
+                            n_rt = 0
+                            t_key = I128_INF
+                            t_tie = 0
+                            t_col = -1
+                            end_row = -1
+                            col_done[q0] = 1
+                            dist_col[q0] = 0
+                            rpred_col[q0] = -1
+                            popped[0] = q0
+                            n_pop = 1
+                            relaxed = 0
+                            while True:
+                                # Labelled columns: "priced 0 from here", and the rows that
+                                # could send them a unit.
+                                while relaxed < n_pop:
+                                    q = popped[relaxed]
+                                    relaxed += 1
+                                    d = dist_col[q]
+                                    column_pops += 1
+                                    rc = d - beta[q]
+                                    if rc < t_key or (rc == t_key and col_tie[q] < t_tie):
+                                        t_key = rc
+                                        t_tie = col_tie[q]
+                                        t_col = q
+                                    for h in range(col_start[q], col_start[q + 1]):
+                                        a = col_arcs[h]
+                                        r = arc_row[a]
+                                        refill_scans += 1
+                                        if row_done[r]:
+                                            continue
+                                        nd = d + cost[a] - alpha[r] - beta[q]
+                                        if nd >= t_key or nd >= dist_row[r]:
+                                            continue
+                                        if dist_row[r] == I128_INF:
+                                            touched_rows[n_rt] = r
+                                            n_rt += 1
+                                        dist_row[r] = nd
+                                        rpred_row[r] = a
+                                        if heap_size == heap_cap and not _grow(&heap, &heap_cap, nnz + 2):
                                             with gil:
                                                 raise MemoryError()
-                                        heap = grown
-                                        heap_cap = min(2 * heap_cap, nnz + 2)
-                                    _push(heap, &heap_size, nd,
-                                          (top_tie if load[q] >= col_cap[q] else 0) + col_tie[q],
-                                          q)
-                        # The nearest column not yet popped.
-                        q = -1
-                        while heap_size > 0:
-                            q = heap[0].col
-                            d = heap[0].key
-                            _pop(heap, &heap_size)
-                            if col_done[q] or d > dist_col[q]:
-                                q = -1
-                                continue
+                                        _push(heap, &heap_size, nd, row_pos[r], r)
+                                # The nearest row, unless pricing a column 0 is as near.
+                                r = -1
+                                while heap_size > 0 and heap[0].key < t_key:
+                                    r = heap[0].col
+                                    d = heap[0].key
+                                    _pop(heap, &heap_size)
+                                    if row_done[r] or d > dist_row[r]:
+                                        r = -1
+                                        continue
+                                    break
+                                if r < 0:
+                                    break
+                                row_done[r] = 1
+                                scanned[n_scan] = r
+                                n_scan += 1
+                                row_scans += 1
+                                if phase == 0 and excess[r] > 0:
+                                    end_row = r
+                                    e_end = d
+                                    break
+                                for a in range(indptr[r], indptr[r + 1]):
+                                    if flow[a] > 0:
+                                        q = sorted_col[a]
+                                        if col_done[q]:
+                                            continue
+                                        col_done[q] = 1
+                                        dist_col[q] = d
+                                        rpred_col[q] = a
+                                        popped[n_pop] = q
+                                        n_pop += 1
+                            if phase == 0 and end_row < 0:
+                                # A column priced 0 is nearer than any unrouted row: later.
+                                deferred = True
+                            else:
+                                deferred = False
+                                if end_row < 0:
+                                    e_end = t_key
+                                # Prices: labelled columns up, popped rows down, by how much
+                                # nearer than the end they were.
+                                for t in range(n_pop):
+                                    q = popped[t]
+                                    beta[q] += e_end - dist_col[q]
+                                for t in range(n_scan):
+                                    v = scanned[t]
+                                    alpha[v] -= e_end - dist_row[v]
+                                # The path to q0: from the unrouted row end_row (its arc first),
+                                # or from t_col, which gives up a unit its row sends on.
+                                delta = col_cap[q0] - load[q0]
+                                n_path = 0
+                                if end_row >= 0:
+                                    if excess[end_row] < delta:
+                                        delta = excess[end_row]
+                                    a = rpred_row[end_row]
+                                    path[0] = a
+                                    n_path = 1
+                                    q = sorted_col[a]
+                                else:
+                                    q = t_col
+                                while q != q0:
+                                    b = rpred_col[q]
+                                    path[n_path] = b
+                                    n_path += 1
+                                    if flow[b] < delta:
+                                        delta = flow[b]
+                                    a = rpred_row[arc_row[b]]
+                                    path[n_path] = a
+                                    n_path += 1
+                                    q = sorted_col[a]
+                                # Units leave each column before others arrive (its holder
+                                # block has room for its capacity only): backward arcs first.
+                                for k2 in range(1 if end_row >= 0 else 0, n_path, 2):
+                                    a = path[k2]
+                                    q = sorted_col[a]
+                                    flow[a] -= delta
+                                    if flow[a] == 0:
+                                        _release(&holders, a, q)
+                                for k2 in range(0 if end_row >= 0 else 1, n_path, 2):
+                                    a = path[k2]
+                                    q = sorted_col[a]
+                                    if flow[a] == 0:
+                                        _hold(&holders, a, q)
+                                    flow[a] += delta
+                                if end_row >= 0:
+                                    excess[end_row] -= delta
+                                elif n_path:
+                                    load[t_col] -= delta
+                                if n_path:
+                                    load[q0] += delta
+                            for t in range(n_pop):
+                                q = popped[t]
+                                dist_col[q] = I128_INF
+                                col_done[q] = 0
+                            for t in range(n_rt):
+                                v = touched_rows[t]
+                                dist_row[v] = I128_INF
+                                row_done[v] = 0
+                            if 0 <= work_limit < row_scans + column_pops:
+                                aborted = True
+                            if deferred or aborted:
+                                break
+                        if aborted:
                             break
-                        if q < 0:
-                            failed = <int> s
-                            break
-                        column_pops += 1
-                        col_done[q] = 1
-                        if load[q] < col_cap[q]:
-                            end = q
-                            d_end = d
-                            break
-                        popped[n_pop] = q
-                        n_pop += 1
-                        # The rows holding q are reached at the same distance (tight arcs).
-                        for h in range(hold_off[q], hold_off[q] + nhold[q]):
-                            b = hold[h]
-                            v = arc_row[b]
-                            if row_done[v]:
-                                continue
-                            row_done[v] = 1
-                            dist_row[v] = d
-                            back_arc[v] = b
-                            scanned[n_scan] = v
-                            n_scan += 1
-                    if failed >= 0:
-                        break
-                    # Duals: scanned rows up, popped columns down, by how much nearer
-                    # than the end they were.
-                    for t in range(n_scan):
-                        v = scanned[t]
-                        alpha[v] += d_end - dist_row[v]
-                    for t in range(n_pop):
-                        q = popped[t]
-                        beta[q] -= d_end - dist_col[q]
-                    # The path back from the end: forward arcs into columns, backward arcs
-                    # out of the rows holding them.
-                    delta = excess[s]
-                    if col_cap[end] - load[end] < delta:
-                        delta = col_cap[end] - load[end]
-                    n_path = 0
-                    q = end
-                    while True:
-                        a = pred_arc[q]
-                        path[n_path] = a
-                        n_path += 1
-                        r = arc_row[a]
-                        if r == s:
-                            break
-                        b = back_arc[r]
-                        path[n_path] = b
-                        n_path += 1
-                        if flow[b] < delta:
-                            delta = flow[b]
-                        q = sorted_col[b]
-                    for k in range(n_path):
-                        a = path[k]
-                        q = sorted_col[a]
-                        if k % 2 == 0:
-                            if flow[a] == 0:
-                                arc_pos[a] = hold_off[q] + nhold[q]
-                                hold[arc_pos[a]] = a
-                                nhold[q] += 1
-                            flow[a] += delta
-                        else:
-                            flow[a] -= delta
-                            if flow[a] == 0:
-                                nhold[q] -= 1
-                                h = hold_off[q] + nhold[q]
-                                hold[arc_pos[a]] = hold[h]
-                                arc_pos[hold[h]] = arc_pos[a]
-                                arc_pos[a] = -1
-                    load[end] += delta
-                    excess[s] -= delta
-                    for t in range(n_touched):
-                        q = touched[t]
-                        dist_col[q] = I128_INF
-                        col_done[q] = 0
-                    for t in range(n_scan):
-                        v = scanned[t]
-                        dist_row[v] = I128_INF
-                        row_done[v] = 0
-                if failed >= 0:
+                if aborted:
                     break
-        if failed >= 0:
+        if failed >= 0 and not aborted:
             raise ValueError(f"row {failed} cannot be routed to a column with room")
         aw = np.empty(n_rows, dtype=np.int64)
         ac = np.empty(n_rows, dtype=np.int64)
         bw = np.empty(n_cols, dtype=np.int64)
         bc = np.empty(n_cols, dtype=np.int64)
-        _split(alpha, n_rows, aw, ac)
-        _split(beta, n_cols, bw, bc)
+        if not aborted:
+            _split(alpha, n_rows, aw, ac)
+            _split(beta, n_cols, bw, bc)
     finally:
         free(cost); free(alpha); free(beta); free(dist_col); free(dist_row); free(heap)
     given_flow = np.zeros(nnz, dtype=np.int64)
@@ -387,6 +719,10 @@ def solve_transport(
         "column_pops": int(column_pops),
         "row_scans": int(row_scans),
         "arc_scans": int(arc_scans),
+        "warm_rows": int(warm_rows),
+        "refills": int(refills),
+        "refill_scans": int(refill_scans),
+        "aborted": int(aborted),
     }
     return given_flow, aw, ac, bw, bc, stats
 

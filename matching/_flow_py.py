@@ -28,6 +28,8 @@ def solve_transport(
     arc_c: _Int,
     col_cap: _Int,
     col_tie: _Int,
+    warm: tuple[_Int, _Int, _Int, _Int, _Int] | None = None,
+    work_limit: int = -1,
 ) -> tuple[_Int, _Int, _Int, _Int, _Int, dict[str, int]]:
     """Min-cost routing of every row's supply; see `matching._flow.solve_transport`.
 
@@ -44,11 +46,14 @@ def solve_transport(
     """
     n_rows, n_cols, nnz = len(row_supply), len(col_cap), len(indices)
     ptr = indptr.tolist()
-    cols = indices.tolist()
-    cost = [(w << _SHIFT) + c for w, c in zip(arc_w.tolist(), arc_c.tolist(), strict=True)]
+    arc_row_np = np.repeat(np.arange(n_rows), np.diff(indptr))
+    # Each row's arcs by cost, then index, as the compiled module orders them.
+    perm = np.lexsort((np.arange(nnz), arc_c, arc_w, arc_row_np))
+    cols = indices[perm].tolist()
+    cost = [(w << _SHIFT) + c for w, c in zip(arc_w[perm].tolist(), arc_c[perm].tolist(), strict=True)]
     cap = col_cap.tolist()
     tie = col_tie.tolist()
-    arc_row = np.repeat(np.arange(n_rows), np.diff(indptr)).tolist()
+    arc_row = arc_row_np.tolist()
     flow = [0] * nnz
     excess = row_supply.tolist()
     load = [0] * n_cols
@@ -59,7 +64,176 @@ def solve_transport(
     alpha = [0] * n_rows
     beta = [0] * n_cols
     searches = column_pops = row_scans = arc_scans = 0
+    warm_rows = refills = refill_scans = 0
+
+    def hold(a: int, q: int) -> None:
+        position[a] = len(holder_list[q])
+        holder_list[q].append(a)
+
+    def release(a: int, q: int) -> None:
+        gap = position.pop(a)
+        last = holder_list[q].pop()
+        if last != a:
+            holder_list[q][gap] = last
+            position[last] = gap
+
+    use_warm = warm is not None and nnz > 0
+    if use_warm:
+        use_warm = _warm_fits(warm, row_supply, indptr, indices, col_cap)
+    if use_warm:
+        wflow = np.asarray(warm[0], dtype=np.int64)[perm].tolist()
+        beta = [(w << _SHIFT) + c for w, c in zip(warm[3].tolist(), warm[4].tolist(), strict=True)]
+        alpha = [(w << _SHIFT) + c for w, c in zip(warm[1].tolist(), warm[2].tolist(), strict=True)]
+        use_warm = all(
+            f == 0 or cost[a] - alpha[arc_row[a]] - beta[cols[a]] == 0 for a, f in enumerate(wflow)
+        )
+        if not use_warm:
+            alpha, beta = [0] * n_rows, [0] * n_cols
+    if use_warm:
+        indeg = [0] * n_cols
+        col_arcs: list[list[int]] = [[] for _ in range(n_cols)]
+        for a, q in enumerate(cols):
+            indeg[q] += 1
+            col_arcs[q].append(a)
+        for a, f in enumerate(wflow):
+            if f > 0:
+                q = cols[a]
+                flow[a] = f
+                load[q] += f
+                excess[arc_row[a]] -= f
+                hold(a, q)
+        for t in range(n_rows):
+            arcs = range(ptr[t], ptr[t + 1])
+            if not any(cost[a] - alpha[t] - beta[cols[a]] < 0 for a in arcs):
+                continue
+            warm_rows += 1
+            for a in arcs:
+                q = cols[a]
+                if flow[a] > 0:
+                    load[q] -= flow[a]
+                    excess[t] += flow[a]
+                    flow[a] = 0
+                    release(a, q)
+                if indeg[q] == 1:
+                    beta[q] = 0
+            alpha[t] = min(cost[a] - beta[cols[a]] for a in arcs)
+    row_pos = [0] * n_rows
+    for k, r in enumerate(row_order.tolist()):
+        row_pos[r] = k
+
+    def over() -> bool:
+        return use_warm and 0 <= work_limit < row_scans + column_pops
+
+    def refill(phase: int) -> bool:
+        """Refill columns with room and a negative price (see the compiled module):
+        phase 0 from unrouted rows only, deferring any a column priced 0 is nearer to;
+        phase 2 from columns priced 0 (or by pricing the column 0). False once the work
+        is over ``work_limit``."""
+        nonlocal refills, refill_scans, column_pops, row_scans
+        for q0 in np.argsort(col_tie, kind="stable").tolist():
+            while load[q0] < cap[q0] and beta[q0] < 0:
+                refills += 1
+                dist_col = {q0: 0}
+                rpred_col = {q0: -1}
+                labelled = [q0]
+                dist_row: dict[int, int] = {}
+                rpred_row: dict[int, int] = {}
+                row_done: set[int] = set()
+                popped_rows: list[int] = []
+                heap: list[tuple[int, int, int]] = []
+                t_key, t_tie, t_col = -1, 0, -1
+                end_row, e_end = -1, 0
+                relaxed = 0
+                while True:
+                    while relaxed < len(labelled):
+                        q = labelled[relaxed]
+                        relaxed += 1
+                        d = dist_col[q]
+                        column_pops += 1
+                        rc = d - beta[q]
+                        if t_col < 0 or rc < t_key or (rc == t_key and tie[q] < t_tie):
+                            t_key, t_tie, t_col = rc, tie[q], q
+                        for a in col_arcs[q]:
+                            r = arc_row[a]
+                            refill_scans += 1
+                            if r in row_done:
+                                continue
+                            nd = d + cost[a] - alpha[r] - beta[q]
+                            if nd >= t_key or nd >= dist_row.get(r, nd + 1):
+                                continue
+                            dist_row[r] = nd
+                            rpred_row[r] = a
+                            heapq.heappush(heap, (nd, row_pos[r], r))
+                    r = -1
+                    while heap and heap[0][0] < t_key:
+                        d, _, r = heapq.heappop(heap)
+                        if r in row_done or d > dist_row[r]:
+                            r = -1
+                            continue
+                        break
+                    if r < 0:
+                        break
+                    row_done.add(r)
+                    popped_rows.append(r)
+                    row_scans += 1
+                    if phase == 0 and excess[r] > 0:
+                        end_row, e_end = r, d
+                        break
+                    for a in range(ptr[r], ptr[r + 1]):
+                        if flow[a] > 0 and cols[a] not in dist_col:
+                            dist_col[cols[a]] = d
+                            rpred_col[cols[a]] = a
+                            labelled.append(cols[a])
+                if phase == 0 and end_row < 0:
+                    if over():
+                        return False
+                    break
+                if end_row < 0:
+                    e_end = t_key
+                for q in labelled:
+                    beta[q] += e_end - dist_col[q]
+                for r in popped_rows:
+                    alpha[r] -= e_end - dist_row[r]
+                delta = cap[q0] - load[q0]
+                path = []
+                if end_row >= 0:
+                    delta = min(delta, excess[end_row])
+                    path.append(rpred_row[end_row])
+                    q = cols[path[0]]
+                else:
+                    q = t_col
+                while q != q0:
+                    b = rpred_col[q]
+                    path.append(b)
+                    delta = min(delta, flow[b])
+                    a = rpred_row[arc_row[b]]
+                    path.append(a)
+                    q = cols[a]
+                # Backward arcs first, then forward ones (as the compiled module).
+                backward = path[1::2] if end_row >= 0 else path[0::2]
+                forward = path[0::2] if end_row >= 0 else path[1::2]
+                for a in backward:
+                    flow[a] -= delta
+                    if flow[a] == 0:
+                        release(a, cols[a])
+                for a in forward:
+                    if flow[a] == 0:
+                        hold(a, cols[a])
+                    flow[a] += delta
+                if end_row >= 0:
+                    excess[end_row] -= delta
+                elif path:
+                    load[t_col] -= delta
+                if path:
+                    load[q0] += delta
+                if over():
+                    return False
+        return True
+
+    aborted = use_warm and not refill(0)
     for s in row_order.tolist():
+        if aborted:
+            break
         while excess[s] > 0:
             searches += 1
             dist_col: dict[int, int] = {}
@@ -133,19 +307,23 @@ def solve_transport(
                 q = cols[a]
                 if k % 2 == 0:
                     if flow[a] == 0:
-                        position[a] = len(holder_list[q])
-                        holder_list[q].append(a)
+                        hold(a, q)
                     flow[a] += delta
                 else:
                     flow[a] -= delta
                     if flow[a] == 0:
-                        gap = position.pop(a)
-                        last = holder_list[q].pop()
-                        if last != a:
-                            holder_list[q][gap] = last
-                            position[last] = gap
+                        release(a, q)
             load[end] += delta
             excess[s] -= delta
+            if over():
+                aborted = True
+                break
+    if use_warm and not aborted:
+        aborted = not refill(2)
+    if aborted:
+        z = np.zeros(n_rows, dtype=np.int64), np.zeros(n_cols, dtype=np.int64)
+        stats = {"aborted": 1, "warm_rows": warm_rows, "refills": refills}
+        return np.zeros(nnz, dtype=np.int64), z[0], z[0], z[1], z[1], stats
     aw, ac = _split(alpha)
     bw, bc = _split(beta)
     stats = {
@@ -153,8 +331,34 @@ def solve_transport(
         "column_pops": column_pops,
         "row_scans": row_scans,
         "arc_scans": arc_scans,
+        "warm_rows": warm_rows,
+        "refills": refills,
+        "refill_scans": refill_scans,
+        "aborted": 0,
     }
-    return np.array(flow, dtype=np.int64), aw, ac, bw, bc, stats
+    given_flow = np.zeros(nnz, dtype=np.int64)
+    given_flow[perm] = flow
+    return given_flow, aw, ac, bw, bc, stats
+
+
+def _warm_fits(warm, row_supply: _Int, indptr: _Int, indices: _Int, col_cap: _Int) -> bool:
+    """Whether ``warm`` has the shapes of this graph and routes within its bounds (its
+    flows >= 0, at most each row's supply and each column's capacity; prices <= 0)."""
+    try:
+        flow, aw, ac, bw, bc = (np.asarray(x) for x in warm)
+    except (TypeError, ValueError):
+        return False
+    n_rows, n_cols = len(row_supply), len(col_cap)
+    if flow.shape != indices.shape or aw.shape != ac.shape or aw.shape != (n_rows,):
+        return False
+    if bw.shape != bc.shape or bw.shape != (n_cols,):
+        return False
+    if np.any(flow < 0) or np.any(bw > 0) or np.any((bw == 0) & (bc > 0)):
+        return False
+    rows = np.repeat(np.arange(n_rows), np.diff(indptr))
+    if np.any(np.bincount(rows, weights=flow, minlength=n_rows) > row_supply):
+        return False
+    return not np.any(np.bincount(indices, weights=flow, minlength=n_cols) > col_cap)
 
 
 def _split(values: list[int]) -> tuple[_Int, _Int]:

@@ -34,8 +34,11 @@ class Solution:
     """An optimal routing of one graph, with the LP duals that prove it there.
 
     Duals are pairs (weight part, cost part in units): a row's ``alpha``, a class's
-    ``beta`` (``<= 0``, ``0`` with room). Arc ``(r, q)`` has reduced cost
-    ``cost - alpha[r] - beta[q] >= 0``.
+    ``beta`` (``<= 0``, ``0`` with room; ``slack_beta`` for the slack columns). Arc
+    ``(r, q)`` has reduced cost ``cost - alpha[r] - beta[q] >= 0``. ``stats`` counts the
+    solver's work; ``warm`` says whether it started from an earlier solution, and
+    ``cold_work`` is the work (rows scanned, columns popped) of the last solve from
+    nothing in the chain of warm starts that led here.
     """
 
     arcs: Arcs
@@ -46,8 +49,12 @@ class Solution:
     alpha_c: _Int
     beta_w: _Int
     beta_c: _Int
+    slack_beta_w: _Int
+    slack_beta_c: _Int
     duals_ok: bool
     stats: dict[str, int]
+    warm: bool = False
+    cold_work: int = 0
 
 
 def units_per_km(g: Groups) -> float:
@@ -118,13 +125,26 @@ def z_order(g: Groups) -> ZOrder:
     return ZOrder(row_perm, row_new, col_perm, col_new)
 
 
-def _relabelled(g: Groups, z: ZOrder, arcs: Arcs, supply, row_order, cols, w, c, col_cap, col_tie):
+def _relabelled(
+    g: Groups,
+    z: ZOrder,
+    arcs: Arcs,
+    supply,
+    row_order,
+    cols,
+    w,
+    c,
+    col_cap,
+    col_tie,
+    warm=None,
+    work_limit=-1,
+):
     """`solve_transport` on rows and columns renumbered in Z-order of their points (a
     search touches nearby ones, now near in memory), its answer mapped back. The same
     answer: the solver's choices depend on ``row_order`` and ``col_tie``, never on the
     numbering. ``cols``, ``w`` and ``c`` are the graph's arcs (sorted by row), then the
     slack columns' (sorted by row): each row's two blocks are moved whole, without a
-    sort."""
+    sort. ``warm`` (flow per arc as ``cols``, row and column prices) is renumbered too."""
     n_rows = g.n_rows
     row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
     deg = np.bincount(arcs.row, minlength=n_rows).astype(np.int64)
@@ -139,6 +159,9 @@ def _relabelled(g: Groups, z: ZOrder, arcs: Arcs, supply, row_order, cols, w, c,
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(deg[row_perm] + slack_deg[row_perm], out=indptr[1:])
     c2 = col_new[cols]
+    if warm is not None:
+        flow0, aw0, ac0, bw0, bc0 = warm
+        warm = (flow0[order], aw0[row_perm], ac0[row_perm], bw0[col_perm], bc0[col_perm])
     flow2, aw, ac, bw, bc, stats = solve_transport(
         supply[row_perm],
         row_new[row_order],
@@ -148,19 +171,59 @@ def _relabelled(g: Groups, z: ZOrder, arcs: Arcs, supply, row_order, cols, w, c,
         c[order],
         col_cap[col_perm],
         col_tie[col_perm],
+        warm,
+        work_limit,
     )
     flow = np.empty_like(flow2)
     flow[order] = flow2
     return flow, aw[row_new], ac[row_new], bw[col_new], bc[col_new], stats
 
 
-def solve_graph(g: Groups, arcs: Arcs, per_km: float, z: ZOrder | None = None) -> Solution:
+def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None):
+    """``prev``'s routing and prices on ``arcs`` (which must hold all of ``prev``'s arcs,
+    both sorted by row, then class), as `solve_transport` takes them; None if it does
+    not fit."""
+    if prev is None or not prev.duals_ok:
+        return None
+    keys = arcs.row.astype(np.int64) * g.n_classes + arcs.col
+    old = prev.arcs.row.astype(np.int64) * g.n_classes + prev.arcs.col
+    if len(keys) > 1 and np.any(keys[1:] <= keys[:-1]):
+        return None
+    at = np.searchsorted(keys, old)
+    if np.any(at >= len(keys)) or np.any(keys[np.minimum(at, len(keys) - 1)] != old):
+        return None
+    flow = np.zeros(len(arcs) + len(g.slack_row), dtype=np.int64)
+    flow[at] = prev.flow
+    flow[len(arcs) :] = prev.slack_flow
+    return (
+        flow,
+        prev.alpha_w,
+        prev.alpha_c,
+        np.concatenate([prev.beta_w, prev.slack_beta_w]),
+        np.concatenate([prev.beta_c, prev.slack_beta_c]),
+    )
+
+
+def solve_graph(
+    g: Groups, arcs: Arcs, per_km: float, z: ZOrder | None = None, warm: Solution | None = None
+) -> Solution:
     """Route every row's needs into classes or its slack columns, optimally on ``arcs``
-    (``z``: `z_order` of ``g``, made here if not given)."""
+    (``z``: `z_order` of ``g``, made here if not given).
+
+    ``warm``: an earlier solution on a subgraph of ``arcs`` (the last certificate
+    round's), to start from: only rows that now have an arc of negative reduced cost are
+    routed again. The answer is as optimal either way, and checked the same. The graph
+    is solved again from nothing if the warm start takes more work than the last solve
+    from nothing did (where many rows move, routing them in priority order is cheaper:
+    metro 100k, round 2: 5.7 s warm, 1.2 s cold; rounds 3-6: 0.2-0.9 s warm, 1.3-1.5 s
+    cold), or if its answer were not proven here. Among equally good routings a warm
+    start may settle a tie differently.
+    """
     n_rows, n_cls, n_slack = g.n_rows, g.n_classes, len(g.slack_row)
     if len(arcs) > 1 and np.any(arcs.row[1:] < arcs.row[:-1]):
         by_row = np.argsort(arcs.row, kind="stable")
         arcs = Arcs(arcs.row[by_row], arcs.col[by_row], arcs.km[by_row])
+    start = _warm_start(g, arcs, warm)
     cost = arc_costs(g, arcs, per_km)
     rows = np.concatenate([arcs.row, g.slack_row]).astype(np.int64)
     cols = np.concatenate([arcs.col, n_cls + np.arange(n_slack)]).astype(np.int64)
@@ -180,18 +243,17 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float, z: ZOrder | None = None) -
     slack_tie[slack_rank] = np.arange(n_slack)[::-1]
     col_tie = np.concatenate([np.arange(n_cls, dtype=np.int64), n_cls + slack_tie])
     col_cap = np.concatenate([g.class_capacity, g.slack_count]).astype(np.int64)
-    flow, aw, ac, bw, bc, stats = _relabelled(
-        g,
-        z_order(g) if z is None else z,
-        arcs,
-        g.row_supply.astype(np.int64),
-        row_order,
-        cols,
-        w,
-        c,
-        col_cap,
-        col_tie,
-    )
+    z = z_order(g) if z is None else z
+    args = (g, z, arcs, g.row_supply.astype(np.int64), row_order, cols, w, c, col_cap, col_tie)
+    limit = warm.cold_work // 2 if start is not None and warm is not None else -1
+    flow, aw, ac, bw, bc, stats = _relabelled(*args, start, limit)
+    if stats.get("aborted"):
+        start = None
+        flow, aw, ac, bw, bc, stats = _relabelled(*args)
+    if start is None:
+        cold_work = stats["row_scans"] + stats["column_pops"]
+    else:
+        cold_work = warm.cold_work if warm is not None else 0
     # Duals checked here, in the units optimised, not trusted from the solver.
     red_w = w - aw[rows] - bw[cols]
     red_c = c - ac[rows] - bc[cols]
@@ -202,6 +264,8 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float, z: ZOrder | None = None) -
     ok &= not np.any(_lex_neg(-bw, -bc))
     ok &= bool(np.all((bw[room] == 0) & (bc[room] == 0)))
     ok &= bool(np.all(np.bincount(rows, weights=flow, minlength=n_rows) == g.row_supply))
+    if start is not None and not ok:
+        return solve_graph(g, arcs, per_km, z)
     flow_arcs = flow[: len(arcs)]
     slack_flow = flow[len(arcs) :]
     return Solution(
@@ -213,6 +277,10 @@ def solve_graph(g: Groups, arcs: Arcs, per_km: float, z: ZOrder | None = None) -
         alpha_c=ac,
         beta_w=bw[:n_cls],
         beta_c=bc[:n_cls],
+        slack_beta_w=bw[n_cls:],
+        slack_beta_c=bc[n_cls:],
         duals_ok=bool(ok),
         stats=stats,
+        warm=start is not None,
+        cold_work=cold_work,
     )

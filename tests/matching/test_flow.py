@@ -161,3 +161,111 @@ def test_solves_in_threads_at_once_give_the_answers_of_solves_one_by_one():
                 f.result()[0].tolist() for f in [pool.submit(compiled_solver, *g) for g in graphs]
             ]
         assert together == alone
+
+
+@st.composite
+def grown_graphs(draw):
+    """A graph, and the subgraph a warm start comes from (every row keeps its slack
+    columns, so both can route everything): few distinct costs on purpose, capacities
+    from none to more than all supply, rows of one to three units."""
+    n = draw(st.integers(1, 7))
+    m = draw(st.integers(1, 6))
+    supply = [draw(st.integers(1, 3)) for _ in range(n)]
+    cap = [draw(st.integers(0, 4)) for _ in range(m)]
+    costs = draw(st.sampled_from([[0], [0, 5], [0, 3, 5, 7, 11], [0, 10**6]]))
+    arcs, first = [], []
+    for r in range(n):
+        for q in range(m):
+            if draw(st.integers(0, 3)):
+                arcs.append((r, q, 0, draw(st.sampled_from(costs))))
+                first.append(draw(st.booleans()))
+        for w in sorted(set(draw(st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=2)))):
+            cap.append(supply[r])
+            arcs.append((r, len(cap) - 1, w, 0))
+            first.append(True)
+    order = sorted(range(len(arcs)), key=lambda k: arcs[k])
+    return supply, cap, [arcs[k] for k in order], [first[k] for k in order]
+
+
+def check_certificate(args, result):
+    _, _, indptr, cols, w, c, capacity, _ = args
+    flow, aw, ac, bw, bc, _ = result
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    red_w, red_c = w - aw[rows] - bw[cols], c - ac[rows] - bc[cols]
+    assert not np.any((red_w < 0) | ((red_w == 0) & (red_c < 0)))
+    assert np.all((red_w == 0) & (red_c == 0) | (flow == 0))
+    load = np.bincount(cols, weights=flow, minlength=len(capacity))
+    assert np.all(load <= capacity)
+    assert np.all(np.bincount(rows, weights=flow, minlength=len(indptr) - 1) == args[0])
+    assert np.all((bw < 0) | ((bw == 0) & (bc <= 0)))
+    assert np.all((bw[load < capacity] == 0) & (bc[load < capacity] == 0))
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=400, deadline=None)
+@given(grown_graphs())
+def test_a_warm_start_from_a_subgraph_reaches_the_optimum_with_its_proof(graph):
+    supply, cap, arcs, first = graph
+    sub = [a for a, keep in zip(arcs, first, strict=True) if keep]
+    full_args = arrays(supply, cap, arcs)
+    _, _, _, cols, w, c, _, _ = full_args
+    cold = python_solver(*full_args)
+    check_certificate(full_args, cold)
+    at = [k for k, keep in enumerate(first) if keep]
+    results = []
+    for solve in SOLVERS:
+        prev = solve(*arrays(supply, cap, sub))
+        flow0 = np.zeros(len(arcs), dtype=np.int64)
+        flow0[at] = prev[0]
+        results.append(solve(*full_args, (flow0, *prev[1:5])))
+    for other in results[1:]:
+        for x, y in zip(results[0][:5], other[:5], strict=True):
+            assert x.tolist() == y.tolist()
+        # The same searches (the compiled one scans fewer arcs of each row: its pruning).
+        same = lambda stats: {k: v for k, v in stats.items() if k != "arc_scans"}  # noqa: E731
+        assert same(other[5]) == same(results[0][5])
+    warm = results[-1]
+    check_certificate(full_args, warm)
+    assert warm[5]["aborted"] == 0
+    value = lambda f: (int((f * w).sum()), int((f * c).sum()))  # noqa: E731
+    assert value(warm[0]) == value(cold[0])
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_a_warm_start_refills_the_columns_its_unrouted_rows_leave(solve):
+    # Row 0 holds column 0 (2 km); an added arc makes column 1 (1 km) the better one for
+    # it, while row 1, left unserved, can use only column 0: the move frees column 0 at
+    # a negative price, and the backward search gives it to row 1.
+    supply, cap = [1, 1], [1, 1, 1, 1]
+    sub = [(0, 0, 0, 2), (0, 2, 1, 0), (1, 0, 0, 3), (1, 3, 1, 0)]
+    full = sorted(sub + [(0, 1, 0, 1)])
+    prev = solve(*arrays(supply, cap, sub))
+    assert prev[0].tolist() == [1, 0, 0, 1]  # row 1 unserved
+    at = [full.index(a) for a in sub]
+    flow0 = np.zeros(len(full), dtype=np.int64)
+    flow0[at] = prev[0]
+    result = solve(*arrays(supply, cap, full), (flow0, *prev[1:5]))
+    check_certificate(arrays(supply, cap, full), result)
+    assert result[0].tolist() == [0, 1, 0, 1, 0]  # both served: 1 km and 3 km
+    assert result[5]["warm_rows"] == 1
+    assert result[5]["refills"] >= 1
+    # Not worth it past a limit of work: the caller is told, and solves from nothing.
+    assert solve(*arrays(supply, cap, full), (flow0, *prev[1:5]), 0)[5]["aborted"] == 1
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_a_warm_start_that_is_not_a_solution_of_the_graph_is_ignored(solve):
+    supply, cap, arcs = [1], [1, 1], [(0, 0, 0, 5), (0, 1, 1, 0)]
+    args = arrays(supply, cap, arcs)
+    cold = solve(*args)
+    z = np.zeros(1, dtype=np.int64)
+    for bad in [
+        (np.array([2, 0]), z, z, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)),
+        (np.array([1, 0]), z, z, np.array([1, 0]), np.zeros(2, dtype=np.int64)),
+        (np.array([1, 0]), z, z, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)),
+        (np.array([1]), z, z, z, z),
+    ]:
+        result = solve(*args, bad)
+        assert result[5]["warm_rows"] == 0 and result[5]["refills"] == 0
+        for x, y in zip(cold[:5], result[:5], strict=True):
+            assert x.tolist() == y.tolist()

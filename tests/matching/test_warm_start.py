@@ -1,0 +1,82 @@
+"""Certificate rounds after the first start from the last solution (`solve_graph`'s
+``warm``): on instances that take several rounds, the answer is the exact optimum of the
+full feasible graph, proven, and the same with the compiled solver and its twin."""
+
+from __future__ import annotations
+
+import dataclasses
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from matching import _solvers as solvers
+from matching import _engine as engine
+from matching._engine import assign
+from matching._flow_py import solve_transport as python_solver
+from matching._generate import generate_instance
+from matching._groups import group
+from matching._instance import parse_instance
+from matching._solve import to_arrays, to_problem
+from matching._solvers import solve_graph
+
+
+def scarce_city(n: int, seed: int):
+    """A metro with a third as many volunteers as needs: rows displace one another
+    across rounds, so rows move and columns are refilled in the warm starts."""
+    needs, vols, settings = parse_instance(generate_instance(n, n // 3, "metro", seed=seed))
+    return to_problem(to_arrays(needs, vols, settings, checked=True), settings)
+
+
+def totals(problem, a):
+    return int(problem.weight[a.need].sum()), int(np.rint(a.cost * 1e6).sum())
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("n", "seed"), [(300, 1), (600, 1), (1000, 3), (2000, 3)])
+def test_warm_started_rounds_reach_the_optimum_of_the_full_graph(n, seed):
+    problem = scarce_city(n, seed)
+    a = assign(problem, k_nearest=2, k_nearest_needs=0)
+    assert a.rounds >= 3 and a.path == "candidate_graph" and a.proven_optimal
+    assert a.solution.warm and a.solution.stats["warm_rows"] > 0
+    # The reference: every feasible pair, solved from nothing after one round.
+    exact = assign(problem, k_nearest=2, k_nearest_needs=0, max_rounds=1, max_full_pairs=10**9)
+    assert exact.path == "full_graph" and not exact.solution.warm
+    assert totals(problem, a) == totals(problem, exact)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(("n", "seed"), [(300, 1), (600, 1), (1000, 3)])
+def test_the_compiled_solver_and_its_twin_warm_start_alike(n, seed):
+    if not solvers.COMPILED:
+        pytest.skip("matching/_flow.pyx is not compiled")
+    problem = scarce_city(n, seed)
+    a = assign(problem, k_nearest=2, k_nearest_needs=0)
+    with mock.patch.object(solvers, "solve_transport", python_solver):
+        b = assign(problem, k_nearest=2, k_nearest_needs=0)
+    assert a.rounds == b.rounds and a.solution.warm and b.solution.warm
+    assert a.need.tolist() == b.need.tolist()
+    assert a.volunteer.tolist() == b.volunteer.tolist()
+
+
+def test_a_warm_start_costlier_than_a_cold_one_is_abandoned_for_it():
+    # Past half the work of the last cold solve the warm start gives up, and the round
+    # is solved from nothing: the same optimum, not warm.
+    problem = scarce_city(600, 1)
+    g = group(problem)
+    seen = []
+    real = engine.solve_graph
+
+    def spy(*args, **kwargs):
+        seen.append((args, kwargs, real(*args, **kwargs)))
+        return seen[-1][2]
+
+    with mock.patch.object(engine, "solve_graph", spy):
+        assign(problem, k_nearest=2, k_nearest_needs=0)
+    args, kwargs, warm = next(x for x in seen if x[2].warm and x[2].stats["warm_rows"] > 0)
+    assert kwargs["warm"] is not None
+    cheap = dataclasses.replace(kwargs["warm"], cold_work=1)
+    again = solve_graph(*args, warm=cheap)
+    assert again.duals_ok and not again.warm
+    assert int((again.cost * again.flow).sum()) == int((warm.cost * warm.flow).sum())
+    assert int(again.slack_flow @ g.slack_weight) == int(warm.slack_flow @ g.slack_weight)
