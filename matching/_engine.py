@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from ._arrays import distinct
 from ._candidates import CategoryIndex, candidates, count_feasible_upper, full_graph, merge
-from ._certificate import violations
+from ._certificate import Checked, violations
 from ._groups import Groups, group, spread
 from ._problem import Problem
 from ._solvers import Solution, solve_graph, units_per_km, z_order
@@ -104,7 +104,8 @@ def assign(
     attributes) are aggregated first; a candidate graph of nearest volunteer classes
     is solved exactly (successive shortest paths), its dual prices are checked against
     every feasible pair, violating pairs are added and the graph solved again (from the
-    last solution: only the rows with a violating pair are routed anew). After
+    last solution: only the rows with a violating pair are routed anew, and only pairs
+    whose prices rose are checked again). After
     ``max_rounds`` the full feasible graph is solved instead (if it has at most
     ``max_full_pairs`` pairs), so a valid instance is never left unproven for want of
     rounds. Ties go to the lower indices (ids).
@@ -160,6 +161,7 @@ def assign(
     rounds = 0
     path = "candidate_graph"
     prev: Solution | None = None
+    checked_last: Checked | None = None
     while True:
         rounds += 1
         ts = time.perf_counter()
@@ -168,7 +170,7 @@ def assign(
         tc = time.perf_counter()
         solve_s += tc - ts
         grow = np.minimum(add_per_row << np.minimum(times, 6), 512)
-        bad, n_checked = violations(g, index, sol, per_km, grow)
+        bad, n_checked, checked_last = violations(g, index, sol, per_km, grow, checked_last)
         checked += n_checked
         certify_s += time.perf_counter() - tc
         if not len(bad):

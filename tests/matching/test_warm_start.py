@@ -80,3 +80,30 @@ def test_a_warm_start_costlier_than_a_cold_one_is_abandoned_for_it():
     assert again.duals_ok and not again.warm
     assert int((again.cost * again.flow).sum()) == int((warm.cost * warm.flow).sum())
     assert int(again.slack_flow @ g.slack_weight) == int(warm.slack_flow @ g.slack_weight)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("n", "seed", "k"), [(300, 1, 2), (1000, 3, 2), (2000, 3, 1), (2000, 0, 4)])
+def test_a_check_of_only_the_prices_that_rose_finds_what_a_whole_check_finds(n, seed, k):
+    # After a warm start only pairs whose row or class price rose (or whose row was left
+    # open) can violate; the pairs returned are exactly those of a whole check.
+    problem = scarce_city(n, seed)
+    real = engine.violations
+    compared = []
+
+    def both(g, index, sol, per_km, grow, since):
+        arcs, n_checked, done = real(g, index, sol, per_km, grow, since)
+        whole, n_whole, whole_done = real(g, index, sol, per_km, grow, None)
+        assert arcs.row.tolist() == whole.row.tolist()
+        assert arcs.col.tolist() == whole.col.tolist()
+        # Rows left open by the part-check are a superset of the whole check's.
+        assert not np.any(whole_done.open_rows & ~done.open_rows)
+        compared.append((sol.warm and since is not None, n_checked, n_whole))
+        return arcs, n_checked, done
+
+    with mock.patch.object(engine, "violations", both):
+        a = assign(problem, k_nearest=k, k_nearest_needs=0)
+    assert a.proven_optimal
+    partial = [x for x in compared if x[0]]
+    assert partial, "no round was checked in part"
+    assert sum(x[1] for x in partial) < sum(x[2] for x in partial)
