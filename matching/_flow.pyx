@@ -257,19 +257,21 @@ def solve_transport(
             np.ascontiguousarray(x, dtype=np.int64) for x in warm[1:])
         col_start_np = np.zeros(n_cols + 1, dtype=np.int64)
         np.cumsum(indeg, out=col_start_np[1:])
-        col_by_tie_np = np.argsort(np.asarray(col_tie), kind="stable").astype(np.int64)
         row_pos_np = np.empty(n_rows, dtype=np.int64)
         row_pos_np[np.asarray(row_order)] = np.arange(n_rows, dtype=np.int64)
     else:
         w_aw_np = w_ac_np = w_bw_np = w_bc_np = np.zeros(1, dtype=np.int64)
         col_start_np = np.zeros(2, dtype=np.int64)
-        col_by_tie_np = row_pos_np = np.zeros(1, dtype=np.int64)
+        row_pos_np = np.zeros(1, dtype=np.int64)
     cdef const int64_t[::1] w_aw = w_aw_np
     cdef const int64_t[::1] w_ac = w_ac_np
     cdef const int64_t[::1] w_bw = w_bw_np
     cdef const int64_t[::1] w_bc = w_bc_np
     cdef const int64_t[::1] col_start = col_start_np
-    cdef const int64_t[::1] col_by_tie = col_by_tie_np
+    col_tie_np = np.asarray(col_tie)
+    deficit_np = np.zeros(m_cols, dtype=np.int64)
+    cdef int64_t[::1] deficit = deficit_np
+    cdef Py_ssize_t n_def = 0
     cdef const int64_t[::1] row_pos = row_pos_np
     cdef const int64_t[::1] indeg_v = indeg
     col_arcs_np = np.zeros(max(nnz, 1) if use_warm else 1, dtype=np.int64)
@@ -347,15 +349,7 @@ def solve_transport(
                 dist_col[t] = I128_INF
             top_tie = (<int64_t> 1) << 62
             if use_warm:
-                # Each column's arcs, in solve order (a counting sort).
                 for t in range(n_cols):
-                    nhold[t] = 0
-                for a in range(nnz):
-                    q = sorted_col[a]
-                    col_arcs[col_start[q] + nhold[q]] = a
-                    nhold[q] += 1
-                for t in range(n_cols):
-                    nhold[t] = 0
                     beta[t] = ((<i128> w_bw[t]) << SHIFT) + <i128> w_bc[t]
                 for t in range(n_rows):
                     alpha[t] = ((<i128> w_aw[t]) << SHIFT) + <i128> w_ac[t]
@@ -399,6 +393,25 @@ def solve_transport(
                             if rc < d:
                                 d = rc
                         alpha[t] = d
+                    # The columns to refill: with room at a negative price (no others
+                    # become so), by tie rank; and, if any, each column's arcs in solve
+                    # order (a counting sort) for the backward searches.
+                    for t in range(n_cols):
+                        if load[t] < col_cap[t] and beta[t] < 0:
+                            deficit[n_def] = t
+                            n_def += 1
+                    if n_def > 0:
+                        with gil:
+                            picked = deficit_np[:n_def]
+                            picked[:] = picked[np.argsort(col_tie_np[picked], kind="stable")]
+                        for t in range(n_cols):
+                            rpred_col[t] = 0
+                        for a in range(nnz):
+                            q = sorted_col[a]
+                            col_arcs[col_start[q] + rpred_col[q]] = a
+                            rpred_col[q] += 1
+                        for t in range(n_cols):
+                            rpred_col[t] = -1
                 else:
                     for t in range(n_cols):
                         beta[t] = 0
@@ -548,8 +561,8 @@ def solve_transport(
                     # (phase 0, before routing: only where none is nearer than a column
                     # priced 0) or from a column with room at price 0 (phase 2; or it is
                     # priced 0 itself, when that is nearer).
-                    for k in range(n_cols):
-                        q0 = col_by_tie[k]
+                    for k in range(n_def):
+                        q0 = deficit[k]
                         while load[q0] < col_cap[q0] and beta[q0] < 0:
                             refills += 1
                             heap_size = 0

@@ -89,9 +89,10 @@ def solve_transport(
         )
         if not use_warm:
             alpha, beta = [0] * n_rows, [0] * n_cols
+    deficits: list[int] = []
+    col_arcs: list[list[int]] = [[] for _ in range(n_cols)] if use_warm else []
     if use_warm:
         indeg = [0] * n_cols
-        col_arcs: list[list[int]] = [[] for _ in range(n_cols)]
         for a, q in enumerate(cols):
             indeg[q] += 1
             col_arcs[q].append(a)
@@ -117,6 +118,9 @@ def solve_transport(
                 if indeg[q] == 1:
                     beta[q] = 0
             alpha[t] = min(cost[a] - beta[cols[a]] for a in arcs)
+        # The columns to refill (no others become so), by tie rank.
+        deficits = [q for q in range(n_cols) if load[q] < cap[q] and beta[q] < 0]
+        deficits.sort(key=lambda q: (tie[q], q))
     row_pos = [0] * n_rows
     for k, r in enumerate(row_order.tolist()):
         row_pos[r] = k
@@ -130,7 +134,7 @@ def solve_transport(
         phase 2 from columns priced 0 (or by pricing the column 0). False once the work
         is over ``work_limit``."""
         nonlocal refills, refill_scans, column_pops, row_scans
-        for q0 in np.argsort(col_tie, kind="stable").tolist():
+        for q0 in deficits:
             while load[q0] < cap[q0] and beta[q0] < 0:
                 refills += 1
                 dist_col = {q0: 0}
