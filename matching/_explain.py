@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._geo import km_to_chord
-from ._kdtree import cKDTree
+from ._kdtree import WORKERS, cKDTree
 from ._model import Settings, Unmatched
 from ._problem import Problem
 
@@ -56,7 +56,9 @@ def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
             if not len(sel) or not len(pool):
                 continue
             tree = cKDTree(p.xyz_vol[pool])
-            ball = tree.query_ball_point(p.xyz_need[a.need[sel]], _chord(a.cost[sel]))
+            ball = tree.query_ball_point(
+                p.xyz_need[a.need[sel]], _chord(a.cost[sel]), workers=WORKERS
+            )
             sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
             if not sizes.sum():
                 continue
@@ -149,13 +151,13 @@ def explain_unmatched(
             ]
             continue
         tree = cKDTree(p.xyz_vol[offering])
-        chord, nearest = tree.query(p.xyz_need[group], k=1)
+        chord, nearest = tree.query(p.xyz_need[group], k=1, workers=WORKERS)
         nearest_km = 2.0 * 6371.009 * np.arcsin(np.minimum(np.asarray(chord) * 0.5, 1.0))
         # Every (need, volunteer in range) pair of the group at once, volunteers by index:
         # each volunteer's own reach around it (a ball of the widest reach around each
         # need fetched every volunteer of shorter reach in it too, to be thrown away).
         ball = cKDTree(p.xyz_need[group]).query_ball_point(
-            p.xyz_vol[offering], _chord(reach[offering])
+            p.xyz_vol[offering], _chord(reach[offering]), workers=WORKERS
         )
         sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
         cand = np.repeat(offering, sizes)
