@@ -183,7 +183,7 @@ def violations(
             rest, rest_c = tier_rows[~settled], tier_c[~settled]
             if not len(rest):
                 continue
-            both = np.sort(np.concatenate([below, level]))
+            both = pool[lw <= t]  # below and level, in pool order (sorted)
             if not len(both):
                 continue
             # Most of the pool: its own tree, the pairs of classes priced above the
