@@ -138,17 +138,14 @@ def _effective_reach(p: Problem, usable: _IntArray) -> NDArray[np.float64]:
     out = reach.copy()
     if not len(usable) or not p.n_need:
         return out
-    _, point, count = np.unique(
-        np.stack([_bits(p.lat_lon_vol[usable, 0]), _bits(p.lat_lon_vol[usable, 1])], axis=1),
-        axis=0,
-        return_inverse=True,
-        return_counts=True,
-    )
-    point = point.reshape(-1)
+    # Volunteers by point (a sort: np.unique on rows of two columns takes 1.2 s for 1M).
+    point, _ = _label([_bits(p.lat_lon_vol[usable, 0]), _bits(p.lat_lon_vol[usable, 1])])
+    count = np.bincount(point)
     shared = np.flatnonzero(count[point] > 1)
     if not len(shared):
         return out
-    need_pts = np.unique(p.xyz_need, axis=0)
+    _, first = _label([_bits(p.xyz_need[:, k]) for k in range(3)])
+    need_pts = p.xyz_need[first]
     tree = cKDTree(need_pts)
     by_point = shared[np.argsort(point[shared], kind="stable")]
     starts = np.flatnonzero(np.r_[True, point[by_point][1:] != point[by_point][:-1]])
@@ -214,7 +211,14 @@ def group(p: Problem) -> Groups:
     class_of_vol = np.full(m, -1, dtype=np.intp)
     if len(usable):
         offer_bits = np.packbits(p.offers[usable], axis=1)
-        offer_key = np.unique(offer_bits, axis=0, return_inverse=True)[1].reshape(-1)
+        if offer_bits.shape[1] <= 8:
+            # Up to 64 categories: the offer's bits as one integer (np.unique on rows of
+            # bytes takes 0.5 s for 1M; `_label` only compares keys).
+            wide = np.zeros((len(usable), 8), dtype=np.uint8)
+            wide[:, : offer_bits.shape[1]] = offer_bits
+            offer_key = wide.view(np.int64).reshape(-1)
+        else:
+            offer_key = np.unique(offer_bits, axis=0, return_inverse=True)[1].reshape(-1)
         solo = np.full(len(usable), -1, dtype=np.int64)
         is_excl = np.isin(usable, excl_vol)
         solo[is_excl] = usable[is_excl]
