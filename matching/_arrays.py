@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["distinct", "distinct_first"]
+__all__ = ["blocks", "distinct", "distinct_first"]
 
 
 def distinct(values: ArrayLike) -> NDArray:
@@ -39,3 +39,18 @@ def distinct_first(values: ArrayLike) -> tuple[NDArray, NDArray[np.intp]]:
         return s, order
     head = np.concatenate([[True], s[1:] != s[:-1]])
     return s[head], order[head]
+
+
+def blocks(starts: ArrayLike, lengths: ArrayLike) -> NDArray[np.int64]:
+    """The indices ``starts[i], ..., starts[i] + lengths[i] - 1`` for each i, in order.
+
+    >>> blocks([5, 0], [2, 3]).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)

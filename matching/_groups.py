@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._arrays import distinct
+from ._arrays import blocks, distinct
 from ._kdtree import cKDTree
 from ._problem import Problem, chord_km
 
@@ -104,31 +104,34 @@ def _bits(values: NDArray[np.float64]) -> NDArray[np.int64]:
     return (np.asarray(values, dtype=np.float64) + 0.0).view(np.int64)
 
 
-def _label(columns: list[NDArray]) -> tuple[_IntArray, _IntArray]:
-    """Group label of each record by equal keys, groups ranked by their first record."""
+def _label(columns: list[NDArray]) -> tuple[_IntArray, _IntArray, _IntArray, _IntArray]:
+    """Group records by equal keys, groups ranked by their first (lowest) record.
+
+    Returns each record's group, each group's first record, and the groups' members in
+    CSR form (``members[ptr[g]:ptr[g + 1]]``, by index): one sort of the keys, with the
+    groups' blocks then moved into rank order (no second sort by group).
+    """
     n = len(columns[0])
     if n == 0:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty, np.zeros(1, dtype=np.intp), empty
     order = np.lexsort([*columns[::-1]])
     keys = np.stack([c[order] for c in columns], axis=1)
     new = np.ones(n, dtype=bool)
     new[1:] = np.any(keys[1:] != keys[:-1], axis=1)
-    sorted_label = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    # The sort is stable: each block lists its records by index, lowest first.
+    first = order[starts]
+    by_rank = np.argsort(first, kind="stable")
+    rank = np.empty_like(by_rank)
+    rank[by_rank] = np.arange(len(by_rank))
     label = np.empty(n, dtype=np.intp)
-    label[order] = sorted_label
-    # Rank groups by their lowest member, so group order follows id order.
-    first = np.full(int(sorted_label[-1]) + 1, n, dtype=np.intp)
-    np.minimum.at(first, label, np.arange(n))
-    rank = np.empty_like(first)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    return rank[label], np.sort(first)
-
-
-def _csr(label: _IntArray, n_groups: int) -> tuple[_IntArray, _IntArray]:
-    members = np.argsort(label, kind="stable").astype(np.intp)
-    ptr = np.zeros(n_groups + 1, dtype=np.intp)
-    np.cumsum(np.bincount(label, minlength=n_groups), out=ptr[1:])
-    return ptr, members
+    label[order] = rank[np.cumsum(new) - 1]
+    lengths = np.diff(np.append(starts, n))[by_rank]
+    ptr = np.zeros(len(by_rank) + 1, dtype=np.intp)
+    np.cumsum(lengths, out=ptr[1:])
+    members = order[blocks(starts[by_rank], lengths)].astype(np.intp)
+    return label, first[by_rank].astype(np.intp), ptr, members
 
 
 def _effective_reach(p: Problem, usable: _IntArray) -> NDArray[np.float64]:
@@ -139,12 +142,12 @@ def _effective_reach(p: Problem, usable: _IntArray) -> NDArray[np.float64]:
     if not len(usable) or not p.n_need:
         return out
     # Volunteers by point (a sort: np.unique on rows of two columns takes 1.2 s for 1M).
-    point, _ = _label([_bits(p.lat_lon_vol[usable, 0]), _bits(p.lat_lon_vol[usable, 1])])
+    point = _label([_bits(p.lat_lon_vol[usable, 0]), _bits(p.lat_lon_vol[usable, 1])])[0]
     count = np.bincount(point)
     shared = np.flatnonzero(count[point] > 1)
     if not len(shared):
         return out
-    _, first = _label([_bits(p.xyz_need[:, k]) for k in range(3)])
+    first = _label([_bits(p.xyz_need[:, k]) for k in range(3)])[1]
     need_pts = p.xyz_need[first]
     tree = cKDTree(need_pts)
     by_point = shared[np.argsort(point[shared], kind="stable")]
@@ -184,7 +187,7 @@ def group(p: Problem) -> Groups:
     excl_vol = distinct(p.exclude_keys % max(m, 1))
     own = np.full(n, -1, dtype=np.int64)
     own[excl_need] = excl_need
-    row_of_need, _ = _label(
+    row_of_need, first, row_ptr, row_members = _label(
         [
             _bits(p.lat_lon_need[:, 0]),
             _bits(p.lat_lon_need[:, 1]),
@@ -193,9 +196,7 @@ def group(p: Problem) -> Groups:
             own,
         ]
     )
-    n_rows = int(row_of_need.max()) + 1 if n else 0
-    row_ptr, row_members = _csr(row_of_need, n_rows)
-    first = row_members[row_ptr[:-1]] if n_rows else np.zeros(0, dtype=np.intp)
+    n_rows = len(first)
     # Slack columns: (row, weight), sorted by row then weight.
     if n:
         keys = np.unique(row_of_need.astype(np.int64) * (2**21) + p.weight, return_counts=True)
@@ -222,7 +223,7 @@ def group(p: Problem) -> Groups:
         solo = np.full(len(usable), -1, dtype=np.int64)
         is_excl = np.isin(usable, excl_vol)
         solo[is_excl] = usable[is_excl]
-        label, _ = _label(
+        label, _, class_ptr, members_local = _label(
             [
                 _bits(p.lat_lon_vol[usable, 0]),
                 _bits(p.lat_lon_vol[usable, 1]),
@@ -234,10 +235,10 @@ def group(p: Problem) -> Groups:
             ]
         )
         class_of_vol[usable] = label
-        n_classes = int(label.max()) + 1
+        n_classes = len(class_ptr) - 1
     else:
         n_classes = 0
-    class_ptr, members_local = _csr(class_of_vol[usable], n_classes)
+        class_ptr, members_local = np.zeros(1, dtype=np.intp), np.zeros(0, dtype=np.intp)
     class_members = usable[members_local]
     head = class_members[class_ptr[:-1]] if n_classes else np.zeros(0, dtype=np.intp)
     radius = np.full(n_classes, np.inf)

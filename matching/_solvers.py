@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._arrays import blocks
 from ._candidates import Arcs
 from ._groups import Groups
 from ._problem import cost_units
@@ -88,15 +89,6 @@ def _morton(xyz: NDArray[np.float64]) -> NDArray[np.int64]:
     return key
 
 
-def _blocks(starts: _Int, lengths: _Int) -> _Int:
-    """The indices ``starts[i], ..., starts[i] + lengths[i] - 1`` for each i, in order."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    before = np.cumsum(lengths) - lengths
-    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
-
-
 @dataclass(frozen=True)
 class ZOrder:
     """Rows and columns (classes, then slack columns) renumbered in Z-order of their
@@ -152,7 +144,7 @@ def _relabelled(
     slack_deg = np.diff(g.slack_ptr).astype(np.int64)
     slack_ptr = len(arcs) + g.slack_ptr[:-1].astype(np.int64)
     # Per new row: its arcs, then its slack columns.
-    order = _blocks(
+    order = blocks(
         np.stack([arc_ptr[row_perm], slack_ptr[row_perm]], axis=1).ravel(),
         np.stack([deg[row_perm], slack_deg[row_perm]], axis=1).ravel(),
     )
