@@ -36,7 +36,7 @@ successive shortest paths, so the invariants and the certificate hold at the end
 
 import numpy as np
 
-from matching._flow_py import _warm_fits
+from matching._flow_py import _warm_fits, warm_check_rows
 
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.stdint cimport int64_t
@@ -177,9 +177,10 @@ def solve_transport(
     col_cap, col_tie : int64 arrays, shape (n_cols,)
         Capacity, and tie-break rank (lower first) among columns at equal distance.
     warm : tuple of int64 arrays, optional
-        ``(flow, alpha_w, alpha_c, beta_w, beta_c)``: an optimal routing with its duals
-        on a subgraph of these arcs (``flow`` per given arc, 0 on arcs it did not
-        have). The solve starts from it: rows with an arc of negative reduced cost
+        ``(flow, alpha_w, alpha_c, beta_w, beta_c[, rows])``: an optimal routing with its
+        duals on a subgraph of these arcs (``flow`` per given arc, 0 on arcs it did not
+        have; ``rows``, increasing, the only rows that gained arcs: only they are looked
+        at for arcs of negative reduced cost). The solve starts from it: rows with an arc of negative reduced cost
         are unrouted and routed again, then every column left with room and a
         negative price is refilled (or priced 0) by a search backwards from it
         (phase 0 below). Ignored if it is not such a routing.
@@ -254,19 +255,22 @@ def solve_transport(
     m_cols = max(n_cols, 1) if use_warm else 1
     if use_warm:
         w_aw_np, w_ac_np, w_bw_np, w_bc_np = (
-            np.ascontiguousarray(x, dtype=np.int64) for x in warm[1:])
+            np.ascontiguousarray(x, dtype=np.int64) for x in warm[1:5])
+        check_np = np.asarray(warm_check_rows(warm, n_rows), dtype=np.int64)
         col_start_np = np.zeros(n_cols + 1, dtype=np.int64)
         np.cumsum(indeg, out=col_start_np[1:])
         row_pos_np = np.empty(n_rows, dtype=np.int64)
         row_pos_np[np.asarray(row_order)] = np.arange(n_rows, dtype=np.int64)
     else:
-        w_aw_np = w_ac_np = w_bw_np = w_bc_np = np.zeros(1, dtype=np.int64)
+        w_aw_np = w_ac_np = w_bw_np = w_bc_np = check_np = np.zeros(1, dtype=np.int64)
         col_start_np = np.zeros(2, dtype=np.int64)
         row_pos_np = np.zeros(1, dtype=np.int64)
     cdef const int64_t[::1] w_aw = w_aw_np
     cdef const int64_t[::1] w_ac = w_ac_np
     cdef const int64_t[::1] w_bw = w_bw_np
     cdef const int64_t[::1] w_bc = w_bc_np
+    cdef const int64_t[::1] check_rows = check_np
+    cdef Py_ssize_t n_check = len(check_np) if use_warm else 0
     cdef const int64_t[::1] col_start = col_start_np
     col_tie_np = np.asarray(col_tie)
     deficit_np = np.zeros(m_cols, dtype=np.int64)
@@ -368,7 +372,8 @@ def solve_transport(
                             _hold(&holders, a, q)
                     # Rows with an arc of negative reduced cost are unrouted; their price
                     # is lowered until every arc of theirs has a reduced cost >= 0.
-                    for t in range(n_rows):
+                    for k in range(n_check):
+                        t = check_rows[k]
                         row_bad = False
                         for a in range(indptr[t], indptr[t + 1]):
                             if cost[a] - alpha[t] - beta[sorted_col[a]] < 0:

@@ -28,7 +28,7 @@ def solve_transport(
     arc_c: _Int,
     col_cap: _Int,
     col_tie: _Int,
-    warm: tuple[_Int, _Int, _Int, _Int, _Int] | None = None,
+    warm: tuple[_Int, ...] | None = None,
     work_limit: int = -1,
 ) -> tuple[_Int, _Int, _Int, _Int, _Int, dict[str, int]]:
     """Min-cost routing of every row's supply; see `matching._flow.solve_transport`.
@@ -103,7 +103,7 @@ def solve_transport(
                 load[q] += f
                 excess[arc_row[a]] -= f
                 hold(a, q)
-        for t in range(n_rows):
+        for t in warm_check_rows(warm, n_rows).tolist():
             arcs = range(ptr[t], ptr[t + 1])
             if not any(cost[a] - alpha[t] - beta[cols[a]] < 0 for a in arcs):
                 continue
@@ -345,14 +345,33 @@ def solve_transport(
     return given_flow, aw, ac, bw, bc, stats
 
 
+def warm_check_rows(warm, n_rows: int) -> _Int:
+    """The rows a warm start looks at for arcs of negative reduced cost: its sixth entry
+    (increasing; the caller knows only they gained arcs), else all."""
+    if len(warm) == 6:
+        return np.asarray(warm[5], dtype=np.int64)
+    return np.arange(n_rows, dtype=np.int64)
+
+
 def _warm_fits(warm, row_supply: _Int, indptr: _Int, indices: _Int, col_cap: _Int) -> bool:
     """Whether ``warm`` has the shapes of this graph and routes within its bounds (its
     flows >= 0, at most each row's supply and each column's capacity; prices <= 0)."""
     try:
-        flow, aw, ac, bw, bc = (np.asarray(x) for x in warm)
+        flow, aw, ac, bw, bc = (np.asarray(x) for x in warm[:5])
+        rows = np.asarray(warm[5]) if len(warm) == 6 else None
     except (TypeError, ValueError):
         return False
+    if len(warm) not in (5, 6):
+        return False
     n_rows, n_cols = len(row_supply), len(col_cap)
+    if rows is not None and (
+        rows.ndim != 1
+        or rows.dtype.kind not in "iu"
+        or np.any(rows < 0)
+        or np.any(rows >= n_rows)
+        or np.any(np.diff(rows) <= 0)
+    ):
+        return False
     if flow.shape != indices.shape or aw.shape != ac.shape or aw.shape != (n_rows,):
         return False
     if bw.shape != bc.shape or bw.shape != (n_cols,):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._arrays import blocks
+from ._arrays import blocks, distinct
 from ._candidates import Arcs
 from ._groups import Groups
 from ._problem import cost_units
@@ -136,7 +136,8 @@ def _relabelled(
     answer: the solver's choices depend on ``row_order`` and ``col_tie``, never on the
     numbering. ``cols``, ``w`` and ``c`` are the graph's arcs (sorted by row), then the
     slack columns' (sorted by row): each row's two blocks are moved whole, without a
-    sort. ``warm`` (flow per arc as ``cols``, row and column prices) is renumbered too."""
+    sort. ``warm`` (flow per arc as ``cols``, row and column prices, the rows that gained
+    arcs) is renumbered too."""
     n_rows = g.n_rows
     row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
     deg = np.bincount(arcs.row, minlength=n_rows).astype(np.int64)
@@ -152,8 +153,15 @@ def _relabelled(
     np.cumsum(deg[row_perm] + slack_deg[row_perm], out=indptr[1:])
     c2 = col_new[cols]
     if warm is not None:
-        flow0, aw0, ac0, bw0, bc0 = warm
-        warm = (flow0[order], aw0[row_perm], ac0[row_perm], bw0[col_perm], bc0[col_perm])
+        flow0, aw0, ac0, bw0, bc0, gained = warm
+        warm = (
+            flow0[order],
+            aw0[row_perm],
+            ac0[row_perm],
+            bw0[col_perm],
+            bc0[col_perm],
+            np.sort(row_new[gained]),
+        )
     flow2, aw, ac, bw, bc, stats = solve_transport(
         supply[row_perm],
         row_new[row_order],
@@ -187,12 +195,17 @@ def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None):
     flow = np.zeros(len(arcs) + len(g.slack_row), dtype=np.int64)
     flow[at] = prev.flow
     flow[len(arcs) :] = prev.slack_flow
+    gained = np.ones(len(arcs), dtype=bool)
+    gained[at] = False
     return (
         flow,
         prev.alpha_w,
         prev.alpha_c,
         np.concatenate([prev.beta_w, prev.slack_beta_w]),
         np.concatenate([prev.beta_c, prev.slack_beta_c]),
+        # Only rows that gained arcs can have one of negative reduced cost (prev was
+        # proven on its own arcs).
+        distinct(arcs.row[gained]),
     )
 
 
