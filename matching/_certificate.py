@@ -209,7 +209,7 @@ def violations(
 
     for c in range(len(index.members)):
         reach = index.reach_km[c]
-        if cols_up is None:
+        if cols_up is None or rows_up is None:
             for rows, pool, pool_tree in index.pools(g, c, index.rows[c]):
                 check_pool(rows, pool, pool_tree, reach)
             continue

@@ -50,7 +50,9 @@ def solve_transport(
     # Each row's arcs by cost, then index, as the compiled module orders them.
     perm = np.lexsort((np.arange(nnz), arc_c, arc_w, arc_row_np))
     cols = indices[perm].tolist()
-    cost = [(w << _SHIFT) + c for w, c in zip(arc_w[perm].tolist(), arc_c[perm].tolist(), strict=True)]
+    cost = [
+        (w << _SHIFT) + c for w, c in zip(arc_w[perm].tolist(), arc_c[perm].tolist(), strict=True)
+    ]
     cap = col_cap.tolist()
     tie = col_tie.tolist()
     arc_row = arc_row_np.tolist()
@@ -77,10 +79,10 @@ def solve_transport(
             holder_list[q][gap] = last
             position[last] = gap
 
-    use_warm = warm is not None and nnz > 0
-    if use_warm:
-        use_warm = _warm_fits(warm, row_supply, indptr, indices, col_cap)
-    if use_warm:
+    use_warm = (
+        warm is not None and nnz > 0 and _warm_fits(warm, row_supply, indptr, indices, col_cap)
+    )
+    if warm is not None and use_warm:
         wflow = np.asarray(warm[0], dtype=np.int64)[perm].tolist()
         beta = [(w << _SHIFT) + c for w, c in zip(warm[3].tolist(), warm[4].tolist(), strict=True)]
         alpha = [(w << _SHIFT) + c for w, c in zip(warm[1].tolist(), warm[2].tolist(), strict=True)]

@@ -133,8 +133,9 @@ def _relabelled(
 ):
     """`solve_transport` on rows and columns renumbered in Z-order of their points (a
     search touches nearby ones, now near in memory), its answer mapped back. The same
-    answer: the solver's choices depend on ``row_order`` and ``col_tie``, never on the
-    numbering. ``cols``, ``w`` and ``c`` are the graph's arcs (sorted by row), then the
+    answer: a cold solve's choices depend on ``row_order`` and ``col_tie``, never on the
+    numbering (a warm start unroutes rows in numbering order, which among equally good
+    routings may matter; the numbering is fixed by the instance). ``cols``, ``w`` and ``c`` are the graph's arcs (sorted by row), then the
     slack columns' (sorted by row): each row's two blocks are moved whole, without a
     sort. ``warm`` (flow per arc as ``cols``, row and column prices, the rows that gained
     arcs) is renumbered too."""

@@ -294,7 +294,6 @@ def test_the_cli_refuses_a_capacity_of_2_to_the_31_with_exit_status_1(tmp_path):
     assert "volunteer #0 (id 'v1'): capacity 2147483648 is out of range [0, 1000]" in done.stderr
 
 
-
 def test_volunteers_who_take_many_needs_are_offered_more_widely_at_first(monkeypatch):
     """The bench's metro with one volunteer per 20 needs, capacity 10-50: the first graph
     gives each need twice the nearest volunteers (else many needs' nearest are priced out

@@ -208,7 +208,7 @@ def test_a_warm_start_from_a_subgraph_reaches_the_optimum_with_its_proof(graph):
     supply, cap, arcs, first = graph
     sub = [a for a, keep in zip(arcs, first, strict=True) if keep]
     full_args = arrays(supply, cap, arcs)
-    _, _, _, cols, w, c, _, _ = full_args
+    _, _, _, _, w, c, _, _ = full_args
     cold = python_solver(*full_args)
     check_certificate(full_args, cold)
     at = [k for k, keep in enumerate(first) if keep]
@@ -248,7 +248,7 @@ def test_a_warm_start_refills_the_columns_its_unrouted_rows_leave(solve):
     # a negative price, and the backward search gives it to row 1.
     supply, cap = [1, 1], [1, 1, 1, 1]
     sub = [(0, 0, 0, 2), (0, 2, 1, 0), (1, 0, 0, 3), (1, 3, 1, 0)]
-    full = sorted(sub + [(0, 1, 0, 1)])
+    full = sorted([*sub, (0, 1, 0, 1)])
     prev = solve(*arrays(supply, cap, sub))
     assert prev[0].tolist() == [1, 0, 0, 1]  # row 1 unserved
     at = [full.index(a) for a in sub]

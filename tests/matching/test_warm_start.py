@@ -10,8 +10,8 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from matching import _solvers as solvers
 from matching import _engine as engine
+from matching import _solvers as solvers
 from matching._engine import assign
 from matching._flow_py import solve_transport as python_solver
 from matching._generate import generate_instance
@@ -83,7 +83,9 @@ def test_a_warm_start_costlier_than_a_cold_one_is_abandoned_for_it():
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize(("n", "seed", "k"), [(300, 1, 2), (1000, 3, 2), (2000, 3, 1), (2000, 0, 4)])
+@pytest.mark.parametrize(
+    ("n", "seed", "k"), [(300, 1, 2), (1000, 3, 2), (2000, 3, 1), (2000, 0, 4)]
+)
 def test_a_check_of_only_the_prices_that_rose_finds_what_a_whole_check_finds(n, seed, k):
     # After a warm start only pairs whose row or class price rose (or whose row was left
     # open) can violate; the pairs returned are exactly those of a whole check.
