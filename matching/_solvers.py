@@ -135,9 +135,9 @@ def _relabelled(
     search touches nearby ones, now near in memory), its answer mapped back. The same
     answer: a cold solve's choices depend on ``row_order`` and ``col_tie``, never on the
     numbering (a warm start unroutes rows in numbering order, which among equally good
-    routings may matter; the numbering is fixed by the instance). ``cols``, ``w`` and ``c`` are the graph's arcs (sorted by row), then the
-    slack columns' (sorted by row): each row's two blocks are moved whole, without a
-    sort. ``warm`` (flow per arc as ``cols``, row and column prices, the rows that gained
+    routings may matter; the numbering is fixed by the instance). ``cols``, ``w`` and
+    ``c`` are the graph's arcs (sorted by row), then the slack columns' (sorted by row):
+    each row's two blocks are moved whole, without a sort. ``warm`` (flow per arc as ``cols``, row and column prices, the rows that gained
     arcs) is renumbered too."""
     n_rows = g.n_rows
     row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
