@@ -137,8 +137,8 @@ def _relabelled(
     numbering (a warm start unroutes rows in numbering order, which among equally good
     routings may matter; the numbering is fixed by the instance). ``cols``, ``w`` and
     ``c`` are the graph's arcs (sorted by row), then the slack columns' (sorted by row):
-    each row's two blocks are moved whole, without a sort. ``warm`` (flow per arc as ``cols``, row and column prices, the rows that gained
-    arcs) is renumbered too."""
+    each row's two blocks are moved whole, without a sort. ``warm`` (flow per arc as
+    ``cols``, row and column prices, the rows that gained arcs) is renumbered too."""
     n_rows = g.n_rows
     row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
     deg = np.bincount(arcs.row, minlength=n_rows).astype(np.int64)
