@@ -104,8 +104,8 @@ def assign(
     attributes) are aggregated first; a candidate graph of nearest volunteer classes
     is solved exactly (successive shortest paths), its dual prices are checked against
     every feasible pair, violating pairs are added and the graph solved again (from the
-    last solution: only the rows with a violating pair are routed anew, and only pairs
-    whose prices rose are checked again). After
+    third round on, from the last solution: only the rows that gained a pair are routed
+    anew, and only pairs whose prices rose are checked again). After
     ``max_rounds`` the full feasible graph is solved instead (if it has at most
     ``max_full_pairs`` pairs), so a valid instance is never left unproven for want of
     rounds. Ties go to the lower indices (ids).

@@ -1,4 +1,4 @@
-"""Certificate rounds after the first start from the last solution (`solve_graph`'s
+"""Certificate rounds from the third on start from the last solution (`solve_graph`'s
 ``warm``): on instances that take several rounds, the answer is the exact optimum of the
 full feasible graph, proven, and the same with the compiled solver and its twin."""
 
