@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from ._arrays import distinct, distinct_first
 from ._geo import km_to_chord
 from ._groups import Groups
-from ._kdtree import WORKERS, cKDTree
+from ._kdtree import cKDTree, workers
 
 __all__ = ["Arcs", "CategoryIndex", "candidates", "full_graph", "merge"]
 
@@ -113,7 +113,10 @@ def candidates(g: Groups, index: CategoryIndex, k_vol: int, k_need: int) -> Arcs
             for k in distinct(want):
                 part = rows[want == k]
                 _, idx = tree.query(
-                    g.row_xyz[part], k=int(k), distance_upper_bound=bound, workers=WORKERS
+                    g.row_xyz[part],
+                    k=int(k),
+                    distance_upper_bound=bound,
+                    workers=workers(len(part)),
                 )
                 idx = np.asarray(idx).reshape(len(part), int(k))
                 hit = idx < len(pool)
@@ -124,7 +127,10 @@ def candidates(g: Groups, index: CategoryIndex, k_vol: int, k_need: int) -> Arcs
         if k_need > 0 and len(rows) and len(members):
             kn = min(k_need, len(rows))
             _, idx = cKDTree(g.row_xyz[rows]).query(
-                g.class_xyz[members], k=kn, distance_upper_bound=bound, workers=WORKERS
+                g.class_xyz[members],
+                k=kn,
+                distance_upper_bound=bound,
+                workers=workers(len(members)),
             )
             idx = np.asarray(idx).reshape(len(members), kn)
             hit = idx < len(rows)

@@ -30,7 +30,7 @@ from ._arrays import distinct
 from ._candidates import Arcs, CategoryIndex, ball_pairs, chord_bound, merge
 from ._geo import chord_to_km
 from ._groups import Groups
-from ._kdtree import WORKERS, cKDTree
+from ._kdtree import cKDTree, workers
 from ._solvers import Solution
 
 __all__ = ["Checked", "violations"]
@@ -171,7 +171,7 @@ def violations(
                     g.row_xyz[tier_rows],
                     k=k,
                     distance_upper_bound=chord_bound(reach),
-                    workers=WORKERS,
+                    workers=workers(len(tier_rows)),
                 )
                 idx = np.asarray(idx).reshape(len(tier_rows), k)
                 hit = idx < len(below)

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._geo import km_to_chord
-from ._kdtree import WORKERS, cKDTree
+from ._kdtree import cKDTree, workers
 from ._model import Settings, Unmatched
 from ._problem import Problem
 
@@ -57,7 +57,7 @@ def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
                 continue
             tree = cKDTree(p.xyz_vol[pool])
             ball = tree.query_ball_point(
-                p.xyz_need[a.need[sel]], _chord(a.cost[sel]), workers=WORKERS
+                p.xyz_need[a.need[sel]], _chord(a.cost[sel]), workers=workers(len(sel))
             )
             sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
             if not sizes.sum():
@@ -129,6 +129,7 @@ def explain_unmatched(
         return []
     load, lightest = _load(p, a)
     reach = p.reach()
+    weights = p.weight.tolist()
     # Needs of one row (same point, category and vetting, no exclusions) have the same
     # volunteers in range: each row is looked at once, for its lowest unmatched need.
     row = a.groups.row_of_need[todo]
@@ -136,7 +137,11 @@ def explain_unmatched(
     todo, row = todo[order], row[order]
     head = np.r_[True, row[1:] != row[:-1]]
     rep = todo[head]
-    members = np.split(todo, np.flatnonzero(head)[1:])
+    # Row k's unmatched needs: todo_l[start[k]:start[k + 1]].
+    heads = np.flatnonzero(head)
+    start = np.append(heads, len(todo)).tolist()
+    todo_l = todo.tolist()
+    top_weight = np.maximum.reduceat(p.weight[todo], heads)
     out: list[Unmatched] = []
     for c in np.unique(p.category[rep]):
         cat = arr.categories[c]
@@ -147,23 +152,21 @@ def explain_unmatched(
             out += [
                 Unmatched(needs[i].id, "no_category", f"no volunteer offers {cat}")
                 for k in in_cat.tolist()
-                for i in members[k].tolist()
+                for i in todo_l[start[k] : start[k + 1]]
             ]
             continue
         tree = cKDTree(p.xyz_vol[offering])
-        chord, nearest = tree.query(p.xyz_need[group], k=1, workers=WORKERS)
+        chord, nearest = tree.query(p.xyz_need[group], k=1, workers=workers(len(group)))
         nearest_km = 2.0 * 6371.009 * np.arcsin(np.minimum(np.asarray(chord) * 0.5, 1.0))
         # Every (need, volunteer in range) pair of the group at once, volunteers by index:
         # each volunteer's own reach around it (a ball of the widest reach around each
         # need fetched every volunteer of shorter reach in it too, to be thrown away).
         ball = cKDTree(p.xyz_need[group]).query_ball_point(
-            p.xyz_vol[offering], _chord(reach[offering]), workers=WORKERS
+            p.xyz_vol[offering], _chord(reach[offering]), workers=workers(len(offering))
         )
         sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
         cand = np.repeat(offering, sizes)
         at = np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])
-        order = np.lexsort((cand, at))
-        at, cand = at[order], cand[order]
         i = group[at]
         keep = p.pair_km(i, cand) <= reach[cand]
         at, cand, i = at[keep], cand[keep], i[keep]
@@ -189,39 +192,50 @@ def explain_unmatched(
         first_room[first_room == p.n_vol] = -1
         weakest = np.full(len(group), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(weakest, ok_at, lightest[ok_vol])
-        by_light = np.lexsort((ok_vol, lightest[ok_vol], ok_at))
-        lead = np.zeros(len(by_light), dtype=bool)
-        if len(by_light):
-            lead[0] = True
-            lead[1:] = ok_at[by_light][1:] != ok_at[by_light][:-1]
-        lightest_vol = np.full(len(group), -1, dtype=np.intp)
-        lightest_vol[ok_at[by_light][lead]] = ok_vol[by_light][lead]
+        # The lightest-serving volunteer (lowest index) is named only where a need
+        # outweighs it and none has room: never in a proven run.
+        lightest_vol = np.full(len(group), p.n_vol, dtype=np.intp)
+        named = (first_room < 0) & (weakest < top_weight[in_cat])
+        pick = named[ok_at] & (lightest[ok_vol] == weakest[ok_at])
+        np.minimum.at(lightest_vol, ok_at[pick], ok_vol[pick])
+        # Plain lists: the loop below reads one element at a time (numpy scalars are slow).
+        n_in_l, n_ok_l, n_excl_l, n_unv_l = (
+            n_in.tolist(),
+            n_ok.tolist(),
+            n_excl.tolist(),
+            n_unv.tolist(),
+        )
+        n_full_l, near_l, near_km_l = (
+            n_full.astype(int).tolist(),
+            nearest.tolist(),
+            nearest_km.tolist(),
+        )
+        room_l, weak_l, light_l = first_room.tolist(), weakest.tolist(), lightest_vol.tolist()
         for g, k in enumerate(in_cat.tolist()):
-            same = members[k].tolist()
-            if not n_in[g]:
-                j = offering[nearest[g]]
+            same = todo_l[start[k] : start[k + 1]]
+            if not n_in_l[g]:
+                j = int(offering[near_l[g]])
                 text = (
                     f"no volunteer offering {cat} within range; the nearest, "
-                    f"{vols[j].id}, is {nearest_km[g]:.1f} km away "
+                    f"{vols[j].id}, is {near_km_l[g]:.1f} km away "
                     f"(travels {min(p.radius[j], settings.max_km):g} km)"
                 )
                 out += [Unmatched(needs[x].id, "out_of_range", text) for x in same]
                 continue
-            if not n_ok[g]:
+            if not n_ok_l[g]:
                 text = (
-                    f"{n_in[g]} volunteer(s) offering {cat} within range, but "
-                    f"{n_excl[g]} declined it before, {n_unv[g]} "
-                    f"are not vetted and {int(n_full[g])} "
+                    f"{n_in_l[g]} volunteer(s) offering {cat} within range, but "
+                    f"{n_excl_l[g]} declined it before, {n_unv_l[g]} "
+                    f"are not vetted and {n_full_l[g]} "
                     "are at capacity"
                 )
                 out += [Unmatched(needs[x].id, "excluded_unvetted_or_full", text) for x in same]
                 continue
-            room = int(first_room[g])
-            weak = int(weakest[g])
+            room, weak = room_l[g], weak_l[g]
             for x in same:
-                if room >= 0 or weak < p.weight[x]:
+                if room >= 0 or weak < weights[x]:
                     why = "has room" if room >= 0 else "serves a lighter need"
-                    who = vols[room].id if room >= 0 else vols[int(lightest_vol[g])].id
+                    who = vols[room].id if room >= 0 else vols[light_l[g]].id
                     out.append(
                         Unmatched(
                             needs[x].id,
@@ -234,9 +248,9 @@ def explain_unmatched(
                     Unmatched(
                         needs[x].id,
                         "outprioritised",
-                        f"all {n_ok[g]} suitable volunteer(s) offering {cat} within "
+                        f"all {n_ok_l[g]} suitable volunteer(s) offering {cat} within "
                         f"range are full, serving needs of equal or higher priority (weight "
-                        f"{weak} or more; this need weighs {p.weight[x]})",
+                        f"{weak} or more; this need weighs {weights[x]})",
                     )
                 )
     return sorted(out, key=lambda u: u.need)

@@ -20,11 +20,18 @@ import importlib.util
 import sys
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["WORKERS", "cKDTree"]
+__all__ = ["cKDTree", "workers"]
 
-#: Threads of a k-d tree query (scipy's ``workers``; -1: one per core). The answer does
-#: not depend on it; queries of a million rows take about half the time on two cores.
-WORKERS = -1
+#: Query points from which a k-d tree query runs on every core: scipy starts threads for
+#: each call (about 0.3 ms), more than a query of fewer points gains from them.
+THREADED_FROM = 4096
+
+
+def workers(n_points: int) -> int:
+    """scipy's ``workers`` for a query of ``n_points`` points (-1: one thread per core,
+    about half the time on two cores from a few thousand points; 1 below). The answer
+    does not depend on it."""
+    return -1 if n_points >= THREADED_FROM else 1
 
 
 @functools.cache

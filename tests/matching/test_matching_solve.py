@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -12,10 +13,14 @@ from matching import (
     Need,
     Settings,
     Volunteer,
+    assign,
     generate_instance,
     parse_instance,
     solve,
+    to_arrays,
+    to_problem,
 )
+from matching._explain import explain_unmatched
 
 from .builders import need, volunteer
 
@@ -318,3 +323,24 @@ def test_an_unmatched_need_counts_only_the_volunteers_whose_own_reach_it_is_in()
     assert reasons_of(result) == {"r1": "outprioritised"}
     assert result.unmatched[0].detail.startswith("all 1 suitable volunteer(s)")
     assert result.stats.proven_optimal
+
+
+@pytest.mark.parametrize(
+    ("v2_capacity", "detail"),
+    [
+        (1, "v2 could serve it (has room); this run was not proven optimal"),
+        (0, "v1 could serve it (serves a lighter need); this run was not proven optimal"),
+    ],
+)
+def test_a_need_left_by_a_worse_assignment_is_told_so_not_outprioritised(v2_capacity, detail):
+    # The optimum serves the urgent r2; an assignment serving only the normal r1 (as an
+    # unproven run might leave) must not tell r2 that better needs took every volunteer.
+    needs = [need("r1", 0), need("r2", 1, urgency="urgent")]
+    vols = [volunteer("v1", 0.5), volunteer("v2", 2, capacity=v2_capacity)]
+    arr = to_arrays(needs, vols, Settings())
+    problem = to_problem(arr, Settings())
+    best = assign(problem)
+    assert best.need.tolist() == ([0, 1] if v2_capacity else [1])
+    worse = dataclasses.replace(best, need=np.array([0]), volunteer=np.array([0]))
+    (left,) = explain_unmatched(arr, problem, worse, Settings())
+    assert (left.need, left.reason, left.detail) == ("r2", "unproven", detail)
