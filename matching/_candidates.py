@@ -77,14 +77,31 @@ def chord_bound(km: float) -> float:
 
 
 def _finish(g: Groups, row: _IntArray, col: _IntArray) -> Arcs:
-    if not len(row):
+    """The distinct feasible pairs among these, sorted, with their km."""
+    return _from_keys(g, distinct(row.astype(np.int64) * g.n_classes + col))
+
+
+def _from_keys(g: Groups, keys: NDArray[np.int64]) -> Arcs:
+    """The feasible pairs among these distinct sorted keys (``row * n_classes + class``),
+    with their km: a block of pairs at a time (the temporaries of a million rows'
+    candidate pairs at once: 1.5 GB)."""
+    if not len(keys):
         return _empty()
-    keys = distinct(row.astype(np.int64) * g.n_classes + col)
-    row = (keys // g.n_classes).astype(np.intp)
-    col = (keys % g.n_classes).astype(np.intp)
-    km = g.pair_km(row, col)
-    ok = g.feasible(row, col, km)
-    return Arcs(row[ok], col[ok], km[ok])
+    parts = []
+    for start in range(0, len(keys), _CHUNK_PAIRS):
+        part = keys[start : start + _CHUNK_PAIRS]
+        r = (part // g.n_classes).astype(np.intp)
+        q = (part % g.n_classes).astype(np.intp)
+        km = g.pair_km(r, q)
+        ok = g.feasible(r, q, km)
+        parts.append(Arcs(r[ok], q[ok], km[ok]))
+    if len(parts) == 1:
+        return parts[0]
+    return Arcs(
+        np.concatenate([a.row for a in parts]),
+        np.concatenate([a.col for a in parts]),
+        np.concatenate([a.km for a in parts]),
+    )
 
 
 def merge(g: Groups, a: Arcs, b: Arcs) -> Arcs:
@@ -136,9 +153,10 @@ def candidates(g: Groups, index: CategoryIndex, k_vol: int, k_need: int) -> Arcs
             hit = idx < len(rows)
             rows_out.append(rows[idx[hit]])
             cols_out.append(np.broadcast_to(members[:, None], idx.shape)[hit])
-    if not rows_out:
-        return _empty()
-    return _finish(g, np.concatenate(rows_out), np.concatenate(cols_out))
+    keys = [r.astype(np.int64) * g.n_classes + q for r, q in zip(rows_out, cols_out, strict=True)]
+    rows_out.clear()
+    cols_out.clear()
+    return _from_keys(g, distinct(np.concatenate(keys)) if keys else np.zeros(0, np.int64))
 
 
 def ball_pairs(tree: cKDTree, pool: _IntArray, xyz: NDArray, rows: _IntArray, km: float):

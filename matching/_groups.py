@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from ._arrays import blocks, distinct
 from ._kdtree import cKDTree
-from ._problem import Problem, chord_km
+from ._problem import Problem, chord_km, gathered_km
 
 __all__ = ["Groups", "group", "spread"]
 
@@ -96,7 +96,7 @@ class Groups:
         return ok
 
     def pair_km(self, row: _IntArray, col: _IntArray) -> NDArray[np.float64]:
-        return chord_km(self.row_xyz[row], self.class_xyz[col])
+        return gathered_km(self.row_xyz, row, self.class_xyz, col)
 
 
 def _bits(values: NDArray[np.float64]) -> NDArray[np.int64]:

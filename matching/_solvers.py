@@ -121,38 +121,54 @@ def _relabelled(
     g: Groups,
     z: ZOrder,
     arcs: Arcs,
-    supply,
-    row_order,
-    cols,
-    w,
-    c,
-    col_cap,
-    col_tie,
+    cost: _Int,
+    supply: _Int,
+    row_order: _Int,
+    col_cap: _Int,
+    col_tie: _Int,
     warm=None,
     work_limit=-1,
 ):
     """`solve_transport` on rows and columns renumbered in Z-order of their points (a
-    search touches nearby ones, now near in memory), its answer mapped back. The same
-    answer: a cold solve's choices depend on ``row_order`` and ``col_tie``, never on the
-    numbering (a warm start unroutes rows in numbering order, which among equally good
-    routings may matter; the numbering is fixed by the instance). ``cols``, ``w`` and
-    ``c`` are the graph's arcs (sorted by row), then the slack columns' (sorted by row):
-    each row's two blocks are moved whole, without a sort. ``warm`` (flow per arc as
-    ``cols``, row and column prices, the rows that gained arcs) is renumbered too."""
-    n_rows = g.n_rows
+    search touches nearby ones, now near in memory), its answer mapped back and its
+    duals checked. The same answer: a cold solve's choices depend on ``row_order`` and
+    ``col_tie``, never on the numbering (a warm start unroutes rows in numbering order,
+    which among equally good routings may matter; the numbering is fixed by the
+    instance). The solver's arcs are the graph's (sorted by row, ``cost`` each), then
+    the slack columns' (sorted by row, weight ``g.slack_weight``): each row's two blocks
+    are moved whole into the new order, without a sort, and nothing is built in the old
+    order first (a million rows' 12 million arcs took 8 bytes an arc for each array).
+    ``warm`` (flow per arc and slack column, row and column prices, the rows that gained
+    arcs) is renumbered too.
+
+    Returns flow (per arc, then per slack column), alpha_w, alpha_c, beta_w, beta_c (old
+    numbering), stats and whether the duals prove the routing.
+    """
+    n_rows, n_cls, n_arcs = g.n_rows, g.n_classes, len(arcs)
     row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
     deg = np.bincount(arcs.row, minlength=n_rows).astype(np.int64)
     arc_ptr = np.cumsum(deg) - deg
     slack_deg = np.diff(g.slack_ptr).astype(np.int64)
-    slack_ptr = len(arcs) + g.slack_ptr[:-1].astype(np.int64)
-    # Per new row: its arcs, then its slack columns.
+    slack_ptr = n_arcs + g.slack_ptr[:-1].astype(np.int64)
+    # Per new row: its arcs, then its slack columns (positions among arcs, then slack).
     order = blocks(
         np.stack([arc_ptr[row_perm], slack_ptr[row_perm]], axis=1).ravel(),
         np.stack([deg[row_perm], slack_deg[row_perm]], axis=1).ravel(),
     )
+    del deg, arc_ptr, slack_ptr
+    is_arc = order < n_arcs
+    at_arc, at_slack = order[is_arc], order[~is_arc] - n_arcs
+    indices = np.empty(len(order), dtype=np.int64)
+    indices[is_arc] = col_new[arcs.col[at_arc]]
+    indices[~is_arc] = col_new[n_cls + at_slack]
+    arc_w = np.zeros(len(order), dtype=np.int64)
+    arc_w[~is_arc] = g.slack_weight[at_slack]
+    arc_c = np.zeros(len(order), dtype=np.int64)
+    arc_c[is_arc] = cost[at_arc]
+    del is_arc, at_arc, at_slack
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(deg[row_perm] + slack_deg[row_perm], out=indptr[1:])
-    c2 = col_new[cols]
+    np.cumsum(np.bincount(row_new[arcs.row], minlength=n_rows), out=indptr[1:])
+    indptr[1:] += np.cumsum(np.diff(g.slack_ptr)[row_perm])
     if warm is not None:
         flow0, aw0, ac0, bw0, bc0, gained = warm
         warm = (
@@ -167,17 +183,42 @@ def _relabelled(
         supply[row_perm],
         row_new[row_order],
         indptr,
-        c2[order],
-        w[order],
-        c[order],
+        indices,
+        arc_w,
+        arc_c,
         col_cap[col_perm],
         col_tie[col_perm],
         warm,
         work_limit,
     )
+    del warm
+    ok = False
+    if not stats.get("aborted"):
+        ok = _duals_prove(indptr, indices, arc_w, arc_c, flow2, aw, ac, bw, bc, col_cap[col_perm])
+    del indices, arc_w, arc_c
     flow = np.empty_like(flow2)
     flow[order] = flow2
-    return flow, aw[row_new], ac[row_new], bw[col_new], bc[col_new], stats
+    return flow, aw[row_new], ac[row_new], bw[col_new], bc[col_new], stats, ok
+
+
+def _duals_prove(indptr, indices, w, c, flow, aw, ac, bw, bc, col_cap) -> bool:
+    """Whether row duals ``(aw, ac)`` and column duals ``(bw, bc)`` prove ``flow`` optimal
+    on this CSR graph: no arc of negative reduced cost, every arc with flow tight, column
+    prices ``<= 0`` and ``0`` where a column has room, every row's supply routed (checked
+    by the caller from the flow). In the units optimised, not trusted from the solver."""
+    rows = np.repeat(np.arange(len(aw), dtype=np.int64), np.diff(indptr))
+    red_w = w - aw[rows] - bw[indices]
+    red_c = c - ac[rows] - bc[indices]
+    del rows
+    load = np.bincount(indices, weights=flow, minlength=len(col_cap))
+    room = load < col_cap
+    used = flow > 0
+    return bool(
+        not np.any(_lex_neg(red_w, red_c))
+        and np.all((red_w[used] == 0) & (red_c[used] == 0))
+        and not np.any(_lex_neg(-bw, -bc))
+        and np.all((bw[room] == 0) & (bc[room] == 0))
+    )
 
 
 def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None):
@@ -231,10 +272,6 @@ def solve_graph(
         arcs = Arcs(arcs.row[by_row], arcs.col[by_row], arcs.km[by_row])
     start = _warm_start(g, arcs, warm)
     cost = arc_costs(g, arcs, per_km)
-    rows = np.concatenate([arcs.row, g.slack_row]).astype(np.int64)
-    cols = np.concatenate([arcs.col, n_cls + np.arange(n_slack)]).astype(np.int64)
-    w = np.concatenate([np.zeros(len(arcs), dtype=np.int64), g.slack_weight])
-    c = np.concatenate([cost, np.zeros(n_slack, dtype=np.int64)])
     # Heaviest rows first (their searches find free volunteers), then by rank.
     top = np.zeros(n_rows, dtype=np.int64)
     if n_slack:
@@ -250,26 +287,20 @@ def solve_graph(
     col_tie = np.concatenate([np.arange(n_cls, dtype=np.int64), n_cls + slack_tie])
     col_cap = np.concatenate([g.class_capacity, g.slack_count]).astype(np.int64)
     z = z_order(g) if z is None else z
-    args = (g, z, arcs, g.row_supply.astype(np.int64), row_order, cols, w, c, col_cap, col_tie)
+    args = (g, z, arcs, cost, g.row_supply.astype(np.int64), row_order, col_cap, col_tie)
     limit = warm.cold_work // 2 if start is not None and warm is not None else -1
-    flow, aw, ac, bw, bc, stats = _relabelled(*args, start, limit)
+    flow, aw, ac, bw, bc, stats, ok = _relabelled(*args, start, limit)
     if stats.get("aborted"):
         start = None
-        flow, aw, ac, bw, bc, stats = _relabelled(*args)
+        flow, aw, ac, bw, bc, stats, ok = _relabelled(*args)
     if start is None:
         cold_work = stats["row_scans"] + stats["column_pops"]
     else:
         cold_work = warm.cold_work if warm is not None else 0
-    # Duals checked here, in the units optimised, not trusted from the solver.
-    red_w = w - aw[rows] - bw[cols]
-    red_c = c - ac[rows] - bc[cols]
-    load = np.bincount(cols, weights=flow, minlength=n_cls + n_slack)
-    room = load < col_cap
-    ok = not np.any(_lex_neg(red_w, red_c))
-    ok &= bool(np.all((red_w[flow > 0] == 0) & (red_c[flow > 0] == 0)))
-    ok &= not np.any(_lex_neg(-bw, -bc))
-    ok &= bool(np.all((bw[room] == 0) & (bc[room] == 0)))
-    ok &= bool(np.all(np.bincount(rows, weights=flow, minlength=n_rows) == g.row_supply))
+    routed = np.bincount(arcs.row, weights=flow[: len(arcs)], minlength=n_rows) + np.bincount(
+        g.slack_row, weights=flow[len(arcs) :], minlength=n_rows
+    )
+    ok &= bool(np.all(routed == g.row_supply))
     if start is not None and not ok:
         return solve_graph(g, arcs, per_km, z)
     flow_arcs = flow[: len(arcs)]

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from ._generate import generate_instance
 from ._instance import parse_instance, result_to_dict
@@ -58,9 +59,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         needs, volunteers, settings = parse_instance(doc)
+        # The decoded document is as large again as the records (a million needs and
+        # volunteers: about 1 GB); nothing reads it after parsing.
+        del doc
         result = solve(needs, volunteers, settings, checked=True)
     except ValueError as exc:
         print(f"error: invalid instance: {exc}", file=sys.stderr)
         return 1
-    _write(json.dumps(result_to_dict(result), ensure_ascii=False) + "\n", args.output)
+    del needs, volunteers
+    out = result_to_dict(result)
+    del result
+    if args.output is None:
+        _dump(out, sys.stdout)
+    else:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            _dump(out, fh)
     return 0
+
+
+def _dump(doc: object, fh: TextIO) -> None:
+    """``doc`` as one line of JSON, written in pieces (not first built as one string)."""
+    json.dump(doc, fh, ensure_ascii=False)
+    fh.write("\n")
