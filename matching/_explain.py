@@ -3,6 +3,7 @@ solution over all feasible volunteers, not the candidate graph."""
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -59,11 +60,12 @@ def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
             ball = tree.query_ball_point(
                 p.xyz_need[a.need[sel]], _chord(a.cost[sel]), workers=workers(len(sel))
             )
-            sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
-            if not sizes.sum():
+            sizes = np.fromiter(map(len, ball), dtype=np.intp, count=len(ball))
+            total = int(sizes.sum())
+            if not total:
                 continue
             at = np.repeat(np.arange(len(sel)), sizes)
-            k = pool[np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])]
+            k = pool[np.fromiter(chain.from_iterable(ball), dtype=np.intp, count=total)]
             i = a.need[sel[at]]
             km = p.pair_km(i, k)
             cost = km + p.penalty[k]
@@ -81,31 +83,31 @@ def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
         holder.tolist(),
         p.weight.tolist(),
     )
+    offering = [f"closest suitable volunteer offering {c} (" for c in arr.categories]
     lines = []
-    for i, j, cost, k, k_cost in zip(
-        a.need.tolist(),
+    for cat, j, cost, alt_j, k_cost in zip(
+        p.category[a.need].tolist(),
         a.volunteer.tolist(),
         a.cost.tolist(),
         alt.tolist(),
         alt_cost.tolist(),
         strict=True,
     ):
-        if k < 0:
-            extra = f" + penalty {vols[j].penalty:g}" if vols[j].penalty else ""
-            lines.append(
-                f"closest suitable volunteer offering {needs[i].category} ({cost:.2f} km{extra})"
-            )
+        if alt_j < 0:
+            pen = vols[j].penalty
+            extra = f" + penalty {pen:g}" if pen else ""
+            lines.append(f"{offering[cat]}{cost:.2f} km{extra})")
             continue
-        if loads[k] < capacity[k]:
+        if loads[alt_j] < capacity[alt_j]:
             lines.append(
-                f"{vols[k].id} is closer ({k_cost:.2f} km) and has room: this run was "
+                f"{vols[alt_j].id} is closer ({k_cost:.2f} km) and has room: this run was "
                 "not proven optimal"
             )
             continue
-        h = holders[k]
-        others = f" and {loads[k] - 1} more" if loads[k] > 1 else ""
+        h = holders[alt_j]
+        others = f" and {loads[alt_j] - 1} more" if loads[alt_j] > 1 else ""
         lines.append(
-            f"{vols[k].id} is closer ({k_cost:.2f} km) but is serving {needs[h].id} "
+            f"{vols[alt_j].id} is closer ({k_cost:.2f} km) but is serving {needs[h].id} "
             f"({needs[h].urgency}, weight {weight[h]}){others}; "
             "this pairing serves the most priority with the least total travel"
         )
@@ -164,9 +166,9 @@ def explain_unmatched(
         ball = cKDTree(p.xyz_need[group]).query_ball_point(
             p.xyz_vol[offering], _chord(reach[offering]), workers=workers(len(offering))
         )
-        sizes = np.fromiter((len(b) for b in ball), dtype=np.intp, count=len(ball))
+        sizes = np.fromiter(map(len, ball), dtype=np.intp, count=len(ball))
         cand = np.repeat(offering, sizes)
-        at = np.concatenate([np.asarray(b, dtype=np.intp) for b in ball])
+        at = np.fromiter(chain.from_iterable(ball), dtype=np.intp, count=int(sizes.sum()))
         i = group[at]
         keep = p.pair_km(i, cand) <= reach[cand]
         at, cand, i = at[keep], cand[keep], i[keep]

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ._collector import with_collector_paused
 from ._model import URGENCIES, Need, Result, Settings, Volunteer
 from ._problem import LIMITS
 
@@ -248,6 +249,7 @@ def _each(kind: str, recs: list[Any], parse: Any) -> list[Any]:
     return out
 
 
+@with_collector_paused
 def parse_instance(doc: object) -> tuple[list[Need], list[Volunteer], Settings]:
     """Needs, volunteers and settings from a decoded JSON instance.
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ._collector import with_collector_paused
 from ._engine import assign
 from ._explain import explain_pairs, explain_unmatched
-from ._geo import great_circle_km, unit_vectors
+from ._geo import great_circle_km
 from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Volunteer
 from ._problem import LIMITS, Problem
 
@@ -159,6 +160,7 @@ def to_problem(arr: Arrays, settings: Settings = _DEFAULT) -> Problem:
     )
 
 
+@with_collector_paused
 def solve(
     needs: Sequence[Need],
     volunteers: Sequence[Volunteer],
@@ -225,13 +227,9 @@ def solve(
     # The km shown: numpy's atan2 great circle on geopy's 6371.009 km sphere
     # (agrees with geopy.distance.great_circle far below a millimetre, as a
     # test checks; importing geopy alone would cost ~0.4 s of start-up).
+    # The problem's unit vectors are those of the records' degrees (`unit_vectors`).
     i_list, j_list = a.need.tolist(), a.volunteer.tolist()
-    shown_km = great_circle_km(
-        unit_vectors([arr.needs[i].lat for i in i_list], [arr.needs[i].lon for i in i_list]),
-        unit_vectors(
-            [arr.volunteers[j].lat for j in j_list], [arr.volunteers[j].lon for j in j_list]
-        ),
-    ).tolist()
+    shown_km = great_circle_km(problem.xyz_need[a.need], problem.xyz_vol[a.volunteer]).tolist()
     pairs = tuple(
         Pair(arr.needs[i].id, arr.volunteers[j].id, km, w)
         for i, j, km, w in zip(i_list, j_list, shown_km, why, strict=True)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from ._collector import collector_paused
 from ._generate import generate_instance
 from ._instance import parse_instance, result_to_dict
 from ._solve import solve
@@ -48,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         doc = generate_instance(args.needs, args.volunteers, args.city, args.seed)
         _write(json.dumps(doc, separators=(",", ":")) + "\n", args.output)
         return 0
+    with collector_paused():
+        return _solve_file(args)
+
+
+def _solve_file(args: argparse.Namespace) -> int:
+    """``solve``: read, parse, solve, write; the exit status."""
     try:
         if args.instance == "-":
             doc = json.load(sys.stdin)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import random
 
 import numpy as np
@@ -20,6 +21,7 @@ from matching import (
     to_arrays,
     to_problem,
 )
+from matching import _solve as matching_solve_module
 from matching._explain import explain_unmatched
 
 from .builders import need, volunteer
@@ -344,3 +346,28 @@ def test_a_need_left_by_a_worse_assignment_is_told_so_not_outprioritised(v2_capa
     worse = dataclasses.replace(best, need=np.array([0]), volunteer=np.array([0]))
     (left,) = explain_unmatched(arr, problem, worse, Settings())
     assert (left.need, left.reason, left.detail) == ("r2", "unproven", detail)
+
+
+def test_the_garbage_collector_is_paused_only_while_solving_and_parsing():
+    # Paused inside (a full pass walks every record, again and again), as it was after,
+    # also when the input is refused.
+    seen = []
+    real = matching_solve_module.assign
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matching_solve_module, "assign", spy)
+        solve([need("r1")], [volunteer("v1")])
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError):
+        parse_instance({"needs": [{"id": "r1", "lat": 91, "lon": 0, "category": "x"}]})
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        solve([need("r1")], [volunteer("v1")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
