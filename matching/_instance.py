@@ -189,6 +189,12 @@ def _placed(recs: list[Any], allowed: set[str]) -> tuple[list[str], list[float],
     return ids, _numbers(_column(recs, "lat"), -90, 90), _numbers(_column(recs, "lon"), -180, 180)
 
 
+def _shared(values: list[str], pool: dict[str, str]) -> list[str]:
+    """``values`` with equal strings one object (JSON decoding makes one per occurrence:
+    a million needs' categories and urgencies took 110 MB, now a few bytes)."""
+    return [pool.setdefault(v, v) for v in values]
+
+
 def _fast_needs(recs: list[Any]) -> list[Need]:
     """All needs at once, when every record is plainly valid (else `_Unusual`)."""
     ids, lat, lon = _placed(recs, _NEED_FIELDS)
@@ -205,6 +211,8 @@ def _fast_needs(recs: list[Any]) -> list[Need]:
     vetted = _column(recs, "needs_vetted", False)
     if not all(type(x) is bool for x in vetted):
         raise _Unusual
+    pool: dict[str, str] = {}
+    category, urgency = _shared(category, pool), _shared(urgency, pool)
     return [
         Need(i, a, o, c, u, w, tuple(x), b)
         for i, a, o, c, u, w, x, b in zip(
@@ -229,8 +237,9 @@ def _fast_volunteers(recs: list[Any]) -> list[Volunteer]:
     if not all(type(x) is bool for x in vetted):
         raise _Unusual
     penalty = _numbers(_column(recs, "penalty", 0.0), *LIMITS["penalty"])
+    pool: dict[str, str] = {}
     return [
-        Volunteer(i, a, o, tuple(c), r, k, v, p)
+        Volunteer(i, a, o, tuple(_shared(c, pool)), r, k, v, p)
         for i, a, o, c, r, k, v, p in zip(
             ids, lat, lon, categories, radius, capacity, vetted, penalty, strict=True
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from matching._instance import _NEED_FIELDS, _SETTINGS_FIELDS, _VOL_FIELDS
+from matching._instance import _NEED_FIELDS, _SETTINGS_FIELDS, _VOL_FIELDS, parse_instance
 from matching.cli import main
 
 EXAMPLE = {
@@ -143,3 +143,26 @@ def test_schema_ships_and_matches_the_parser():
     assert set(props["volunteers"]["items"]["properties"]) == _VOL_FIELDS
     assert set(props["settings"]["properties"]) == _SETTINGS_FIELDS
     assert set(props["needs"]["items"]["required"]) == {"id", "lat", "lon", "category"}
+
+
+def test_decoded_records_share_one_string_per_category_and_urgency():
+    # JSON decoding makes a string per occurrence; a million records kept them all.
+    doc = json.loads(
+        json.dumps(
+            {
+                "needs": [
+                    {"id": f"r{k}", "lat": 0, "lon": 0, "category": "groceries", "urgency": "soon"}
+                    for k in range(3)
+                ],
+                "volunteers": [
+                    {"id": f"v{k}", "lat": 0, "lon": 0, "categories": ["groceries"], "radius_km": 1}
+                    for k in range(3)
+                ],
+            }
+        )
+    )
+    assert doc["needs"][0]["category"] is not doc["needs"][1]["category"]
+    needs, vols, _ = parse_instance(doc)
+    assert len({id(n.category) for n in needs}) == 1 and len({id(n.urgency) for n in needs}) == 1
+    assert len({id(v.categories[0]) for v in vols}) == 1
+    assert [n.category for n in needs] == ["groceries"] * 3
