@@ -20,9 +20,15 @@ _IntArray = NDArray[np.intp]
 _CHUNK_PAIRS = 2_000_000
 
 
+#: Rows and classes of arcs are 32-bit (12 million arcs: 96 MB less each time a graph is
+#: held); a row or class number past 2**31 would need some 50 GB of rows first.
+ARC_INDEX = np.int32
+
+
 @dataclass(frozen=True)
 class Arcs:
-    """Feasible (row, class) pairs, sorted by row then class, with their km."""
+    """Feasible (row, class) pairs, sorted by row then class, with their km (rows and
+    classes as `ARC_INDEX`; multiply them only after widening to int64)."""
 
     row: _IntArray
     col: _IntArray
@@ -33,7 +39,7 @@ class Arcs:
 
 
 def _empty() -> Arcs:
-    return Arcs(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
+    return Arcs(np.zeros(0, dtype=ARC_INDEX), np.zeros(0, dtype=ARC_INDEX), np.zeros(0))
 
 
 class CategoryIndex:
@@ -90,8 +96,8 @@ def _from_keys(g: Groups, keys: NDArray[np.int64]) -> Arcs:
     parts = []
     for start in range(0, len(keys), _CHUNK_PAIRS):
         part = keys[start : start + _CHUNK_PAIRS]
-        r = (part // g.n_classes).astype(np.intp)
-        q = (part % g.n_classes).astype(np.intp)
+        r = (part // g.n_classes).astype(ARC_INDEX)
+        q = (part % g.n_classes).astype(ARC_INDEX)
         km = g.pair_km(r, q)
         ok = g.feasible(r, q, km)
         parts.append(Arcs(r[ok], q[ok], km[ok]))
@@ -111,7 +117,7 @@ def merge(g: Groups, a: Arcs, b: Arcs) -> Arcs:
     km = np.concatenate([a.km, b.km])
     keys, first = distinct_first(row.astype(np.int64) * g.n_classes + col)
     return Arcs(
-        (keys // g.n_classes).astype(np.intp), (keys % g.n_classes).astype(np.intp), km[first]
+        (keys // g.n_classes).astype(ARC_INDEX), (keys % g.n_classes).astype(ARC_INDEX), km[first]
     )
 
 

@@ -15,6 +15,7 @@ aggregation turns thousands of zero-distance ties into a handful of rows and cla
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +27,7 @@ from ._problem import Problem, chord_km, gathered_km
 __all__ = ["Groups", "group", "spread"]
 
 _IntArray = NDArray[np.intp]
+_AnyInt = NDArray[np.signedinteger[Any]]  # row and class numbers, 32- or 64-bit
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Groups:
     def n_classes(self) -> int:
         return len(self.class_capacity)
 
-    def feasible(self, row: _IntArray, col: _IntArray, km: NDArray[np.float64]) -> NDArray:
+    def feasible(self, row: _AnyInt, col: _AnyInt, km: NDArray[np.float64]) -> NDArray:
         """Which (row, class) pairs at these distances may be matched."""
         ok = self.class_offers[col, self.row_category[row]]
         ok &= km <= np.minimum(self.class_radius[col], self.max_km)
@@ -95,7 +97,7 @@ class Groups:
             ok &= self.exclude_keys[at] != keys
         return ok
 
-    def pair_km(self, row: _IntArray, col: _IntArray) -> NDArray[np.float64]:
+    def pair_km(self, row: _AnyInt, col: _AnyInt) -> NDArray[np.float64]:
         return gathered_km(self.row_xyz, row, self.class_xyz, col)
 
 
