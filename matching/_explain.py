@@ -49,33 +49,34 @@ def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
     alt = np.full(len(a.need), -1, dtype=np.intp)
     alt_cost = np.full(len(a.need), np.inf)
     usable = (p.capacity > 0) & np.any(p.offers, axis=1)
+    # One k-d tree per category (`feasible` drops the unvetted for needs requiring
+    # vetting: a second tree of the vetted took as long again to build).
     for c in np.unique(p.category[a.need]):
-        for strict in (False, True):
-            sel = np.flatnonzero((p.category[a.need] == c) & (p.needs_vetted[a.need] == strict))
-            sel = sel[a.cost[sel] > _CHEAPER_KM]
-            pool = np.flatnonzero(usable & p.offers[:, c] & (p.vetted | (not strict)))
-            if not len(sel) or not len(pool):
-                continue
-            tree = cKDTree(p.xyz_vol[pool])
-            ball = tree.query_ball_point(
-                p.xyz_need[a.need[sel]], _chord(a.cost[sel]), workers=workers(len(sel))
-            )
-            sizes = np.fromiter(map(len, ball), dtype=np.intp, count=len(ball))
-            total = int(sizes.sum())
-            if not total:
-                continue
-            at = np.repeat(np.arange(len(sel)), sizes)
-            k = pool[np.fromiter(chain.from_iterable(ball), dtype=np.intp, count=total)]
-            i = a.need[sel[at]]
-            km = p.pair_km(i, k)
-            cost = km + p.penalty[k]
-            ok = p.feasible(i, k, km) & (cost < a.cost[sel[at]] - _CHEAPER_KM)
-            at, k, cost = at[ok], k[ok], cost[ok]
-            order = np.lexsort((k, cost, at))
-            at, k, cost = at[order], k[order], cost[order]
-            first = np.r_[True, at[1:] != at[:-1]] if len(at) else np.zeros(0, dtype=bool)
-            alt[sel[at[first]]] = k[first]
-            alt_cost[sel[at[first]]] = cost[first]
+        sel = np.flatnonzero(p.category[a.need] == c)
+        sel = sel[a.cost[sel] > _CHEAPER_KM]
+        pool = np.flatnonzero(usable & p.offers[:, c])
+        if not len(sel) or not len(pool):
+            continue
+        tree = cKDTree(p.xyz_vol[pool])
+        ball = tree.query_ball_point(
+            p.xyz_need[a.need[sel]], _chord(a.cost[sel]), workers=workers(len(sel))
+        )
+        sizes = np.fromiter(map(len, ball), dtype=np.intp, count=len(ball))
+        total = int(sizes.sum())
+        if not total:
+            continue
+        at = np.repeat(np.arange(len(sel)), sizes)
+        k = pool[np.fromiter(chain.from_iterable(ball), dtype=np.intp, count=total)]
+        i = a.need[sel[at]]
+        km = p.pair_km(i, k)
+        cost = km + p.penalty[k]
+        ok = p.feasible(i, k, km) & (cost < a.cost[sel[at]] - _CHEAPER_KM)
+        at, k, cost = at[ok], k[ok], cost[ok]
+        order = np.lexsort((k, cost, at))
+        at, k, cost = at[order], k[order], cost[order]
+        first = np.r_[True, at[1:] != at[:-1]] if len(at) else np.zeros(0, dtype=bool)
+        alt[sel[at[first]]] = k[first]
+        alt_cost[sel[at[first]]] = cost[first]
     # Plain lists: the loop below reads one element at a time (numpy scalars are slow).
     loads, capacity, holders, weight = (
         load.tolist(),
@@ -84,33 +85,37 @@ def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
         p.weight.tolist(),
     )
     offering = [f"closest suitable volunteer offering {c} (" for c in arr.categories]
-    lines = []
-    for cat, j, cost, alt_j, k_cost in zip(
-        p.category[a.need].tolist(),
-        a.volunteer.tolist(),
-        a.cost.tolist(),
-        alt.tolist(),
-        alt_cost.tolist(),
+    # Most pairs: the cheapest volunteer of all, without a penalty; one comprehension.
+    lines = [
+        f"{offering[c]}{x:.2f} km)"
+        for c, x in zip(p.category[a.need].tolist(), a.cost.tolist(), strict=True)
+    ]
+    # The others one by one.
+    other = np.flatnonzero((alt >= 0) | (p.penalty[a.volunteer] > 0))
+    for t, cat, j, km, alt_j, k_cost in zip(
+        other.tolist(),
+        p.category[a.need[other]].tolist(),
+        a.volunteer[other].tolist(),
+        a.km[other].tolist(),
+        alt[other].tolist(),
+        alt_cost[other].tolist(),
         strict=True,
     ):
         if alt_j < 0:
-            pen = vols[j].penalty
-            extra = f" + penalty {pen:g}" if pen else ""
-            lines.append(f"{offering[cat]}{cost:.2f} km{extra})")
-            continue
-        if loads[alt_j] < capacity[alt_j]:
-            lines.append(
+            lines[t] = f"{offering[cat]}{km:.2f} km + penalty {vols[j].penalty:g})"
+        elif loads[alt_j] < capacity[alt_j]:
+            lines[t] = (
                 f"{vols[alt_j].id} is closer ({k_cost:.2f} km) and has room: this run was "
                 "not proven optimal"
             )
-            continue
-        h = holders[alt_j]
-        others = f" and {loads[alt_j] - 1} more" if loads[alt_j] > 1 else ""
-        lines.append(
-            f"{vols[alt_j].id} is closer ({k_cost:.2f} km) but is serving {needs[h].id} "
-            f"({needs[h].urgency}, weight {weight[h]}){others}; "
-            "this pairing serves the most priority with the least total travel"
-        )
+        else:
+            h = holders[alt_j]
+            others = f" and {loads[alt_j] - 1} more" if loads[alt_j] > 1 else ""
+            lines[t] = (
+                f"{vols[alt_j].id} is closer ({k_cost:.2f} km) but is serving {needs[h].id} "
+                f"({needs[h].urgency}, weight {weight[h]}){others}; "
+                "this pairing serves the most priority with the least total travel"
+            )
     return lines
 
 

@@ -371,3 +371,11 @@ def test_the_garbage_collector_is_paused_only_while_solving_and_parsing():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_penalised_volunteers_pair_shows_its_km_and_the_penalty_apart():
+    # 1 km away with a penalty of 2: "1.00 km + penalty 2", not the 3.00 of their sum.
+    result = solve([need("r1")], [volunteer("v1", 1, penalty=2.0)])
+    assert [p.why for p in result.pairs] == [
+        "closest suitable volunteer offering groceries (1.00 km + penalty 2)"
+    ]
