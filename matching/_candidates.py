@@ -18,6 +18,10 @@ __all__ = ["Arcs", "CategoryIndex", "candidates", "full_graph", "merge"]
 _IntArray = NDArray[np.intp]
 # Pairs looked at per chunk of a ball query (bounds the memory of one step).
 _CHUNK_PAIRS = 2_000_000
+# Nearest classes a ball query asks for first, where its balls hold at most _KNN_BALL
+# classes on average (more, and most rows would be asked for their balls again).
+_KNN = 16
+_KNN_BALL = 4.0
 
 
 #: Rows and classes of arcs are 32-bit (12 million arcs: 96 MB less each time a graph is
@@ -166,12 +170,40 @@ def candidates(g: Groups, index: CategoryIndex, k_vol: int, k_need: int) -> Arcs
 
 
 def ball_pairs(tree: cKDTree, pool: _IntArray, xyz: NDArray, rows: _IntArray, km: float):
-    """Chunks of (row, class, chord) pairs within ``km`` of each row's point."""
+    """Chunks of (row, class, chord) pairs within ``km`` of each row's point (in no
+    particular order).
+
+    Where balls hold a few classes each, the ``_KNN`` nearest within ``km`` are asked
+    for (a query on every core), and only the rows with ``_KNN`` found, whose balls may
+    hold more, are asked for their balls (one thread): country 300k, the first
+    certificate (1.7 million pairs) 2.4-2.8 -> 1.65-2.0 s, the second 2.1-2.4 -> 1.2-1.8 s.
+    """
     if not len(rows) or tree is None:
         return
     chord = chord_bound(km)
     sample = xyz[rows[:: max(1, len(rows) // 32)]]
     per_row = float(np.mean(tree.query_ball_point(sample, chord, return_length=True)))
+    if per_row <= _KNN_BALL and tree.n > _KNN:
+        step = max(1, _CHUNK_PAIRS // _KNN)
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            d, idx = tree.query(
+                xyz[part], k=_KNN, distance_upper_bound=chord, workers=workers(len(part))
+            )
+            hit = idx < tree.n
+            more = hit[:, -1].copy()  # _KNN found: maybe more in the ball
+            hit[more] = False
+            r, j = np.nonzero(hit)
+            if len(r):
+                yield part[r], pool[idx[r, j]], d[r, j]
+            if np.any(more):
+                yield from _balls(tree, pool, xyz, part[more], chord, _KNN)
+        return
+    yield from _balls(tree, pool, xyz, rows, chord, per_row)
+
+
+def _balls(tree: cKDTree, pool: _IntArray, xyz: NDArray, rows: _IntArray, chord: float, per_row):
+    """`ball_pairs` by dual-tree search, chunks of about ``_CHUNK_PAIRS`` pairs."""
     step = max(1, int(_CHUNK_PAIRS // max(per_row, 1.0)))
     for start in range(0, len(rows), step):
         part = rows[start : start + step]

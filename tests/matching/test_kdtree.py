@@ -1,9 +1,18 @@
-"""The engine's k-d tree import: scipy's own class, without the rest of scipy.spatial."""
+"""The engine's k-d tree import (scipy's own class, without the rest of scipy.spatial), and
+the ball queries made with it."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching._candidates import ball_pairs, chord_bound
+from matching._geo import unit_vectors
+from matching._kdtree import cKDTree
 
 
 def test_the_engine_loads_scipys_tree_when_first_used_and_scipy_spatial_still_works():
@@ -24,3 +33,44 @@ def test_the_engine_loads_scipys_tree_when_first_used_and_scipy_spatial_still_wo
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    spread=st.integers(20, 300),
+    crowd=st.integers(0, 60),
+    rows_in_crowd=st.integers(0, 40),
+    km=st.sampled_from([0.0, 0.05, 0.3, 2.0, 40.0]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_ball_pairs_are_every_pair_within_reach(spread, crowd, rows_in_crowd, km, seed):
+    # Mostly small balls (the nearest-first path) with a crowd of classes on one point
+    # (balls holding more than the nearest asked for) and rows on that point, on it
+    # exactly and on the ball's edge: the pairs are exactly those a brute force finds.
+    rng = np.random.default_rng(seed)
+    here = unit_vectors([40.68], [-73.94])
+    pts = unit_vectors(
+        40.68 + rng.uniform(-0.5, 0.5, spread), -73.94 + rng.uniform(-0.5, 0.5, spread)
+    )
+    classes = np.concatenate([pts, np.repeat(here, crowd, axis=0)])
+    rows_xyz = np.concatenate(
+        [
+            unit_vectors(40.68 + rng.uniform(-0.5, 0.5, 200), -73.94 + rng.uniform(-0.5, 0.5, 200)),
+            np.repeat(here, rows_in_crowd, axis=0),
+            classes[: min(5, len(classes))],
+        ]
+    )
+    pool = np.arange(len(classes)) * 3 + 1  # class numbers, not tree positions
+    rows = np.arange(len(rows_xyz))[::-1].copy()
+    tree = cKDTree(classes)
+    got = set()
+    for r, q, chord in ball_pairs(tree, pool, rows_xyz, rows, km):
+        assert np.allclose(chord, np.linalg.norm(rows_xyz[r] - classes[(q - 1) // 3], axis=1))
+        got |= set(zip(r.tolist(), q.tolist(), strict=True))
+    bound = chord_bound(km)
+    dist = np.linalg.norm(rows_xyz[:, None, :] - classes[None, :, :], axis=2)
+    ri, ci = np.nonzero(dist <= bound * (1 - 1e-12))
+    want = set(zip(ri.tolist(), pool[ci].tolist(), strict=True))
+    assert want <= got
+    far = [(r, q) for r, q in got - want if dist[r, (q - 1) // 3] > bound * (1 + 1e-12)]
+    assert not far
