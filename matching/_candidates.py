@@ -13,7 +13,7 @@ from ._geo import km_to_chord
 from ._groups import Groups
 from ._kdtree import cKDTree, workers
 
-__all__ = ["Arcs", "CategoryIndex", "candidates", "full_graph", "merge"]
+__all__ = ["Arcs", "CategoryIndex", "candidates", "full_graph", "merge", "merge_into"]
 
 _IntArray = NDArray[np.intp]
 # Pairs looked at per chunk of a ball query (bounds the memory of one step).
@@ -112,6 +112,33 @@ def _from_keys(g: Groups, keys: NDArray[np.int64]) -> Arcs:
         np.concatenate([a.col for a in parts]),
         np.concatenate([a.km for a in parts]),
     )
+
+
+def merge_into(g: Groups, a: Arcs, b: Arcs) -> tuple[Arcs, NDArray[np.int64]]:
+    """`merge` of arcs ``b`` into ``a``, and where ``a``'s arcs are in the result.
+
+    ``b`` sorted by row then class, each pair once, as ``a``: its new pairs are
+    inserted in place (a million rows' 12 million arcs and a few thousand new ones:
+    a copy, not a sort of them all).
+    """
+    if not len(a):
+        return merge(g, a, b), np.zeros(0, dtype=np.int64)
+    n = g.n_classes
+    ka = a.row.astype(np.int64) * n + a.col
+    kb = b.row.astype(np.int64) * n + b.col
+    if len(kb) > 1 and np.any(kb[1:] <= kb[:-1]):
+        raise ValueError("merge_into: b must be sorted by row then class, each pair once")
+    at = np.searchsorted(ka, kb)
+    fresh = np.flatnonzero((at >= len(ka)) | (ka[np.minimum(at, len(ka) - 1)] != kb))
+    at = at[fresh]
+    merged = Arcs(
+        np.insert(a.row, at, b.row[fresh]),
+        np.insert(a.col, at, b.col[fresh]),
+        np.insert(a.km, at, b.km[fresh]),
+    )
+    # Arc k of a moves up by the new arcs inserted before it.
+    shift = np.cumsum(np.bincount(at, minlength=len(ka) + 1)[: len(ka)])
+    return merged, np.arange(len(ka), dtype=np.int64) + shift
 
 
 def merge(g: Groups, a: Arcs, b: Arcs) -> Arcs:

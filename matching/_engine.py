@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._arrays import distinct
-from ._candidates import CategoryIndex, candidates, count_feasible_upper, full_graph, merge
+from ._candidates import CategoryIndex, candidates, count_feasible_upper, full_graph, merge_into
 from ._certificate import Checked, violations
 from ._groups import Groups, group, spread
 from ._problem import Problem
@@ -162,6 +162,7 @@ def assign(
     path = "candidate_graph"
     prev: Solution | None = None
     checked_last: Checked | None = None
+    moved = None  # where the last graph's arcs are in this one
     while True:
         rounds += 1
         ts = time.perf_counter()
@@ -169,7 +170,7 @@ def assign(
         # many rows at once (metro 100k: 7,318; country 1M: 13,713), and routing them all
         # again in priority order is cheaper there (metro 100k round 2: 1.0 s cold, 1.8 s
         # warm until it gave up; country 1M: 10.6 s warm).
-        sol = solve_graph(g, arcs, per_km, z, warm=prev if rounds > 2 else None)
+        sol = solve_graph(g, arcs, per_km, z, warm=prev if rounds > 2 else None, warm_at=moved)
         prev = sol
         tc = time.perf_counter()
         solve_s += tc - ts
@@ -191,7 +192,7 @@ def assign(
             solve_s += time.perf_counter() - tf
             break
         times[distinct(bad.row)] += 1
-        arcs = merge(g, arcs, bad)
+        arcs, moved = merge_into(g, arcs, bad)
     need, vol = spread(
         problem,
         g,

@@ -221,18 +221,22 @@ def _duals_prove(indptr, indices, w, c, flow, aw, ac, bw, bc, col_cap) -> bool:
     )
 
 
-def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None):
+def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None, at: _Int | None = None):
     """``prev``'s routing and prices on ``arcs`` (which must hold all of ``prev``'s arcs,
     both sorted by row, then class), as `solve_transport` takes them; None if it does
-    not fit."""
+    not fit. ``at``: where ``prev``'s arcs are in ``arcs``, if known (`merge_into`)."""
     if prev is None or not prev.duals_ok:
         return None
-    keys = arcs.row.astype(np.int64) * g.n_classes + arcs.col
-    old = prev.arcs.row.astype(np.int64) * g.n_classes + prev.arcs.col
-    if len(keys) > 1 and np.any(keys[1:] <= keys[:-1]):
-        return None
-    at = np.searchsorted(keys, old)
-    if np.any(at >= len(keys)) or np.any(keys[np.minimum(at, len(keys) - 1)] != old):
+    if at is None:
+        keys = arcs.row.astype(np.int64) * g.n_classes + arcs.col
+        old = prev.arcs.row.astype(np.int64) * g.n_classes + prev.arcs.col
+        if len(keys) > 1 and np.any(keys[1:] <= keys[:-1]):
+            return None
+        at = np.searchsorted(keys, old)
+        if np.any(at >= len(keys)) or np.any(keys[np.minimum(at, len(keys) - 1)] != old):
+            return None
+        del keys, old
+    elif len(at) != len(prev.arcs) or (len(at) and (at.min() < 0 or at.max() >= len(arcs))):
         return None
     flow = np.zeros(len(arcs) + len(g.slack_row), dtype=np.int64)
     flow[at] = prev.flow
@@ -252,7 +256,12 @@ def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None):
 
 
 def solve_graph(
-    g: Groups, arcs: Arcs, per_km: float, z: ZOrder | None = None, warm: Solution | None = None
+    g: Groups,
+    arcs: Arcs,
+    per_km: float,
+    z: ZOrder | None = None,
+    warm: Solution | None = None,
+    warm_at: _Int | None = None,
 ) -> Solution:
     """Route every row's needs into classes or its slack columns, optimally on ``arcs``
     (``z``: `z_order` of ``g``, made here if not given).
@@ -265,12 +274,15 @@ def solve_graph(
     routing them in priority order is cheaper: metro 100k, round 2: 5.7 s warm, 1.2 s
     cold; rounds 3-6: 0.2-0.9 s warm, 1.3-1.5 s cold), or if its answer were not proven
     here. Among equally good routings a warm start may settle a tie differently.
+    ``warm_at``: where ``warm``'s arcs are in ``arcs``, if known (else they are looked
+    up). A wrong one only costs the warm start (its routing is checked).
     """
     n_rows, n_cls, n_slack = g.n_rows, g.n_classes, len(g.slack_row)
     if len(arcs) > 1 and np.any(arcs.row[1:] < arcs.row[:-1]):
         by_row = np.argsort(arcs.row, kind="stable")
         arcs = Arcs(arcs.row[by_row], arcs.col[by_row], arcs.km[by_row])
-    start = _warm_start(g, arcs, warm)
+        warm_at = None
+    start = _warm_start(g, arcs, warm, warm_at if warm is not None else None)
     cost = arc_costs(g, arcs, per_km)
     # Heaviest rows first (their searches find free volunteers), then by rank.
     top = np.zeros(n_rows, dtype=np.int64)

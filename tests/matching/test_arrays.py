@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from matching import Need, Settings
 from matching._arrays import distinct, distinct_first
+from matching._candidates import Arcs, merge, merge_into
 from matching._solve import need_weights
 
 keys = st.lists(st.one_of(st.integers(0, 3), st.integers(-(2**62), 2**62)), max_size=60)
@@ -47,3 +50,24 @@ def test_need_weights_is_settings_weight_of_each_need(waited, per_day, most):
     urgency = ["normal", "soon", "urgent"]
     needs = [Need(f"r{k}", 0.0, 0.0, "x", urgency[k % 3], w) for k, w in enumerate(waited)]
     assert need_weights(s, needs).tolist() == [s.weight(n.urgency, n.waited_hours) for n in needs]
+
+
+pair_sets = st.sets(st.tuples(st.integers(0, 6), st.integers(0, 4)), max_size=25)
+
+
+@given(old=pair_sets, new=pair_sets)
+def test_merge_into_is_merge_and_says_where_the_old_arcs_went(old, new):
+    # Overlapping, disjoint, empty and identical sets: the same union as merge (the old
+    # arc's km kept where both have a pair), and each old arc found where it is said.
+    g = SimpleNamespace(n_classes=5)
+
+    def arcs(pairs, km):
+        rows = np.array(sorted(pairs), dtype=np.int32).reshape(-1, 2)
+        return Arcs(rows[:, 0].copy(), rows[:, 1].copy(), np.full(len(rows), km))
+
+    a, b = arcs(old, 1.0), arcs(new, 2.0)
+    merged, at = merge_into(g, a, b)
+    want = merge(g, a, b)
+    assert merged.row.tolist() == want.row.tolist() and merged.col.tolist() == want.col.tolist()
+    assert merged.km.tolist() == want.km.tolist()
+    assert merged.row[at].tolist() == a.row.tolist() and merged.col[at].tolist() == a.col.tolist()
