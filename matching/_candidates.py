@@ -138,7 +138,8 @@ def merge_into(g: Groups, a: Arcs, b: Arcs) -> tuple[Arcs, NDArray[np.int64]]:
     )
     # Arc k of a moves up by the new arcs inserted before it.
     shift = np.cumsum(np.bincount(at, minlength=len(ka) + 1)[: len(ka)])
-    return merged, np.arange(len(ka), dtype=np.int64) + shift
+    shift += np.arange(len(ka))
+    return merged, shift
 
 
 def merge(g: Groups, a: Arcs, b: Arcs) -> Arcs:
