@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import NDArray
 
 __all__ = [
     "URGENCIES",
@@ -210,6 +213,19 @@ class Settings:
         hours = min(max(float(waited_hours), 0.0), 1e12)  # finite even for absurd input
         wait = math.floor(min(self.wait_points_per_day * hours / 24.0, 1e15))
         return int(self.urgency_points[urgency]) + min(self.max_wait_points, wait)
+
+    def weights(self, needs: Sequence[Need]) -> NDArray[np.int64]:
+        """`weight` of every need, in numpy: the same floating-point steps (a call each
+        took a second of every million needs' solve).
+
+        >>> Settings().weights([Need("r1", 0, 0, "x", "urgent", 36.0)]).tolist()
+        [55]
+        """
+        points = np.array([self.urgency_points[n.urgency] for n in needs], dtype=np.int64)
+        waited = np.array([n.waited_hours for n in needs], dtype=np.float64)
+        hours = np.minimum(np.maximum(waited, 0.0), 1e12)
+        wait = np.floor(np.minimum(self.wait_points_per_day * hours / 24.0, 1e15))
+        return points + np.minimum(self.max_wait_points, wait).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any
 
 from ._collector import collector_paused
 from ._generate import generate_instance
@@ -31,12 +31,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write(text: str, path: str | None) -> None:
+def _write(doc: object, path: str | None, **encoding: Any) -> None:
+    """``doc`` as one line of JSON to ``path`` (stdout if None), written in pieces (not
+    first built as one string: a million matches' result is as large as its records)."""
     if path is None:
-        sys.stdout.write(text)
-    else:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        json.dump(doc, sys.stdout, **encoding)
+        sys.stdout.write("\n")
+        return
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, **encoding)
+        fh.write("\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("error: --needs and --volunteers must be >= 0", file=sys.stderr)
             return 2
         doc = generate_instance(args.needs, args.volunteers, args.city, args.seed)
-        _write(json.dumps(doc, separators=(",", ":")) + "\n", args.output)
+        _write(doc, args.output, separators=(",", ":"))
         return 0
     with collector_paused():
         return _solve_file(args)
@@ -76,15 +80,5 @@ def _solve_file(args: argparse.Namespace) -> int:
     del needs, volunteers
     out = result_to_dict(result)
     del result
-    if args.output is None:
-        _dump(out, sys.stdout)
-    else:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            _dump(out, fh)
+    _write(out, args.output, ensure_ascii=False)
     return 0
-
-
-def _dump(doc: object, fh: TextIO) -> None:
-    """``doc`` as one line of JSON, written in pieces (not first built as one string)."""
-    json.dump(doc, fh, ensure_ascii=False)
-    fh.write("\n")

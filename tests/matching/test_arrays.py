@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from matching import Need, Settings
 from matching._arrays import distinct, distinct_first
 from matching._candidates import Arcs, merge, merge_into
-from matching._solve import need_weights
 
 keys = st.lists(st.one_of(st.integers(0, 3), st.integers(-(2**62), 2**62)), max_size=60)
 
@@ -43,13 +42,13 @@ def test_distinct_first_is_np_unique_with_first_indices(values):
     per_day=st.one_of(st.sampled_from([0, 10, 0.1, 7.3, 100_000]), st.floats(0.0, 100_000.0)),
     most=st.integers(0, 100_000),
 )
-def test_need_weights_is_settings_weight_of_each_need(waited, per_day, most):
+def test_settings_weights_is_settings_weight_of_each_need(waited, per_day, most):
     # One numpy pass must give every need exactly the weight Settings.weight gives it,
     # also where the wait lands on a whole point or the cap.
     s = Settings(wait_points_per_day=per_day, max_wait_points=most)
     urgency = ["normal", "soon", "urgent"]
     needs = [Need(f"r{k}", 0.0, 0.0, "x", urgency[k % 3], w) for k, w in enumerate(waited)]
-    assert need_weights(s, needs).tolist() == [s.weight(n.urgency, n.waited_hours) for n in needs]
+    assert s.weights(needs).tolist() == [s.weight(n.urgency, n.waited_hours) for n in needs]
 
 
 pair_sets = st.sets(st.tuples(st.integers(0, 6), st.integers(0, 4)), max_size=25)
