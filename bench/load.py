@@ -302,13 +302,18 @@ class Service:
             raise RuntimeError("the service did not start; see service.log")
 
     def stop(self) -> None:
+        """SIGTERM, as a platform stops a service; what has not stopped within a minute
+        (a niced worker on a loaded machine finishing its job) is killed, and every
+        process is reaped."""
         for proc in self.procs:
-            proc.send_signal(signal.SIGTERM)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
         for proc in self.procs:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
 
 def run_phase(port: int, phase: Phase, seed: int) -> PhaseResult:

@@ -76,6 +76,7 @@ def running_service(home: Path, **settings: str) -> Iterator[LiveServer]:
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
+                proc.wait()
                 pytest.fail(f"the service did not start:\n{log.read_text()}")
             time.sleep(0.2)
     try:
@@ -83,9 +84,10 @@ def running_service(home: Path, **settings: str) -> Iterator[LiveServer]:
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,9 @@ def _worker_env(database_url: str, fake: FakeTwilio) -> dict[str, str]:
         MUTUALAID_OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS),
         MUTUALAID_WORKER_POLL_SECONDS="0.2",
         MUTUALAID_LOG_LEVEL="DEBUG",  # "outbox: message … sent as …" shows it is sending
+        # Not niced: in the suite three other test processes share the two cores, and a
+        # worker at nice 10 among them gets a few per cent of one (slow to send, to stop).
+        MUTUALAID_WORKER_NICE="0",
     )
     return env
 
