@@ -10,7 +10,7 @@ from typing import Any
 
 from ._collector import collector_paused
 from ._generate import generate_instance
-from ._instance import parse_instance, result_to_dict
+from ._instance import loads_instance, result_to_dict
 from ._solve import solve
 
 __all__ = ["main"]
@@ -61,18 +61,19 @@ def _solve_file(args: argparse.Namespace) -> int:
     """``solve``: read, parse, solve, write; the exit status."""
     try:
         if args.instance == "-":
-            doc = json.load(sys.stdin)
+            text = sys.stdin.read()
         else:
             with open(args.instance, encoding="utf-8") as fh:
-                doc = json.load(fh)
-    except (OSError, json.JSONDecodeError) as exc:
+                text = fh.read()
+        needs, volunteers, settings = loads_instance(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"error: cannot read {args.instance}: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:
+        print(f"error: invalid instance: {exc}", file=sys.stderr)
+        return 1
+    del text
     try:
-        needs, volunteers, settings = parse_instance(doc)
-        # The decoded document is as large again as the records (a million needs and
-        # volunteers: about 1 GB); nothing reads it after parsing.
-        del doc
         result = solve(needs, volunteers, settings, checked=True)
     except ValueError as exc:
         print(f"error: invalid instance: {exc}", file=sys.stderr)
