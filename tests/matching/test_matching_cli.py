@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from matching import generate_instance
 from matching._instance import _NEED_FIELDS, _SETTINGS_FIELDS, _VOL_FIELDS, parse_instance
 from matching.cli import main
 
@@ -166,3 +167,16 @@ def test_decoded_records_share_one_string_per_category_and_urgency():
     assert len({id(n.category) for n in needs}) == 1 and len({id(n.urgency) for n in needs}) == 1
     assert len({id(v.categories[0]) for v in vols}) == 1
     assert [n.category for n in needs] == ["groceries"] * 3
+
+
+@pytest.mark.parametrize("encoding", [{"separators": (",", ":")}, {"ensure_ascii": False}, {}])
+def test_written_in_pieces_as_written_at_once(monkeypatch, encoding):
+    """The CLI's output, slice by slice, is exactly ``json.dumps`` of the whole."""
+    from matching import cli
+
+    monkeypatch.setattr(cli, "_SLICE", 3)
+    doc = generate_instance(10, 7, "metro", seed=1)
+    doc["settings"] = {"max_km": 10, "note": ["é", {"a": []}]}
+    doc["empty"] = []
+    for value in (doc, [1, 2], "x", {"only": [1] * 7}, {}):
+        assert "".join(cli._pieces(value, **encoding)) == json.dumps(value, **encoding)
