@@ -1,4 +1,5 @@
-"""`solve_transport` in plain Python: the fallback when `matching/_flow.pyx` is not compiled.
+"""`solve_transport`, `relabel` and `duals_prove` in plain Python (numpy): the fallback
+when `matching/_flow.pyx` is not compiled.
 
 The same algorithm, order and tie-breaks as the compiled module, on exact Python
 integers, so both give the same routing, duals and certificate; it is only slower
@@ -12,7 +13,9 @@ import heapq
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["solve_transport"]
+from ._arrays import blocks
+
+__all__ = ["duals_prove", "relabel", "solve_transport"]
 
 _SHIFT = 80
 _TOP_TIE = 1 << 62
@@ -394,3 +397,78 @@ def _split(values: list[int]) -> tuple[_Int, _Int]:
     if any(abs(x) >= 1 << 62 for x in lo):
         raise OverflowError("a dual price's cost part does not fit in 64 bits")
     return np.array(hi, dtype=np.int64), np.array(lo, dtype=np.int64)
+
+
+def relabel(
+    row_perm: _Int,
+    col_new: _Int,
+    arc_row: NDArray,
+    arc_col: NDArray,
+    cost: _Int,
+    slack_ptr: _Int,
+    slack_weight: _Int,
+    n_cls: int,
+) -> tuple[_Int, _Int, _Int, _Int, _Int]:
+    """A graph's arcs (sorted by row, ``cost`` each) and its rows' slack columns (row r's
+    from ``slack_ptr[r]``, weight ``slack_weight``, column ``n_cls + s``) as the CSR
+    graph `solve_transport` takes, rows in the order ``row_perm`` (new -> old), columns
+    renumbered ``col_new``: per new row its arcs, then its slack columns.
+
+    Returns indptr, indices, arc_w, arc_c, and ``order``: where each entry was among the
+    arcs, then the slack columns (``n_arcs + s``)."""
+    n_rows, n_arcs = len(row_perm), len(arc_row)
+    deg = np.bincount(arc_row, minlength=n_rows).astype(np.int64)
+    arc_ptr = np.cumsum(deg) - deg
+    slack_deg = np.diff(slack_ptr).astype(np.int64)
+    slack_at = n_arcs + np.asarray(slack_ptr[:-1], dtype=np.int64)
+    order = blocks(
+        np.stack([arc_ptr[row_perm], slack_at[row_perm]], axis=1).ravel(),
+        np.stack([deg[row_perm], slack_deg[row_perm]], axis=1).ravel(),
+    )
+    is_arc = order < n_arcs
+    at_arc, at_slack = order[is_arc], order[~is_arc] - n_arcs
+    indices = np.empty(len(order), dtype=np.int64)
+    indices[is_arc] = col_new[arc_col[at_arc]]
+    indices[~is_arc] = col_new[n_cls + at_slack]
+    arc_w = np.zeros(len(order), dtype=np.int64)
+    arc_w[~is_arc] = slack_weight[at_slack]
+    arc_c = np.zeros(len(order), dtype=np.int64)
+    arc_c[is_arc] = cost[at_arc]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum((deg + slack_deg)[row_perm], out=indptr[1:])
+    return indptr, indices, arc_w, arc_c, order
+
+
+def duals_prove(
+    indptr: _Int,
+    indices: _Int,
+    w: _Int,
+    c: _Int,
+    flow: _Int,
+    aw: _Int,
+    ac: _Int,
+    bw: _Int,
+    bc: _Int,
+    col_cap: _Int,
+) -> bool:
+    """Whether row duals ``(aw, ac)`` and column duals ``(bw, bc)`` prove ``flow`` optimal
+    on this CSR graph (arc costs ``w * 2**80 + c``): no arc of negative reduced cost,
+    every arc with flow tight, column prices ``<= 0`` and ``0`` where a column has room.
+    (That every row's supply is routed the caller checks from the flow.)"""
+    rows = np.repeat(np.arange(len(aw), dtype=np.int64), np.diff(indptr))
+    red_w = w - aw[rows] - bw[indices]
+    red_c = c - ac[rows] - bc[indices]
+    del rows
+    load = np.bincount(indices, weights=flow, minlength=len(col_cap))
+    room = load < col_cap
+    used = flow > 0
+    return bool(
+        not np.any(_lex_neg(red_w, red_c))
+        and np.all((red_w[used] == 0) & (red_c[used] == 0))
+        and not np.any(_lex_neg(-bw, -bc))
+        and np.all((bw[room] == 0) & (bc[room] == 0))
+    )
+
+
+def _lex_neg(w: _Int, c: _Int) -> NDArray[np.bool_]:
+    return (w < 0) | ((w == 0) & (c < 0))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._arrays import blocks, distinct
+from ._arrays import distinct
 from ._candidates import Arcs
 from ._groups import Groups
 from ._problem import cost_units
@@ -20,12 +20,14 @@ __all__ = ["COMPILED", "Solution", "ZOrder", "solve_graph", "units_per_km", "z_o
 _Int = NDArray[np.int64]
 
 solve_transport: Callable[..., Any]
+relabel: Callable[..., Any]
+duals_prove: Callable[..., bool]
 try:
-    from ._flow import solve_transport
+    from ._flow import duals_prove, relabel, solve_transport
 
     COMPILED = True
 except ImportError:  # not compiled (no C compiler at install): the same method in Python
-    from ._flow_py import solve_transport
+    from ._flow_py import duals_prove, relabel, solve_transport
 
     COMPILED = False
 
@@ -70,10 +72,6 @@ def arc_costs(g: Groups, arcs: Arcs, per_km: float) -> _Int:
     return np.rint(arcs.km * per_km).astype(np.int64) + np.rint(
         g.class_penalty[arcs.col] * per_km
     ).astype(np.int64)
-
-
-def _lex_neg(w: _Int, c: _Int) -> NDArray[np.bool_]:
-    return (w < 0) | ((w == 0) & (c < 0))
 
 
 def _morton(xyz: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -136,39 +134,26 @@ def _relabelled(
     which among equally good routings may matter; the numbering is fixed by the
     instance). The solver's arcs are the graph's (sorted by row, ``cost`` each), then
     the slack columns' (sorted by row, weight ``g.slack_weight``): each row's two blocks
-    are moved whole into the new order, without a sort, and nothing is built in the old
-    order first (a million rows' 12 million arcs took 8 bytes an arc for each array).
+    are moved whole into the new order by `relabel`, without a sort, and nothing is
+    built in the old order first (a million rows' 12 million arcs took 8 bytes an arc
+    for each array).
     ``warm`` (flow per arc and slack column, row and column prices, the rows that gained
     arcs) is renumbered too.
 
     Returns flow (per arc, then per slack column), alpha_w, alpha_c, beta_w, beta_c (old
     numbering), stats and whether the duals prove the routing.
     """
-    n_rows, n_cls, n_arcs = g.n_rows, g.n_classes, len(arcs)
     row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
-    deg = np.bincount(arcs.row, minlength=n_rows).astype(np.int64)
-    arc_ptr = np.cumsum(deg) - deg
-    slack_deg = np.diff(g.slack_ptr).astype(np.int64)
-    slack_ptr = n_arcs + g.slack_ptr[:-1].astype(np.int64)
-    # Per new row: its arcs, then its slack columns (positions among arcs, then slack).
-    order = blocks(
-        np.stack([arc_ptr[row_perm], slack_ptr[row_perm]], axis=1).ravel(),
-        np.stack([deg[row_perm], slack_deg[row_perm]], axis=1).ravel(),
+    indptr, indices, arc_w, arc_c, order = relabel(
+        row_perm,
+        col_new,
+        np.asarray(arcs.row, dtype=np.int32),
+        np.asarray(arcs.col, dtype=np.int32),
+        cost,
+        np.asarray(g.slack_ptr, dtype=np.int64),
+        np.ascontiguousarray(g.slack_weight, dtype=np.int64),
+        g.n_classes,
     )
-    del deg, arc_ptr, slack_ptr
-    is_arc = order < n_arcs
-    at_arc, at_slack = order[is_arc], order[~is_arc] - n_arcs
-    indices = np.empty(len(order), dtype=np.int64)
-    indices[is_arc] = col_new[arcs.col[at_arc]]
-    indices[~is_arc] = col_new[n_cls + at_slack]
-    arc_w = np.zeros(len(order), dtype=np.int64)
-    arc_w[~is_arc] = g.slack_weight[at_slack]
-    arc_c = np.zeros(len(order), dtype=np.int64)
-    arc_c[is_arc] = cost[at_arc]
-    del is_arc, at_arc, at_slack
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row_new[arcs.row], minlength=n_rows), out=indptr[1:])
-    indptr[1:] += np.cumsum(np.diff(g.slack_ptr)[row_perm])
     if warm is not None:
         flow0, aw0, ac0, bw0, bc0, gained = warm
         warm = (
@@ -194,31 +179,11 @@ def _relabelled(
     del warm
     ok = False
     if not stats.get("aborted"):
-        ok = _duals_prove(indptr, indices, arc_w, arc_c, flow2, aw, ac, bw, bc, col_cap[col_perm])
+        ok = duals_prove(indptr, indices, arc_w, arc_c, flow2, aw, ac, bw, bc, col_cap[col_perm])
     del indices, arc_w, arc_c
     flow = np.empty_like(flow2)
     flow[order] = flow2
     return flow, aw[row_new], ac[row_new], bw[col_new], bc[col_new], stats, ok
-
-
-def _duals_prove(indptr, indices, w, c, flow, aw, ac, bw, bc, col_cap) -> bool:
-    """Whether row duals ``(aw, ac)`` and column duals ``(bw, bc)`` prove ``flow`` optimal
-    on this CSR graph: no arc of negative reduced cost, every arc with flow tight, column
-    prices ``<= 0`` and ``0`` where a column has room, every row's supply routed (checked
-    by the caller from the flow). In the units optimised, not trusted from the solver."""
-    rows = np.repeat(np.arange(len(aw), dtype=np.int64), np.diff(indptr))
-    red_w = w - aw[rows] - bw[indices]
-    red_c = c - ac[rows] - bc[indices]
-    del rows
-    load = np.bincount(indices, weights=flow, minlength=len(col_cap))
-    room = load < col_cap
-    used = flow > 0
-    return bool(
-        not np.any(_lex_neg(red_w, red_c))
-        and np.all((red_w[used] == 0) & (red_c[used] == 0))
-        and not np.any(_lex_neg(-bw, -bc))
-        and np.all((bw[room] == 0) & (bc[room] == 0))
-    )
 
 
 def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None, at: _Int | None = None):

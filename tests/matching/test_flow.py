@@ -11,11 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching import _flow_py as flow_py
 from matching import _solvers as solvers
 from matching._flow_py import solve_transport as python_solver
 
 SOLVERS = [python_solver]
 if solvers.COMPILED:
+    from matching import _flow as compiled
     from matching._flow import solve_transport as compiled_solver
 
     SOLVERS.append(compiled_solver)
@@ -281,3 +283,145 @@ def test_a_warm_start_that_is_not_a_solution_of_the_graph_is_ignored(solve):
         assert result[5]["warm_rows"] == 0 and result[5]["refills"] == 0
         for x, y in zip(cold[:5], result[:5], strict=True):
             assert x.tolist() == y.tolist()
+
+
+# -- relabel and duals_prove: compiled against the twin -------------------------------------
+
+RELABELS = [flow_py.relabel] + ([compiled.relabel] if solvers.COMPILED else [])
+PROVERS = [flow_py.duals_prove] + ([compiled.duals_prove] if solvers.COMPILED else [])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_long_rows_and_short_rows_are_scanned_in_the_same_order(seed):
+    """Rows of 1-90 arcs (insertion sort up to 32, qsort above) at costs of a few values
+    (ties broken by index): the compiled solver routes and prices as the twin does."""
+    rng = np.random.default_rng(seed)
+    n, m = 40, 120
+    arcs = []
+    for r in range(n):
+        for q in sorted(rng.choice(m, size=int(rng.integers(1, 91)), replace=False)):
+            arcs.append((r, int(q), 0, int(rng.choice([0, 3, 3, 8]))))
+        arcs.append((r, m + r, int(rng.integers(1, 4)), 0))
+    arcs.sort()
+    cap = [int(x) for x in rng.integers(0, 2, m)] + [1] * n
+    args = arrays([1] * n, cap, arcs)
+    results = [solve(*args) for solve in SOLVERS]
+    for other in results[1:]:
+        for x, y in zip(results[0][:5], other[:5], strict=True):
+            assert x.tolist() == y.tolist()
+
+
+@st.composite
+def layouts(draw):
+    """Arcs sorted by row, each row's slack columns, a row order and column numbering."""
+    n_rows = draw(st.integers(0, 6))
+    n_cls = draw(st.integers(1, 5))
+    arc_row, arc_col = [], []
+    for r in range(n_rows):
+        for q in sorted(draw(st.sets(st.integers(0, n_cls - 1), max_size=n_cls))):
+            arc_row.append(r)
+            arc_col.append(q)
+    slack_deg = [draw(st.integers(0, 2)) for _ in range(n_rows)]
+    slack_ptr = np.concatenate([[0], np.cumsum(slack_deg)]).astype(np.int64)
+    n_slack = int(slack_ptr[-1])
+    row_perm = np.asarray(draw(st.permutations(range(n_rows))), dtype=np.int64)
+    col_new = np.asarray(draw(st.permutations(range(n_cls + n_slack))), dtype=np.int64)
+    return (
+        row_perm,
+        col_new,
+        np.asarray(arc_row, dtype=np.int32),
+        np.asarray(arc_col, dtype=np.int32),
+        np.asarray([draw(st.integers(0, 99)) for _ in arc_row], dtype=np.int64),
+        slack_ptr,
+        np.asarray([draw(st.integers(1, 70)) for _ in range(n_slack)], dtype=np.int64),
+        n_cls,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(layouts())
+def test_relabel_lays_the_graph_out_as_its_twin_does(layout):
+    row_perm, col_new, arc_row, arc_col, cost, slack_ptr, slack_weight, n_cls = layout
+    out = [relabel(*layout) for relabel in RELABELS]
+    for other in out[1:]:
+        for x, y in zip(out[0], other, strict=True):
+            assert x.tolist() == y.tolist()
+    indptr, indices, arc_w, arc_c, order = out[-1]
+    n_arcs = len(arc_row)
+    # Row by row in the new order: each entry is the arc (or slack column) ``order`` says.
+    for new, old in enumerate(row_perm.tolist()):
+        for p in range(indptr[new], indptr[new + 1]):
+            k = int(order[p])
+            if k < n_arcs:
+                assert arc_row[k] == old and indices[p] == col_new[arc_col[k]]
+                assert (arc_w[p], arc_c[p]) == (0, cost[k])
+            else:
+                s = k - n_arcs
+                assert slack_ptr[old] <= s < slack_ptr[old + 1]
+                assert indices[p] == col_new[n_cls + s]
+                assert (arc_w[p], arc_c[p]) == (slack_weight[s], 0)
+    assert sorted(order.tolist()) == list(range(n_arcs + len(slack_weight)))
+
+
+@pytest.mark.skipif(not solvers.COMPILED, reason="matching/_flow.pyx is not compiled")
+def test_relabel_refuses_what_would_write_out_of_bounds():
+    one = np.zeros(1, dtype=np.int64)
+    ptr = np.zeros(3, dtype=np.int64)
+    rows, cols = np.array([1, 0], dtype=np.int32), np.zeros(2, dtype=np.int32)
+    cost = np.zeros(2, dtype=np.int64)
+    perm = np.array([0, 1], dtype=np.int64)
+    with pytest.raises(ValueError, match="not sorted by row"):
+        compiled.relabel(perm, one, rows, cols, cost, ptr, one[:0], 1)
+    rows = np.array([0, 1], dtype=np.int32)
+    with pytest.raises(ValueError, match="not a permutation"):
+        compiled.relabel(np.array([0, 0], dtype=np.int64), one, rows, cols, cost, ptr, one[:0], 1)
+    with pytest.raises(ValueError, match="out of range"):
+        compiled.relabel(perm, one, rows, cols + 1, cost, ptr, one[:0], 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(graphs(), st.integers(0, 7), st.integers(0, 50))
+def test_duals_prove_what_the_solver_proved_and_nothing_flawed(graph, flaw, at):
+    """A solution's own duals prove it (both implementations); each flaw a solver could
+    have (a negative reduced cost, flow on an arc that is not tight, a column priced
+    above 0, a column with room priced below 0, flow moved) is caught by both alike."""
+    supply, cap, arcs = graph
+    args = arrays(supply, cap, arcs)
+    flow, aw, ac, bw, bc, _ = python_solver(*args)
+    _, _, indptr, cols, w, c, capacity, _ = args
+    proof = [indptr, cols, w, c, flow, aw, ac, bw, bc, capacity]
+    assert all(prove(*proof) for prove in PROVERS)
+    bad = [x.copy() for x in proof]
+    pick = lambda x: at % max(len(x), 1)  # noqa: E731
+    if flaw == 0 and len(aw):
+        bad[6][pick(aw)] += 1  # a row priced up: one of its arcs now negative
+    elif flaw == 1 and len(bw):
+        bad[8][pick(bw)] += 1  # a column priced above 0 (or below its arcs)
+    elif flaw == 2 and len(bw):
+        bad[8][pick(bw)] -= 1  # a column priced down: tight arcs into it no longer are
+    elif flaw == 3 and len(flow):
+        bad[4][pick(flow)] += 1  # more flow on an arc
+    elif flaw == 4 and len(c):
+        bad[3][pick(c)] -= 1  # an arc made cheaper than its prices allow
+    elif flaw == 5 and len(bw):
+        bad[7][pick(bw)] -= 1  # weight part of a column's price down
+    elif flaw == 6 and len(flow) > 1:
+        bad[4] = np.roll(bad[4], 1)  # flow moved to other arcs
+    verdicts = {prove(*bad) for prove in PROVERS}
+    assert len(verdicts) == 1
+    reference = flow_py.duals_prove(*bad)
+    # The reference, written out: what "proved" means.
+    rows = np.repeat(np.arange(len(aw)), np.diff(indptr))
+    fw, fc, fl = (
+        bad[2] - bad[5][rows] - bad[7][bad[1]],
+        bad[3] - bad[6][rows] - bad[8][bad[1]],
+        bad[4],
+    )
+    load = np.bincount(bad[1], weights=fl, minlength=len(capacity))
+    expected = bool(
+        np.all((fw > 0) | ((fw == 0) & (fc >= 0)))
+        and np.all(((fw == 0) & (fc == 0)) | (fl <= 0))
+        and np.all((bad[7] < 0) | ((bad[7] == 0) & (bad[8] <= 0)))
+        and np.all(((bad[7] == 0) & (bad[8] == 0)) | (load >= capacity))
+    )
+    assert reference == expected
