@@ -4,7 +4,7 @@ feasible pairs, enlarge until proven (or solve the full feasible graph), spread 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,7 +14,7 @@ from ._candidates import CategoryIndex, candidates, count_feasible_upper, full_g
 from ._certificate import Checked, violations
 from ._groups import Groups, group, spread
 from ._problem import Problem
-from ._solvers import Solution, solve_graph, units_per_km, z_order
+from ._solvers import Solution, slim, solve_graph, units_per_km, z_order
 
 __all__ = ["FULL_GRAPH_MAX_PAIRS", "Assignment", "assign"]
 
@@ -170,7 +170,12 @@ def assign(
         # many rows at once (metro 100k: 7,318; country 1M: 13,713), and routing them all
         # again in priority order is cheaper there (metro 100k round 2: 1.0 s cold, 1.8 s
         # warm until it gave up; country 1M: 10.6 s warm).
-        sol = solve_graph(g, arcs, per_km, z, warm=prev if rounds > 2 else None, warm_at=moved)
+        if rounds == 2:  # a cold solve: nothing of the last is needed through it
+            prev = checked_last = None
+        elif prev is not None and checked_last is not None:
+            prev = slim(prev)
+            checked_last = replace(checked_last, solution=prev)
+        sol = solve_graph(g, arcs, per_km, z, warm=prev, warm_at=moved)
         prev = sol
         tc = time.perf_counter()
         solve_s += tc - ts

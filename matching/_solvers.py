@@ -4,18 +4,18 @@ successive-shortest-path solver (or its plain-Python twin), and its dual prices.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._arrays import distinct
-from ._candidates import Arcs
+from ._candidates import Arcs, _empty
 from ._groups import Groups
 from ._problem import cost_units
 
-__all__ = ["COMPILED", "Solution", "ZOrder", "solve_graph", "units_per_km", "z_order"]
+__all__ = ["COMPILED", "Solution", "ZOrder", "slim", "solve_graph", "units_per_km", "z_order"]
 
 _Int = NDArray[np.int64]
 
@@ -124,7 +124,7 @@ def _relabelled(
     row_order: _Int,
     col_cap: _Int,
     col_tie: _Int,
-    warm=None,
+    handed: list | None = None,
     work_limit=-1,
 ):
     """`solve_transport` on rows and columns renumbered in Z-order of their points (a
@@ -137,8 +137,8 @@ def _relabelled(
     are moved whole into the new order by `relabel`, without a sort, and nothing is
     built in the old order first (a million rows' 12 million arcs took 8 bytes an arc
     for each array).
-    ``warm`` (flow per arc and slack column, row and column prices, the rows that gained
-    arcs) is renumbered too.
+    ``handed``: a list holding the warm start or None (flow per arc and slack column,
+    row and column prices, the rows that gained arcs), taken out and renumbered.
 
     Returns flow (per arc, then per slack column), alpha_w, alpha_c, beta_w, beta_c (old
     numbering), stats and whether the duals prove the routing.
@@ -154,6 +154,7 @@ def _relabelled(
         np.ascontiguousarray(g.slack_weight, dtype=np.int64),
         g.n_classes,
     )
+    warm = handed.pop() if handed else None
     if warm is not None:
         flow0, aw0, ac0, bw0, bc0, gained = warm
         warm = (
@@ -164,6 +165,7 @@ def _relabelled(
             bc0[col_perm],
             np.sort(row_new[gained]),
         )
+        del flow0  # the last reference to the old order's flow
     flow2, aw, ac, bw, bc, stats = solve_transport(
         supply[row_perm],
         row_new[row_order],
@@ -186,13 +188,23 @@ def _relabelled(
     return flow, aw[row_new], ac[row_new], bw[col_new], bc[col_new], stats, ok
 
 
+def slim(sol: Solution) -> Solution:
+    """``sol`` without its arcs and their costs: what a warm start from it, given where
+    its arcs went, and the certificate's next check need (flows and prices). Country 1M:
+    the last round's graph, 24 bytes an arc, no longer held through the next solve."""
+    return replace(sol, arcs=_empty(), cost=np.zeros(0, dtype=np.int64))
+
+
 def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None, at: _Int | None = None):
     """``prev``'s routing and prices on ``arcs`` (which must hold all of ``prev``'s arcs,
     both sorted by row, then class), as `solve_transport` takes them; None if it does
-    not fit. ``at``: where ``prev``'s arcs are in ``arcs``, if known (`merge_into`)."""
+    not fit. ``at``: where ``prev``'s arcs are in ``arcs``, if known (`merge_into`); then
+    ``prev`` may be `slim` (its arcs are not looked at)."""
     if prev is None or not prev.duals_ok:
         return None
     if at is None:
+        if len(prev.arcs) != len(prev.flow):
+            return None  # slim: where its arcs went is not known
         keys = arcs.row.astype(np.int64) * g.n_classes + arcs.col
         old = prev.arcs.row.astype(np.int64) * g.n_classes + prev.arcs.col
         if len(keys) > 1 and np.any(keys[1:] <= keys[:-1]):
@@ -201,7 +213,7 @@ def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None, at: _Int | None = 
         if np.any(at >= len(keys)) or np.any(keys[np.minimum(at, len(keys) - 1)] != old):
             return None
         del keys, old
-    elif len(at) != len(prev.arcs) or (len(at) and (at.min() < 0 or at.max() >= len(arcs))):
+    elif len(at) != len(prev.flow) or (len(at) and (at.min() < 0 or at.max() >= len(arcs))):
         return None
     flow = np.zeros(len(arcs) + len(g.slack_row), dtype=np.int64)
     flow[at] = prev.flow
@@ -266,11 +278,16 @@ def solve_graph(
     z = z_order(g) if z is None else z
     args = (g, z, arcs, cost, g.row_supply.astype(np.int64), row_order, col_cap, col_tie)
     limit = warm.cold_work // 2 if start is not None and warm is not None else -1
-    flow, aw, ac, bw, bc, stats, ok = _relabelled(*args, start, limit)
+    warmed = start is not None
+    # Handed over in a list, which `_relabelled` empties: the warm flow in the old order
+    # is freed once renumbered, not held through the solve (country 1M: 110 MB).
+    handed = [start]
+    del start
+    flow, aw, ac, bw, bc, stats, ok = _relabelled(*args, handed, limit)
     if stats.get("aborted"):
-        start = None
+        warmed = False
         flow, aw, ac, bw, bc, stats, ok = _relabelled(*args)
-    if start is None:
+    if not warmed:
         cold_work = stats["row_scans"] + stats["column_pops"]
     else:
         cold_work = warm.cold_work if warm is not None else 0
@@ -278,7 +295,7 @@ def solve_graph(
         g.slack_row, weights=flow[len(arcs) :], minlength=n_rows
     )
     ok &= bool(np.all(routed == g.row_supply))
-    if start is not None and not ok:
+    if warmed and not ok:
         return solve_graph(g, arcs, per_km, z)
     flow_arcs = flow[: len(arcs)]
     slack_flow = flow[len(arcs) :]
@@ -295,6 +312,6 @@ def solve_graph(
         slack_beta_c=bc[n_cls:],
         duals_ok=bool(ok),
         stats=stats,
-        warm=start is not None,
+        warm=warmed,
         cold_work=cold_work,
     )

@@ -425,3 +425,43 @@ def test_duals_prove_what_the_solver_proved_and_nothing_flawed(graph, flaw, at):
         and np.all(((bad[7] == 0) & (bad[8] == 0)) | (load >= capacity))
     )
     assert reference == expected
+
+
+@pytest.mark.skipif(not solvers.COMPILED, reason="matching/_flow.pyx is not compiled")
+@settings(max_examples=300, deadline=None)
+@given(graphs(), st.integers(0, 8), st.integers(0, 50))
+def test_the_compiled_solver_takes_the_warm_starts_its_twin_takes(graph, flaw, at):
+    """Whether a warm start fits the graph (flows within supplies and capacities, prices
+    at most 0, the rows to check increasing and in range): the compiled check, in loops,
+    answers as the twin's on valid and flawed warm starts alike."""
+    supply, cap, arcs = graph
+    args = arrays(supply, cap, arcs)
+    flow, aw, ac, bw, bc, _ = python_solver(*args)
+    row_supply, _, indptr, cols, _, _, capacity, _ = args
+    warm = [flow.copy(), aw, ac, bw.copy(), bc.copy(), np.arange(len(supply), dtype=np.int64)]
+    pick = lambda x: at % max(len(x), 1)  # noqa: E731
+    if flaw == 0 and len(flow):
+        warm[0][pick(flow)] += 1  # over a supply or a capacity
+    elif flaw == 1 and len(flow):
+        warm[0][pick(flow)] -= 1  # negative, or less routed (that fits)
+    elif flaw == 2:
+        warm[3][pick(bw)] += 1  # a price above 0
+    elif flaw == 3:
+        warm[4][pick(bc)] += 1
+    elif flaw == 4:
+        warm[5] = warm[5][::-1].copy()  # rows not increasing
+    elif flaw == 5:
+        warm[5] = warm[5] + 1  # a row out of range
+    elif flaw == 6:
+        warm = warm[:5]  # no rows: all are checked
+    elif flaw == 7:
+        warm[0] = warm[0][:-1]  # the wrong shape
+    fits = (
+        compiled._warm_fits_here(tuple(warm), row_supply, indptr, cols, capacity),
+        flow_py._warm_fits(tuple(warm), row_supply, indptr, cols, capacity),
+    )
+    assert fits[0] == fits[1]
+    if flaw in (6, 8):
+        assert fits[0]  # the solution itself fits
+    if flaw == 5 or (flaw == 4 and len(supply) > 1) or (flaw == 7 and len(flow)):
+        assert not fits[0]

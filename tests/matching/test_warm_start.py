@@ -74,12 +74,43 @@ def test_a_warm_start_costlier_than_a_cold_one_is_abandoned_for_it():
     with mock.patch.object(engine, "solve_graph", spy):
         assign(problem, k_nearest=2, k_nearest_needs=0)
     args, kwargs, warm = next(x for x in seen if x[2].warm and x[2].stats["warm_rows"] > 0)
-    assert kwargs["warm"] is not None
+    assert kwargs["warm"] is not None and kwargs["warm_at"] is not None
+    assert solve_graph(*args, **kwargs).warm  # as it was: warm
     cheap = dataclasses.replace(kwargs["warm"], cold_work=1)
-    again = solve_graph(*args, warm=cheap)
+    again = solve_graph(*args, warm=cheap, warm_at=kwargs["warm_at"])
     assert again.duals_ok and not again.warm
+    assert again.flow.tolist() == solve_graph(*args).flow.tolist()
     assert int((again.cost * again.flow).sum()) == int((warm.cost * warm.flow).sum())
     assert int(again.slack_flow @ g.slack_weight) == int(warm.slack_flow @ g.slack_weight)
+
+
+def test_rounds_start_from_the_last_solution_slimmed_and_lose_nothing():
+    """The solution a round starts from is held without its arcs and costs (`slim`):
+    given where its arcs went, the warm start is the one the whole solution gives; not
+    given, it cannot be placed, and the round is solved from nothing, as optimal."""
+    problem = scarce_city(600, 1)
+    seen = []
+    real = engine.solve_graph
+
+    def spy(*args, **kwargs):
+        seen.append((args, kwargs, real(*args, **kwargs)))
+        return seen[-1][2]
+
+    with mock.patch.object(engine, "solve_graph", spy):
+        assign(problem, k_nearest=2, k_nearest_needs=0)
+    warm_rounds = [k for k, x in enumerate(seen) if x[1]["warm"] is not None]
+    assert warm_rounds and all(len(seen[k][1]["warm"].arcs) == 0 for k in warm_rounds)
+    k = next(k for k in warm_rounds if seen[k][2].warm)  # not abandoned for a cold solve
+    args, kwargs, got = seen[k]
+    whole = seen[k - 1][2]  # the same solution, not slimmed
+    from_whole = solve_graph(*args, warm=whole, warm_at=kwargs["warm_at"])
+    assert got.warm and from_whole.warm
+    assert got.flow.tolist() == from_whole.flow.tolist()
+    assert got.alpha_c.tolist() == from_whole.alpha_c.tolist()
+    lost = solve_graph(*args, warm=kwargs["warm"])  # where its arcs went: not known
+    assert not lost.warm and lost.duals_ok
+    cost = lambda s: int((s.flow * s.cost).sum())  # noqa: E731
+    assert cost(lost) == cost(got)
 
 
 @pytest.mark.timeout(120)
