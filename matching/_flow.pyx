@@ -310,12 +310,15 @@ def solve_transport(
     cdef const int64_t[::1] row_pos = row_pos_np
     cdef const int64_t[::1] indeg_v = indeg
     col_arcs_np = np.zeros(max(nnz, 1) if use_warm else 1, dtype=np.int32)
-    wflow_np = np.zeros(max(nnz, 1) if use_warm else 1, dtype=np.int64)
+    # The warm flow as given (arc perm[a] of the solve's arc a): read through perm, not
+    # copied into the solve's order (country 1M: 16 bytes an arc less at the peak).
+    wflow_np = (np.ascontiguousarray(warm[0], dtype=np.int64) if use_warm
+                else np.zeros(1, dtype=np.int64))
     rpred_col_np = np.full(m_cols, -1, dtype=np.int64)
     rpred_row_np = np.full(m_rows, -1, dtype=np.int64)
     touched_rows_np = np.zeros(m_rows, dtype=np.int64)
     cdef int32_t[::1] col_arcs = col_arcs_np
-    cdef int64_t[::1] wflow = wflow_np
+    cdef const int64_t[::1] wflow = wflow_np
     cdef int64_t[::1] rpred_col = rpred_col_np
     cdef int64_t[::1] rpred_row = rpred_row_np
     cdef int64_t[::1] touched_rows = touched_rows_np
@@ -375,9 +378,6 @@ def solve_transport(
                     qsort(&perm[indptr[t]], indptr[t + 1] - indptr[t], sizeof(int32_t), _by_cost)
             _sort_w = NULL
             _sort_c = NULL
-        if use_warm:
-            # The warm flow in the solve's arc order; each column's arcs (solve order).
-            wflow_np[:nnz] = np.asarray(warm[0], dtype=np.int64)[perm_np[:nnz]]
         with nogil:
             for a in range(nnz):
                 cost[a] = ((<i128> arc_w[perm[a]]) << SHIFT) + <i128> arc_c[perm[a]]
@@ -396,16 +396,16 @@ def solve_transport(
                     alpha[t] = ((<i128> w_aw[t]) << SHIFT) + <i128> w_ac[t]
                 # The warm routing (its arcs tight, else it is not used).
                 for a in range(nnz):
-                    if wflow[a] > 0 and cost[a] - alpha[arc_row[a]] - beta[sorted_col[a]] != 0:
+                    if wflow[perm[a]] > 0 and cost[a] - alpha[arc_row[a]] - beta[sorted_col[a]] != 0:
                         use_warm = False
                         break
                 if use_warm:
                     for a in range(nnz):
-                        if wflow[a] > 0:
+                        if wflow[perm[a]] > 0:
                             q = sorted_col[a]
-                            flow[a] = wflow[a]
-                            load[q] += wflow[a]
-                            excess[arc_row[a]] -= wflow[a]
+                            flow[a] = wflow[perm[a]]
+                            load[q] += flow[a]
+                            excess[arc_row[a]] -= flow[a]
                             _hold(&holders, a, q)
                     # Rows with an arc of negative reduced cost are unrouted; their price
                     # is lowered until every arc of theirs has a reduced cost >= 0.
