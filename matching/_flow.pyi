@@ -5,7 +5,7 @@ def solve_transport(
     row_supply: NDArray[np.int64],
     row_order: NDArray[np.int64],
     indptr: NDArray[np.int64],
-    indices: NDArray[np.int64],
+    indices: NDArray[np.integer],
     arc_w: NDArray[np.int64],
     arc_c: NDArray[np.int64],
     col_cap: NDArray[np.int64],
@@ -38,14 +38,14 @@ def relabel(
     n_cls: int,
 ) -> tuple[
     NDArray[np.int64],
+    NDArray[np.int32],
     NDArray[np.int64],
     NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.int64],
+    NDArray[np.int32],
 ]: ...
 def duals_prove(
     indptr: NDArray[np.int64],
-    indices: NDArray[np.int64],
+    indices: NDArray[np.integer],
     w: NDArray[np.int64],
     c: NDArray[np.int64],
     flow: NDArray[np.int64],

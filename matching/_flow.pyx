@@ -177,11 +177,23 @@ cdef inline void _release(Holders* h, int64_t a, int64_t q) noexcept nogil:
     h.pos[a] = -1
 
 
-def solve_transport(
+def solve_transport(row_supply, row_order, indptr, indices, arc_w, arc_c, col_cap, col_tie,
+                    warm=None, work_limit=-1):
+    """See `_solve_transport` (its parameters). ``indices`` may be of any integer type:
+    they are taken as 32-bit (our own layout, `relabel`, makes them so: 4 bytes an arc
+    less), after a check that each names a column."""
+    cols = np.ascontiguousarray(indices, dtype=np.int32)
+    if len(cols) and (int(np.min(indices)) < 0 or int(np.max(indices)) >= len(col_cap)):
+        raise ValueError("an arc's column is out of range")
+    return _solve_transport(row_supply, row_order, indptr, cols, arc_w, arc_c, col_cap,
+                            col_tie, warm, work_limit)
+
+
+def _solve_transport(
     const int64_t[::1] row_supply,
     const int64_t[::1] row_order,
     const int64_t[::1] indptr,
-    const int64_t[::1] indices,
+    const int32_t[::1] indices,
     const int64_t[::1] arc_w,
     const int64_t[::1] arc_c,
     const int64_t[::1] col_cap,
@@ -196,7 +208,7 @@ def solve_transport(
     row_supply : int64 array, shape (n_rows,)
     row_order : int64 array
         Permutation of the rows: the order in which their supply is routed.
-    indptr, indices : int64 arrays
+    indptr, indices : int64, int32 arrays
         The arcs in CSR form (rows x columns), each (row, column) at most once.
     arc_w, arc_c : int64 arrays
         Each arc's cost ``arc_w * 2**80 + arc_c`` (weight part, then cost part).
@@ -821,16 +833,18 @@ def relabel(
     cdef bint bad = False
     arc_ptr_np = np.zeros(n_rows + 1, dtype=np.int64)
     indptr_np = np.empty(n_rows + 1, dtype=np.int64)
-    indices_np = np.empty(total, dtype=np.int64)
+    if total >= INDEX_LIMIT:
+        raise ValueError(f"at most {INDEX_LIMIT - 1} arcs and slack columns")
+    indices_np = np.empty(total, dtype=np.int32)
     arc_w_np = np.empty(total, dtype=np.int64)
     arc_c_np = np.empty(total, dtype=np.int64)
-    order_np = np.empty(total, dtype=np.int64)
+    order_np = np.empty(total, dtype=np.int32)
     cdef int64_t[::1] arc_ptr = arc_ptr_np
     cdef int64_t[::1] indptr = indptr_np
-    cdef int64_t[::1] indices = indices_np
+    cdef int32_t[::1] indices = indices_np
     cdef int64_t[::1] arc_w = arc_w_np
     cdef int64_t[::1] arc_c = arc_c_np
-    cdef int64_t[::1] order = order_np
+    cdef int32_t[::1] order = order_np
     seen_np = np.zeros(max(n_rows, 1), dtype=np.int8)
     cdef signed char[::1] seen = seen_np
     with nogil:
@@ -880,9 +894,18 @@ def relabel(
     return indptr_np, indices_np, arc_w_np, arc_c_np, order_np
 
 
-def duals_prove(
+def duals_prove(indptr, indices, w, c, flow, aw, ac, bw, bc, col_cap):
+    """See `_duals_prove`; ``indices`` of any integer type (taken as 32-bit if each fits:
+    else nothing is proved)."""
+    cols = np.ascontiguousarray(indices, dtype=np.int32)
+    if len(cols) and (int(np.min(indices)) < 0 or int(np.max(indices)) >= len(col_cap)):
+        return False
+    return _duals_prove(indptr, cols, w, c, flow, aw, ac, bw, bc, col_cap)
+
+
+def _duals_prove(
     const int64_t[::1] indptr,
-    const int64_t[::1] indices,
+    const int32_t[::1] indices,
     const int64_t[::1] w,
     const int64_t[::1] c,
     const int64_t[::1] flow,
@@ -971,7 +994,7 @@ def _warm_fits_here(warm, row_supply, indptr, indices, col_cap):
         rows is not None,
         row_supply,
         indptr,
-        indices,
+        np.ascontiguousarray(indices, dtype=np.int32),
         col_cap,
     )
 
@@ -984,7 +1007,7 @@ cdef bint _fits(
     bint has_rows,
     const int64_t[::1] row_supply,
     const int64_t[::1] indptr,
-    const int64_t[::1] indices,
+    const int32_t[::1] indices,
     const int64_t[::1] col_cap,
 ):
     cdef Py_ssize_t n_rows = row_supply.shape[0]

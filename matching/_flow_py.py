@@ -408,7 +408,7 @@ def relabel(
     slack_ptr: _Int,
     slack_weight: _Int,
     n_cls: int,
-) -> tuple[_Int, _Int, _Int, _Int, _Int]:
+) -> tuple[_Int, NDArray[np.int32], _Int, _Int, NDArray[np.int32]]:
     """A graph's arcs (sorted by row, ``cost`` each) and its rows' slack columns (row r's
     from ``slack_ptr[r]``, weight ``slack_weight``, column ``n_cls + s``) as the CSR
     graph `solve_transport` takes, rows in the order ``row_perm`` (new -> old), columns
@@ -427,7 +427,7 @@ def relabel(
     )
     is_arc = order < n_arcs
     at_arc, at_slack = order[is_arc], order[~is_arc] - n_arcs
-    indices = np.empty(len(order), dtype=np.int64)
+    indices = np.empty(len(order), dtype=np.int32)
     indices[is_arc] = col_new[arc_col[at_arc]]
     indices[~is_arc] = col_new[n_cls + at_slack]
     arc_w = np.zeros(len(order), dtype=np.int64)
@@ -436,7 +436,7 @@ def relabel(
     arc_c[is_arc] = cost[at_arc]
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum((deg + slack_deg)[row_perm], out=indptr[1:])
-    return indptr, indices, arc_w, arc_c, order
+    return indptr, indices, arc_w, arc_c, order.astype(np.int32)
 
 
 def duals_prove(

@@ -465,3 +465,19 @@ def test_the_compiled_solver_takes_the_warm_starts_its_twin_takes(graph, flaw, a
         assert fits[0]  # the solution itself fits
     if flaw == 5 or (flaw == 4 and len(supply) > 1) or (flaw == 7 and len(flow)):
         assert not fits[0]
+
+
+@pytest.mark.skipif(not solvers.COMPILED, reason="matching/_flow.pyx is not compiled")
+@pytest.mark.parametrize("column", [-1, 2, 2**32])
+def test_an_arc_into_no_column_is_refused_not_read_out_of_bounds(column):
+    """Columns are taken as 32-bit inside the solve: one that names no column (or would
+    wrap round) is an error, and proves nothing."""
+    args = list(arrays([1], [1, 1], [(0, 0, 0, 1), (0, 1, 1, 0)]))
+    args[3] = np.array([0, column], dtype=np.int64)
+    with pytest.raises(ValueError, match="column is out of range"):
+        compiled_solver(*args)
+    flow = np.zeros(2, dtype=np.int64)
+    zero = np.zeros(1, dtype=np.int64)
+    assert not compiled.duals_prove(args[2], args[3], args[4], args[5], flow, zero, zero,
+                                    np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64),
+                                    args[6])  # fmt: skip
