@@ -36,7 +36,7 @@ successive shortest paths, so the invariants and the certificate hold at the end
 
 import numpy as np
 
-from matching._flow_py import _warm_fits, warm_check_rows
+from matching._flow_py import _warm_fits, warm_arrays, warm_check_rows
 
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.stdint cimport int32_t, int64_t
@@ -968,24 +968,14 @@ def _warm_fits_here(warm, row_supply, indptr, indices, col_cap):
     """`matching._flow_py._warm_fits`, its sums in loops: the same answer without its
     temporaries (country 1M: about 340 MB at the solve's peak). Arrays that are not all
     int64 go to the twin."""
-    try:
-        flow, aw, ac, bw, bc = (np.asarray(x) for x in warm[:5])
-        rows = np.asarray(warm[5]) if len(warm) == 6 else None
-    except (TypeError, ValueError):
+    arrays = warm_arrays(warm, len(row_supply), len(col_cap), len(indices))
+    if arrays is None:
         return False
-    if len(warm) not in (5, 6):
-        return False
+    flow, _, _, bw, bc, rows = arrays
     if any(x.dtype != np.int64 for x in (flow, bw, bc)) or (
         rows is not None and rows.dtype != np.int64
     ):
         return _warm_fits(warm, row_supply, indptr, indices, col_cap)
-    n_rows, n_cols = len(row_supply), len(col_cap)
-    if rows is not None and rows.ndim != 1:
-        return False
-    if flow.shape != indices.shape or aw.shape != ac.shape or aw.shape != (n_rows,):
-        return False
-    if bw.shape != bc.shape or bw.shape != (n_cols,):
-        return False
     return _fits(
         np.ascontiguousarray(flow),
         np.ascontiguousarray(bw),

@@ -358,28 +358,37 @@ def warm_check_rows(warm, n_rows: int) -> _Int:
     return np.arange(n_rows, dtype=np.int64)
 
 
-def _warm_fits(warm, row_supply: _Int, indptr: _Int, indices: _Int, col_cap: _Int) -> bool:
-    """Whether ``warm`` has the shapes of this graph and routes within its bounds (its
-    flows >= 0, at most each row's supply and each column's capacity; prices <= 0)."""
+def warm_arrays(warm, n_rows: int, n_cols: int, n_arcs: int):
+    """``warm``'s arrays (flow, alpha_w, alpha_c, beta_w, beta_c, rows or None) if they
+    have the shapes of a graph of ``n_rows`` rows, ``n_cols`` columns and ``n_arcs``
+    arcs (rows, if given, a 1-d integer array), else None."""
     try:
         flow, aw, ac, bw, bc = (np.asarray(x) for x in warm[:5])
         rows = np.asarray(warm[5]) if len(warm) == 6 else None
     except (TypeError, ValueError):
-        return False
+        return None
     if len(warm) not in (5, 6):
-        return False
-    n_rows, n_cols = len(row_supply), len(col_cap)
-    if rows is not None and (
-        rows.ndim != 1
-        or rows.dtype.kind not in "iu"
-        or np.any(rows < 0)
-        or np.any(rows >= n_rows)
-        or np.any(np.diff(rows) <= 0)
-    ):
-        return False
-    if flow.shape != indices.shape or aw.shape != ac.shape or aw.shape != (n_rows,):
-        return False
+        return None
+    if rows is not None and (rows.ndim != 1 or rows.dtype.kind not in "iu"):
+        return None
+    if flow.shape != (n_arcs,) or aw.shape != ac.shape or aw.shape != (n_rows,):
+        return None
     if bw.shape != bc.shape or bw.shape != (n_cols,):
+        return None
+    return flow, aw, ac, bw, bc, rows
+
+
+def _warm_fits(warm, row_supply: _Int, indptr: _Int, indices: _Int, col_cap: _Int) -> bool:
+    """Whether ``warm`` has the shapes of this graph and routes within its bounds (its
+    flows >= 0, at most each row's supply and each column's capacity; prices <= 0)."""
+    n_rows, n_cols = len(row_supply), len(col_cap)
+    arrays = warm_arrays(warm, n_rows, n_cols, len(indices))
+    if arrays is None:
+        return False
+    flow, _, _, bw, bc, rows = arrays
+    if rows is not None and (
+        np.any(rows < 0) or np.any(rows >= n_rows) or np.any(np.diff(rows) <= 0)
+    ):
         return False
     if np.any(flow < 0) or np.any(bw > 0) or np.any((bw == 0) & (bc > 0)):
         return False

@@ -28,6 +28,21 @@ def scarce_city(n: int, seed: int):
     return to_problem(to_arrays(needs, vols, settings, checked=True), settings)
 
 
+def solves(problem):
+    """Each `solve_graph` call of `assign` (few candidates: several warm rounds), as
+    (args, kwargs, solution)."""
+    seen = []
+    real = engine.solve_graph
+
+    def spy(*args, **kwargs):
+        seen.append((args, kwargs, real(*args, **kwargs)))
+        return seen[-1][2]
+
+    with mock.patch.object(engine, "solve_graph", spy):
+        assign(problem, k_nearest=2, k_nearest_needs=0)
+    return seen
+
+
 def totals(problem, a):
     return int(problem.weight[a.need].sum()), int(np.rint(a.cost * 1e6).sum())
 
@@ -64,15 +79,7 @@ def test_a_warm_start_costlier_than_a_cold_one_is_abandoned_for_it():
     # is solved from nothing: the same optimum, not warm.
     problem = scarce_city(600, 1)
     g = group(problem)
-    seen = []
-    real = engine.solve_graph
-
-    def spy(*args, **kwargs):
-        seen.append((args, kwargs, real(*args, **kwargs)))
-        return seen[-1][2]
-
-    with mock.patch.object(engine, "solve_graph", spy):
-        assign(problem, k_nearest=2, k_nearest_needs=0)
+    seen = solves(problem)
     args, kwargs, warm = next(x for x in seen if x[2].warm and x[2].stats["warm_rows"] > 0)
     assert kwargs["warm"] is not None and kwargs["warm_at"] is not None
     assert solve_graph(*args, **kwargs).warm  # as it was: warm
@@ -89,15 +96,7 @@ def test_rounds_start_from_the_last_solution_slimmed_and_lose_nothing():
     given where its arcs went, the warm start is the one the whole solution gives; not
     given, it cannot be placed, and the round is solved from nothing, as optimal."""
     problem = scarce_city(600, 1)
-    seen = []
-    real = engine.solve_graph
-
-    def spy(*args, **kwargs):
-        seen.append((args, kwargs, real(*args, **kwargs)))
-        return seen[-1][2]
-
-    with mock.patch.object(engine, "solve_graph", spy):
-        assign(problem, k_nearest=2, k_nearest_needs=0)
+    seen = solves(problem)
     warm_rounds = [k for k, x in enumerate(seen) if x[1]["warm"] is not None]
     assert warm_rounds and all(len(seen[k][1]["warm"].arcs) == 0 for k in warm_rounds)
     k = next(k for k in warm_rounds if seen[k][2].warm)  # not abandoned for a cold solve
