@@ -421,7 +421,9 @@ def relabel(
     """A graph's arcs (sorted by row, ``cost`` each) and its rows' slack columns (row r's
     from ``slack_ptr[r]``, weight ``slack_weight``, column ``n_cls + s``) as the CSR
     graph `solve_transport` takes, rows in the order ``row_perm`` (new -> old), columns
-    renumbered ``col_new``: per new row its arcs, then its slack columns.
+    renumbered ``col_new``: per new row its arcs and its slack columns, by cost (weight
+    part, then cost part), equal costs as laid out (arcs, then slack columns): the order in
+    which `solve_transport` takes each row's arcs, so it need not sort them.
 
     Returns indptr, indices, arc_w, arc_c, and ``order``: where each entry was among the
     arcs, then the slack columns (``n_arcs + s``)."""
@@ -445,7 +447,16 @@ def relabel(
     arc_c[is_arc] = cost[at_arc]
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum((deg + slack_deg)[row_perm], out=indptr[1:])
-    return indptr, indices, arc_w, arc_c, order.astype(np.int32)
+    # Each row's entries by cost, then as laid out: the order `solve_transport` takes them.
+    row = np.repeat(np.arange(n_rows), np.diff(indptr))
+    by_cost = np.lexsort((np.arange(len(order)), arc_c, arc_w, row))
+    return (
+        indptr,
+        indices[by_cost],
+        arc_w[by_cost],
+        arc_c[by_cost],
+        order[by_cost].astype(np.int32),
+    )
 
 
 def duals_prove(

@@ -361,6 +361,67 @@ def test_relabel_lays_the_graph_out_as_its_twin_does(layout):
                 assert indices[p] == col_new[n_cls + s]
                 assert (arc_w[p], arc_c[p]) == (slack_weight[s], 0)
     assert sorted(order.tolist()) == list(range(n_arcs + len(slack_weight)))
+    assert_rows_by_cost(indptr, arc_w, arc_c, order)
+
+
+def assert_rows_by_cost(indptr, arc_w, arc_c, order):
+    """Each row's entries by cost (weight part, then cost part), equal costs as laid out
+    (arcs in order, then slack columns): the order the solver takes them in."""
+    for r in range(len(indptr) - 1):
+        lo, hi = int(indptr[r]), int(indptr[r + 1])
+        keys = list(
+            zip(arc_w[lo:hi].tolist(), arc_c[lo:hi].tolist(), order[lo:hi].tolist(), strict=True)
+        )
+        assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_relabel_sorts_long_rows_as_its_twin_does_and_the_solver_takes_them_so(seed):
+    """Rows of 1-90 arcs at costs of a few values (insertion sort up to 32, qsort above):
+    laid out by cost, ties as given; solved from that layout, the routing is the one the
+    solver finds from the arcs in class order (it sorts them itself then)."""
+    rng = np.random.default_rng(seed)
+    n_rows, n_cls = 30, 100
+    arc_row, arc_col = [], []
+    for r in range(n_rows):
+        for q in sorted(rng.choice(n_cls, size=int(rng.integers(1, 91)), replace=False)):
+            arc_row.append(r)
+            arc_col.append(int(q))
+    cost = rng.choice([0, 3, 3, 8, 20], size=len(arc_row)).astype(np.int64)
+    slack_ptr = np.arange(n_rows + 1, dtype=np.int64)
+    slack_weight = rng.integers(1, 4, n_rows).astype(np.int64)
+    row_perm = rng.permutation(n_rows).astype(np.int64)
+    col_new = np.arange(n_cls + n_rows, dtype=np.int64)
+    layout = (
+        row_perm,
+        col_new,
+        np.asarray(arc_row, dtype=np.int32),
+        np.asarray(arc_col, dtype=np.int32),
+        cost,
+        slack_ptr,
+        slack_weight,
+        n_cls,
+    )
+    out = [relabel(*layout) for relabel in RELABELS]
+    for other in out[1:]:
+        for x, y in zip(out[0], other, strict=True):
+            assert x.tolist() == y.tolist()
+    indptr, indices, arc_w, arc_c, order = out[-1]
+    assert_rows_by_cost(indptr, arc_w, arc_c, order)
+    # The same graph with each row's entries in class order (as laid out before sorting).
+    by_layout = np.lexsort((order, np.repeat(np.arange(n_rows), np.diff(indptr))))
+    supply = np.ones(n_rows, dtype=np.int64)
+    cap = np.concatenate([rng.integers(0, 2, n_cls), np.ones(n_rows)]).astype(np.int64)
+    tie = np.arange(n_cls + n_rows, dtype=np.int64)
+    rows = np.arange(n_rows, dtype=np.int64)
+    for solve in SOLVERS:
+        sorted_flow, *sorted_duals, _ = solve(supply, rows, indptr, indices, arc_w, arc_c, cap, tie)
+        given_flow, *given_duals, _ = solve(
+            supply, rows, indptr, indices[by_layout], arc_w[by_layout], arc_c[by_layout], cap, tie
+        )
+        assert given_flow.tolist() == sorted_flow[by_layout].tolist()
+        for x, y in zip(sorted_duals, given_duals, strict=True):
+            assert x.tolist() == y.tolist()
 
 
 @pytest.mark.skipif(not solvers.COMPILED, reason="matching/_flow.pyx is not compiled")
