@@ -14,7 +14,7 @@ from ._candidates import CategoryIndex, candidates, count_feasible_upper, full_g
 from ._certificate import Checked, violations
 from ._groups import Groups, group, spread
 from ._problem import Problem
-from ._solvers import Solution, slim, solve_graph, units_per_km, z_order
+from ._solvers import Solution, duals_only, slim, solve_graph, units_per_km, z_order
 
 __all__ = ["FULL_GRAPH_MAX_PAIRS", "Assignment", "assign"]
 
@@ -171,15 +171,18 @@ def assign(
         # many rows at once (metro 100k: 7,318; country 1M: 13,713), and routing them all
         # again in priority order is cheaper there (metro 100k round 2: 1.0 s cold, 1.8 s
         # warm until it gave up; country 1M: 10.6 s warm).
-        # Through the solve only what it starts from is held, slimmed: country 1M, the
-        # last solution whole (its arcs, costs, flows) was 400 MB of the peak.
+        # Through the solve only what it starts from is held, slimmed, and handed over (its
+        # flows and where its arcs went are dropped once the warm start is made): country
+        # 1M, the last solution whole (its arcs, costs, flows) was 400 MB of the peak.
         if rounds == 2:  # a cold solve: nothing of the last is needed through it
-            prev = checked_last = None
+            prev = checked_last = moved = None
         elif prev is not None and checked_last is not None:
             prev = slim(prev)
-            checked_last = replace(checked_last, solution=prev)
+            checked_last = replace(checked_last, solution=duals_only(prev))
         sol = None
-        sol = solve_graph(g, arcs, per_km, z, warm=prev, warm_at=moved)
+        handed = [prev, moved]
+        prev = moved = None
+        sol = solve_graph(g, arcs, per_km, z, handed=handed)
         prev = sol
         tc = time.perf_counter()
         solve_s += tc - ts

@@ -4,7 +4,8 @@ successive-shortest-path solver (or its plain-Python twin), and its dual prices.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,16 @@ from ._candidates import Arcs, _empty
 from ._groups import Groups
 from ._problem import cost_units
 
-__all__ = ["COMPILED", "Solution", "ZOrder", "slim", "solve_graph", "units_per_km", "z_order"]
+__all__ = [
+    "COMPILED",
+    "Solution",
+    "ZOrder",
+    "duals_only",
+    "slim",
+    "solve_graph",
+    "units_per_km",
+    "z_order",
+]
 
 _Int = NDArray[np.int64]
 
@@ -41,11 +51,12 @@ class Solution:
     ``(r, q)`` has reduced cost ``cost - alpha[r] - beta[q] >= 0``. ``stats`` counts the
     solver's work; ``warm`` says whether it started from an earlier solution, and
     ``cold_work`` is the work (rows scanned, columns popped) of the last solve from
-    nothing in the chain of warm starts that led here.
+    nothing in the chain of warm starts that led here. ``cost``, each arc's in units, is
+    made when first read (`arc_costs`: not held through the solve; country 1M, 8 bytes
+    an arc at its peak), from ``per_km`` and the classes' penalties.
     """
 
     arcs: Arcs
-    cost: _Int
     flow: _Int
     slack_flow: _Int
     alpha_w: _Int
@@ -58,6 +69,15 @@ class Solution:
     stats: dict[str, int]
     warm: bool = False
     cold_work: int = 0
+    per_km: float = 1.0
+    class_penalty: NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros(0), repr=False, compare=False
+    )
+
+    @cached_property
+    def cost(self) -> _Int:
+        """Each arc's cost in units: its km and its class's penalty, each rounded."""
+        return _costs(self.arcs, self.class_penalty, self.per_km)
 
 
 def units_per_km(g: Groups) -> float:
@@ -69,8 +89,14 @@ def units_per_km(g: Groups) -> float:
 
 def arc_costs(g: Groups, arcs: Arcs, per_km: float) -> _Int:
     """Exact cost of each arc: its km and its class's penalty, each rounded to a unit."""
+    return _costs(arcs, g.class_penalty, per_km)
+
+
+def _costs(arcs: Arcs, class_penalty: NDArray[np.float64], per_km: float) -> _Int:
+    if not len(arcs):
+        return np.zeros(0, dtype=np.int64)
     return np.rint(arcs.km * per_km).astype(np.int64) + np.rint(
-        g.class_penalty[arcs.col] * per_km
+        class_penalty[arcs.col] * per_km
     ).astype(np.int64)
 
 
@@ -119,7 +145,7 @@ def _relabelled(
     g: Groups,
     z: ZOrder,
     arcs: Arcs,
-    cost: _Int,
+    per_km: float,
     supply: _Int,
     row_order: _Int,
     col_cap: _Int,
@@ -132,7 +158,8 @@ def _relabelled(
     duals checked. The same answer: a cold solve's choices depend on ``row_order`` and
     ``col_tie``, never on the numbering (a warm start unroutes rows in numbering order,
     which among equally good routings may matter; the numbering is fixed by the
-    instance). The solver's arcs are the graph's (sorted by row, ``cost`` each), then
+    instance). The solver's arcs are the graph's (sorted by row, `arc_costs` each, made
+    here and dropped once laid out: not held through the solve), then
     the slack columns' (sorted by row, weight ``g.slack_weight``): each row's two blocks
     are moved whole into the new order by `relabel`, without a sort, and nothing is
     built in the old order first (a million rows' 12 million arcs took 8 bytes an arc
@@ -144,6 +171,7 @@ def _relabelled(
     numbering), stats and whether the duals prove the routing.
     """
     row_perm, row_new, col_perm, col_new = z.row_perm, z.row_new, z.col_perm, z.col_new
+    cost = arc_costs(g, arcs, per_km)
     indptr, indices, arc_w, arc_c, order = relabel(
         row_perm,
         col_new,
@@ -154,6 +182,7 @@ def _relabelled(
         np.ascontiguousarray(g.slack_weight, dtype=np.int64),
         g.n_classes,
     )
+    del cost
     warm = handed.pop() if handed else None
     if warm is not None:
         flow0, aw0, ac0, bw0, bc0, gained = warm
@@ -192,7 +221,14 @@ def slim(sol: Solution) -> Solution:
     """``sol`` without its arcs and their costs: what a warm start from it, given where
     its arcs went, and the certificate's next check need (flows and prices). Country 1M:
     the last round's graph, 24 bytes an arc, no longer held through the next solve."""
-    return replace(sol, arcs=_empty(), cost=np.zeros(0, dtype=np.int64))
+    return replace(sol, arcs=_empty())
+
+
+def duals_only(sol: Solution) -> Solution:
+    """``sol``'s prices (and flags), without its arcs, costs or flows: what the
+    certificate's next check compares prices with (it does not hold the flows)."""
+    empty = np.zeros(0, dtype=np.int64)
+    return replace(sol, arcs=_empty(), flow=empty, slack_flow=empty)
 
 
 def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None, at: _Int | None = None):
@@ -239,6 +275,7 @@ def solve_graph(
     z: ZOrder | None = None,
     warm: Solution | None = None,
     warm_at: _Int | None = None,
+    handed: list | None = None,
 ) -> Solution:
     """Route every row's needs into classes or its slack columns, optimally on ``arcs``
     (``z``: `z_order` of ``g``, made here if not given).
@@ -253,14 +290,23 @@ def solve_graph(
     here. Among equally good routings a warm start may settle a tie differently.
     ``warm_at``: where ``warm``'s arcs are in ``arcs``, if known (else they are looked
     up). A wrong one only costs the warm start (its routing is checked).
+    ``handed``: instead of ``warm`` and ``warm_at``, a list ``[warm, warm_at]`` which this
+    empties, so that once the warm start is made neither is held through the solve
+    (country 1M: 16 bytes an arc of the last graph).
     """
+    if handed:
+        warm, warm_at = handed
+        handed.clear()
     n_rows, n_cls, n_slack = g.n_rows, g.n_classes, len(g.slack_row)
     if len(arcs) > 1 and np.any(arcs.row[1:] < arcs.row[:-1]):
         by_row = np.argsort(arcs.row, kind="stable")
         arcs = Arcs(arcs.row[by_row], arcs.col[by_row], arcs.km[by_row])
         warm_at = None
     start = _warm_start(g, arcs, warm, warm_at if warm is not None else None)
-    cost = arc_costs(g, arcs, per_km)
+    del warm_at
+    limit = warm.cold_work // 2 if start is not None and warm is not None else -1
+    last_cold_work = warm.cold_work if warm is not None else 0
+    del warm
     # Heaviest rows first (their searches find free volunteers), then by rank.
     top = np.zeros(n_rows, dtype=np.int64)
     if n_slack:
@@ -276,8 +322,7 @@ def solve_graph(
     col_tie = np.concatenate([np.arange(n_cls, dtype=np.int64), n_cls + slack_tie])
     col_cap = np.concatenate([g.class_capacity, g.slack_count]).astype(np.int64)
     z = z_order(g) if z is None else z
-    args = (g, z, arcs, cost, g.row_supply.astype(np.int64), row_order, col_cap, col_tie)
-    limit = warm.cold_work // 2 if start is not None and warm is not None else -1
+    args = (g, z, arcs, per_km, g.row_supply.astype(np.int64), row_order, col_cap, col_tie)
     warmed = start is not None
     # Handed over in a list, which `_relabelled` empties: the warm flow in the old order
     # is freed once renumbered, not held through the solve (country 1M: 110 MB).
@@ -287,10 +332,7 @@ def solve_graph(
     if stats.get("aborted"):
         warmed = False
         flow, aw, ac, bw, bc, stats, ok = _relabelled(*args)
-    if not warmed:
-        cold_work = stats["row_scans"] + stats["column_pops"]
-    else:
-        cold_work = warm.cold_work if warm is not None else 0
+    cold_work = last_cold_work if warmed else stats["row_scans"] + stats["column_pops"]
     routed = np.bincount(arcs.row, weights=flow[: len(arcs)], minlength=n_rows) + np.bincount(
         g.slack_row, weights=flow[len(arcs) :], minlength=n_rows
     )
@@ -301,7 +343,6 @@ def solve_graph(
     slack_flow = flow[len(arcs) :]
     return Solution(
         arcs=arcs,
-        cost=cost,
         flow=flow_arcs,
         slack_flow=slack_flow,
         alpha_w=aw,
@@ -314,4 +355,6 @@ def solve_graph(
         stats=stats,
         warm=warmed,
         cold_work=cold_work,
+        per_km=per_km,
+        class_penalty=g.class_penalty,
     )

@@ -34,9 +34,15 @@ def solves(problem):
     seen = []
     real = engine.solve_graph
 
-    def spy(*args, **kwargs):
-        seen.append((args, kwargs, real(*args, **kwargs)))
-        return seen[-1][2]
+    def spy(*args, handed=None, **kwargs):
+        if handed is None:
+            out = real(*args, **kwargs)
+        else:  # recorded as warm= and warm_at=; solved as handed over (the list emptied)
+            kwargs = {**kwargs, "warm": handed[0], "warm_at": handed[1]}
+            out = real(*args, handed=handed)
+            assert handed == []
+        seen.append((args, kwargs, out))
+        return out
 
     with mock.patch.object(engine, "solve_graph", spy):
         assign(problem, k_nearest=2, k_nearest_needs=0)
