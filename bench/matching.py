@@ -69,7 +69,7 @@ def _worker(method: str, city: str, n: int, seed: int, ratio: float) -> dict[str
     needs, vols, settings = parse_instance(generate_instance(n, round(n * ratio), city, seed))
     arr = to_arrays(needs, vols, settings)
     rss_before = _rss_mb()
-    urgent = np.array([x.urgency == "urgent" for x in arr.needs])
+    urgent = np.array([u == "urgent" for u in arr.needs.urgency], dtype=bool)
     row: dict[str, Any] = {"method": method, "city": city, "n": n, "rss_before_mb": rss_before}
     if method == "engine":
         # Records from parse_instance, checked there, as `python -m matching solve` passes
@@ -85,7 +85,7 @@ def _worker(method: str, city: str, n: int, seed: int, ratio: float) -> dict[str
             "km": s.total_km,
             "proven": s.proven_optimal,
             "rounds": s.rounds,
-            "urgent": sum(1 for k, x in enumerate(arr.needs) if urgent[k] and x.id in served),
+            "urgent": sum(1 for k, x in enumerate(arr.needs.id) if urgent[k] and x in served),
         }
     else:
         problem = to_problem(arr, settings)
@@ -93,7 +93,7 @@ def _worker(method: str, city: str, n: int, seed: int, ratio: float) -> dict[str
         if method == "dense":
             need, vol = dense_assign(problem)
         elif method == "fcfs":
-            arrival = -np.array([x.waited_hours for x in arr.needs])
+            arrival = -arr.needs.waited_hours
             need, vol = first_come_first_served(problem, arrival=arrival)
         else:
             need, vol = greedy_cheapest_first(problem)

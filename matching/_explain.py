@@ -38,7 +38,8 @@ def _load(p: Problem, a: Assignment) -> tuple[NDArray[np.int64], NDArray[np.int6
 def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
     """One true sentence per pair: the cheapest feasible volunteer of all, or which cheaper
     one went elsewhere and whom it serves."""
-    needs, vols = arr.needs, arr.volunteers
+    need_id, urgency, vol_id = arr.needs.id, arr.needs.urgency, arr.volunteers.id
+    penalty = arr.volunteers.penalty
     if not len(a.need):
         return []
     load, _ = _load(p, a)
@@ -102,18 +103,18 @@ def explain_pairs(arr: Arrays, p: Problem, a: Assignment) -> list[str]:
         strict=True,
     ):
         if alt_j < 0:
-            lines[t] = f"{offering[cat]}{km:.2f} km + penalty {vols[j].penalty:g})"
+            lines[t] = f"{offering[cat]}{km:.2f} km + penalty {float(penalty[j]):g})"
         elif loads[alt_j] < capacity[alt_j]:
             lines[t] = (
-                f"{vols[alt_j].id} is closer ({k_cost:.2f} km) and has room: this run was "
+                f"{vol_id[alt_j]} is closer ({k_cost:.2f} km) and has room: this run was "
                 "not proven optimal"
             )
         else:
             h = holders[alt_j]
             others = f" and {loads[alt_j] - 1} more" if loads[alt_j] > 1 else ""
             lines[t] = (
-                f"{vols[alt_j].id} is closer ({k_cost:.2f} km) but is serving {needs[h].id} "
-                f"({needs[h].urgency}, weight {weight[h]}){others}; "
+                f"{vol_id[alt_j]} is closer ({k_cost:.2f} km) but is serving {need_id[h]} "
+                f"({urgency[h]}, weight {weight[h]}){others}; "
                 "this pairing serves the most priority with the least total travel"
             )
     return lines
@@ -128,7 +129,7 @@ def explain_unmatched(
     serves needs at least as heavy; otherwise (possible only in a run that is not proven
     optimal) the reason is ``unproven``.
     """
-    needs, vols = arr.needs, arr.volunteers
+    need_id, vol_id = arr.needs.id, arr.volunteers.id
     matched = np.zeros(p.n_need, dtype=bool)
     matched[a.need] = True
     todo = np.flatnonzero(~matched)
@@ -157,7 +158,7 @@ def explain_unmatched(
         offering = np.flatnonzero(p.offers[:, c])
         if not len(offering):
             out += [
-                Unmatched(needs[i].id, "no_category", f"no volunteer offers {cat}")
+                Unmatched(need_id[i], "no_category", f"no volunteer offers {cat}")
                 for k in in_cat.tolist()
                 for i in todo_l[start[k] : start[k + 1]]
             ]
@@ -224,10 +225,10 @@ def explain_unmatched(
                 j = int(offering[near_l[g]])
                 text = (
                     f"no volunteer offering {cat} within range; the nearest, "
-                    f"{vols[j].id}, is {near_km_l[g]:.1f} km away "
+                    f"{vol_id[j]}, is {near_km_l[g]:.1f} km away "
                     f"(travels {min(p.radius[j], settings.max_km):g} km)"
                 )
-                out += [Unmatched(needs[x].id, "out_of_range", text) for x in same]
+                out += [Unmatched(need_id[x], "out_of_range", text) for x in same]
                 continue
             if not n_ok_l[g]:
                 text = (
@@ -236,16 +237,16 @@ def explain_unmatched(
                     f"are not vetted and {n_full_l[g]} "
                     "are at capacity"
                 )
-                out += [Unmatched(needs[x].id, "excluded_unvetted_or_full", text) for x in same]
+                out += [Unmatched(need_id[x], "excluded_unvetted_or_full", text) for x in same]
                 continue
             room, weak = room_l[g], weak_l[g]
             for x in same:
                 if room >= 0 or weak < weights[x]:
                     why = "has room" if room >= 0 else "serves a lighter need"
-                    who = vols[room].id if room >= 0 else vols[light_l[g]].id
+                    who = vol_id[room] if room >= 0 else vol_id[light_l[g]]
                     out.append(
                         Unmatched(
-                            needs[x].id,
+                            need_id[x],
                             "unproven",
                             f"{who} could serve it ({why}); this run was not proven optimal",
                         )
@@ -253,7 +254,7 @@ def explain_unmatched(
                     continue
                 out.append(
                     Unmatched(
-                        needs[x].id,
+                        need_id[x],
                         "outprioritised",
                         f"all {n_ok_l[g]} suitable volunteer(s) offering {cat} within "
                         f"range are full, serving needs of equal or higher priority (weight "

@@ -10,12 +10,14 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._collector import with_collector_paused
 from ._model import URGENCIES, Need, Result, Settings, Volunteer
 from ._problem import LIMITS
+from ._tables import NeedTable, VolunteerTable
 
-__all__ = ["loads_instance", "parse_instance", "result_to_dict"]
+__all__ = ["loads_instance", "parse_instance", "parse_tables", "result_to_dict"]
 
 _NEED_FIELDS = {
     "id",
@@ -154,7 +156,7 @@ def _column(recs: list[Any], key: str, default: Any = _Unusual) -> list[Any]:
     return [r.get(key, default) for r in recs]
 
 
-def _numbers(values: list[Any], low: float, high: float) -> list[float]:
+def _numbers(values: list[Any], low: float, high: float) -> NDArray[np.float64]:
     """Floats of ``values`` when every one is a number (not a bool) within range."""
     if not all(type(x) in _NUMBER for x in values):
         raise _Unusual
@@ -164,7 +166,7 @@ def _numbers(values: list[Any], low: float, high: float) -> list[float]:
         raise _Unusual from None
     if not (np.all(arr >= low) and np.all(arr <= high)):  # False for NaN too
         raise _Unusual
-    return arr.tolist()
+    return arr
 
 
 def _texts(values: list[Any]) -> None:
@@ -181,7 +183,7 @@ def _records(recs: Any, allowed: set[str]) -> None:
         raise _Unusual
 
 
-def _placed(recs: list[Any], allowed: set[str]) -> tuple[list[str], list[float], list[float]]:
+def _placed(recs: list[Any], allowed: set[str]) -> tuple[list[str], Any, Any]:
     """Unique ids and in-range coordinates of plainly valid records."""
     _records(recs, allowed)
     ids = _column(recs, "id")
@@ -197,8 +199,9 @@ def _shared(values: list[str], pool: dict[str, str]) -> list[str]:
     return [pool.setdefault(v, v) for v in values]
 
 
-def _fast_needs(recs: list[Any]) -> list[Need]:
-    """All needs at once, when every record is plainly valid (else `_Unusual`)."""
+def _fast_needs(recs: list[Any]) -> NeedTable:
+    """All needs at once, when every record is plainly valid (else `_Unusual`): as
+    columns, never as a million objects."""
     ids, lat, lon = _placed(recs, _NEED_FIELDS)
     category = _column(recs, "category")
     _texts(category)
@@ -215,16 +218,14 @@ def _fast_needs(recs: list[Any]) -> list[Need]:
         raise _Unusual
     pool: dict[str, str] = {}
     category, urgency = _shared(category, pool), _shared(urgency, pool)
-    return [
-        Need(i, a, o, c, u, w, tuple(x), b)
-        for i, a, o, c, u, w, x, b in zip(
-            ids, lat, lon, category, urgency, waited, exclude, vetted, strict=True
-        )
-    ]
+    return NeedTable(
+        ids, lat, lon, category, urgency, waited, [tuple(x) if x else () for x in exclude], vetted
+    )
 
 
-def _fast_volunteers(recs: list[Any]) -> list[Volunteer]:
-    """All volunteers at once, when every record is plainly valid (else `_Unusual`)."""
+def _fast_volunteers(recs: list[Any]) -> VolunteerTable:
+    """All volunteers at once, when every record is plainly valid (else `_Unusual`): as
+    columns, each distinct set of categories one tuple."""
     ids, lat, lon = _placed(recs, _VOL_FIELDS)
     categories = _column(recs, "categories")
     if not all(type(x) is list for x in categories):
@@ -240,12 +241,11 @@ def _fast_volunteers(recs: list[Any]) -> list[Volunteer]:
         raise _Unusual
     penalty = _numbers(_column(recs, "penalty", 0.0), *LIMITS["penalty"])
     pool: dict[str, str] = {}
-    return [
-        Volunteer(i, a, o, tuple(_shared(c, pool)), r, k, v, p)
-        for i, a, o, c, r, k, v, p in zip(
-            ids, lat, lon, categories, radius, capacity, vetted, penalty, strict=True
-        )
-    ]
+    sets: dict[tuple[str, ...], tuple[str, ...]] = {}
+    offered = [tuple(_shared(c, pool)) for c in categories]
+    return VolunteerTable(
+        ids, lat, lon, [sets.setdefault(c, c) for c in offered], radius, capacity, vetted, penalty
+    )
 
 
 def _each(kind: str, recs: list[Any], parse: Any) -> list[Any]:
@@ -282,6 +282,13 @@ def parse_instance(doc: object) -> tuple[list[Need], list[Volunteer], Settings]:
     ...
     ValueError: need #0 (id 'r1'): lat 91 is out of range [-90, 90]
     """
+    needs, vols, settings = parse_tables(doc)
+    return list(needs), list(vols), settings
+
+
+def parse_tables(doc: object) -> tuple[NeedTable, VolunteerTable, Settings]:
+    """`parse_instance`, the needs and volunteers as tables (held as columns: what
+    `python -m matching solve` reads a million records into)."""
     try:
         top = _check_keys(doc, {"settings", "needs", "volunteers"})
     except ValueError as exc:
@@ -296,11 +303,11 @@ def parse_instance(doc: object) -> tuple[list[Need], list[Volunteer], Settings]:
     try:
         needs = _fast_needs(top["needs"])
     except _Unusual:
-        needs = _each("need", top["needs"], _need)
+        needs = NeedTable.of(_each("need", top["needs"], _need))
     try:
         vols = _fast_volunteers(top["volunteers"])
     except _Unusual:
-        vols = _each("volunteer", top["volunteers"], _volunteer)
+        vols = VolunteerTable.of(_each("volunteer", top["volunteers"], _volunteer))
     return needs, vols, settings
 
 
@@ -320,20 +327,20 @@ _LAST = re.compile(r"\}[ \t\n\r]*\]")  # after the last
 _DECODER = json.JSONDecoder()
 
 
-def _chunked(text: str, pos: int, parse: Callable[[list[Any]], list[Any]]) -> tuple[list[Any], int]:
+def _chunked(text: str, pos: int, parse: Callable[[list[Any]], Any]) -> tuple[Any, int]:
     """The array of records at ``text[pos] == "["``, parsed about `CHUNK_CHARS` at a
     time; the records and the position after the array. `_Unusual` where a record is
-    not plainly valid or an id repeats.
+    not plainly valid or an id repeats. The records as one table (`parse`'s, joined).
 
     Cut where one record ends and the next begins (``}``, ``,``, ``{``), each piece is
     decoded as an array of its own. A cut that fell inside a string (an id holding
     "},{") leaves that string open, and the piece is not JSON; a cut inside a nested
     value leaves it unclosed: either way `_Unusual`, never other records."""
-    out: list[Any] = []
+    parts: list[Any] = []
     seen: set[str] = set()
     pos = _skip(text, pos + 1)
     if text.startswith("]", pos):
-        return out, pos + 1
+        return parse([]), pos + 1
     while True:
         cut = _BETWEEN.search(text, pos + CHUNK_CHARS)
         last = _LAST.search(text, pos, len(text) if cut is None else cut.start() + 1)
@@ -346,24 +353,23 @@ def _chunked(text: str, pos: int, parse: Callable[[list[Any]], list[Any]]) -> tu
             raise _Unusual from None
         parsed = parse(chunk)
         del chunk
-        ids = [r.id for r in parsed]
-        if not seen.isdisjoint(ids):
+        if not seen.isdisjoint(parsed.id):
             raise _Unusual
-        seen.update(ids)
-        out += parsed
+        seen.update(parsed.id)
+        parts.append(parsed)
         if last is not None:
-            return out, last.end()
+            return (parts[0] if len(parts) == 1 else type(parts[0]).concat(parts)), last.end()
         pos = cut.end() - 1  # type: ignore[union-attr]
 
 
-def _streamed(text: str) -> tuple[list[Need], list[Volunteer], Settings]:
+def _streamed(text: str) -> tuple[NeedTable, VolunteerTable, Settings]:
     """`loads_instance`'s one pass, or `_Unusual` (then the whole document is decoded)."""
     pos = _skip(text, 0)
     if not text.startswith("{", pos):
         raise _Unusual
     top: dict[str, Any] = {}
     pos = _skip(text, pos + 1)
-    parsers: dict[str, Callable[[list[Any]], list[Any]]] = {
+    parsers: dict[str, Callable[[list[Any]], Any]] = {
         "needs": _fast_needs,
         "volunteers": _fast_volunteers,
     }
@@ -401,8 +407,8 @@ def _streamed(text: str) -> tuple[list[Need], list[Volunteer], Settings]:
 
 
 @with_collector_paused
-def loads_instance(text: str) -> tuple[list[Need], list[Volunteer], Settings]:
-    """``parse_instance(json.loads(text))``, the same records or the same error, without
+def loads_instance(text: str) -> tuple[NeedTable, VolunteerTable, Settings]:
+    """``parse_tables(json.loads(text))``, the same records or the same error, without
     the decoded document: records are decoded `CHUNK_CHARS` at a time and made records
     at once. A million needs and volunteers decoded whole took 1.3 GB, which stayed taken
     after they were freed (their memory lay among the records'); here the text and one
@@ -416,13 +422,13 @@ def loads_instance(text: str) -> tuple[list[Need], list[Volunteer], Settings]:
     --------
     >>> needs, vols, s = loads_instance(
     ...     '{"needs": [{"id": "r1", "lat": 1, "lon": 2, "category": "x"}], "volunteers": []}')
-    >>> needs[0].id, vols, s.max_km
-    ('r1', [], 25.0)
+    >>> needs[0].id, len(vols), s.max_km
+    ('r1', 0, 25.0)
     """
     try:
         return _streamed(text)
     except _Unusual:
-        return parse_instance(json.loads(text))
+        return parse_tables(json.loads(text))
 
 
 def result_to_dict(result: Result) -> dict[str, Any]:

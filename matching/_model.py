@@ -221,8 +221,14 @@ class Settings:
         >>> Settings().weights([Need("r1", 0, 0, "x", "urgent", 36.0)]).tolist()
         [55]
         """
-        points = np.array([self.urgency_points[n.urgency] for n in needs], dtype=np.int64)
-        waited = np.array([n.waited_hours for n in needs], dtype=np.float64)
+        return self.weights_of([n.urgency for n in needs], [n.waited_hours for n in needs])
+
+    def weights_of(
+        self, urgency: Sequence[str], waited_hours: Sequence[float] | NDArray[np.float64]
+    ) -> NDArray[np.int64]:
+        """`weights` of needs given as columns: their urgencies and hours waited."""
+        points = np.array([self.urgency_points[u] for u in urgency], dtype=np.int64)
+        waited = np.asarray(waited_hours, dtype=np.float64).reshape(-1)
         hours = np.minimum(np.maximum(waited, 0.0), 1e12)
         wait = np.floor(np.minimum(self.wait_points_per_day * hours / 24.0, 1e15))
         return points + np.minimum(self.max_wait_points, wait).astype(np.int64)

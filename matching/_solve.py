@@ -6,6 +6,8 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,18 +18,20 @@ from ._explain import explain_pairs, explain_unmatched
 from ._geo import great_circle_km
 from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Volunteer
 from ._problem import LIMITS, Problem
+from ._tables import NeedTable, VolunteerTable
 
 __all__ = ["Arrays", "solve", "to_arrays", "to_problem"]
 
 _DEFAULT = Settings()
+_T = TypeVar("_T", NeedTable, VolunteerTable)
 
 
 @dataclass(frozen=True)
 class Arrays:
     """Needs and volunteers as arrays (sorted by id), ready for `assign`."""
 
-    needs: tuple[Need, ...]
-    volunteers: tuple[Volunteer, ...]
+    needs: NeedTable
+    volunteers: VolunteerTable
     categories: tuple[str, ...]
     need_category: NDArray[np.intp]
     need_weight: NDArray[np.int64]
@@ -112,47 +116,59 @@ def to_arrays(
     """
     if not checked:
         _check_records(needs, volunteers)
-    needs_sorted = tuple(sorted(needs, key=lambda n: n.id))
-    vols_sorted = tuple(sorted(volunteers, key=lambda v: v.id))
-    categories = tuple(
-        sorted({n.category for n in needs_sorted} | {c for v in vols_sorted for c in v.categories})
-    )
+    need_t, vol_t = NeedTable.of(needs), VolunteerTable.of(volunteers)
+    need_t = _by_id(need_t)
+    vol_t = _by_id(vol_t)
+    # Each distinct set of categories once (a table shares equal sets: a few objects).
+    sets: dict[tuple[str, ...], int] = {}
+    set_of = [sets.setdefault(c, len(sets)) for c in vol_t.categories]
+    categories = tuple(sorted(set(need_t.category) | {c for cs in sets for c in cs}))
     code = {c: k for k, c in enumerate(categories)}
-    offers = np.zeros((len(vols_sorted), len(categories)), dtype=bool)
-    rows = [j for j, v in enumerate(vols_sorted) for _ in v.categories]
-    cols = [code[c] for v in vols_sorted for c in v.categories]
-    offers[rows, cols] = True
-    vol_index = {v.id: j for j, v in enumerate(vols_sorted)}
-    exclude = [
-        (i, vol_index[x]) for i, n in enumerate(needs_sorted) for x in n.exclude if x in vol_index
-    ]
+    set_offers = np.zeros((len(sets), len(categories)), dtype=bool)
+    for k, cs in enumerate(sets):
+        set_offers[k, [code[c] for c in cs]] = True
+    offers = set_offers[np.asarray(set_of, dtype=np.intp)].reshape(len(vol_t), len(categories))
+    exclude: list[tuple[int, int]] = []
+    if any(need_t.exclude):
+        vol_index = {v: j for j, v in enumerate(vol_t.id)}
+        exclude = [
+            (i, vol_index[x]) for i, ex in enumerate(need_t.exclude) for x in ex if x in vol_index
+        ]
     return Arrays(
-        needs=needs_sorted,
-        volunteers=vols_sorted,
+        needs=need_t,
+        volunteers=vol_t,
         categories=categories,
-        need_category=np.array([code[n.category] for n in needs_sorted], dtype=np.intp),
-        need_weight=settings.weights(needs_sorted),
+        need_category=np.array([code[c] for c in need_t.category], dtype=np.intp),
+        need_weight=settings.weights_of(need_t.urgency, need_t.waited_hours),
         offers=offers,
         exclude=np.array(exclude, dtype=np.intp).reshape(-1, 2),
     )
 
 
+def _by_id(table: _T) -> _T:
+    """``table`` sorted by id (itself where it is so already)."""
+    ids = table.id
+    if all(a < b for a, b in pairwise(ids)):
+        return table
+    return table.take(sorted(range(len(ids)), key=ids.__getitem__))
+
+
 def to_problem(arr: Arrays, settings: Settings = _DEFAULT) -> Problem:
     """The array-level `Problem` of records laid out by `to_arrays`."""
-    vols = arr.volunteers
+    needs, vols = arr.needs, arr.volunteers
     return Problem(
-        [n.lat for n in arr.needs],
-        [n.lon for n in arr.needs],
+        needs.lat,
+        needs.lon,
         arr.need_category,
         arr.need_weight,
-        [v.lat for v in vols],
-        [v.lon for v in vols],
+        vols.lat,
+        vols.lon,
         arr.offers,
-        [v.radius_km for v in vols],
-        [v.capacity for v in vols],
-        need_vetted=[n.needs_vetted for n in arr.needs],
-        vol_vetted=[v.vetted for v in vols],
-        vol_penalty=[v.penalty for v in vols],
+        vols.radius_km,
+        vols.capacity,
+        need_vetted=needs.needs_vetted,
+        vol_vetted=vols.vetted,
+        vol_penalty=vols.penalty,
         exclude=arr.exclude,
         max_km=settings.max_km,
     )
@@ -228,8 +244,9 @@ def solve(
     # The problem's unit vectors are those of the records' degrees (`unit_vectors`).
     i_list, j_list = a.need.tolist(), a.volunteer.tolist()
     shown_km = great_circle_km(problem.xyz_need[a.need], problem.xyz_vol[a.volunteer]).tolist()
+    need_id, vol_id = arr.needs.id, arr.volunteers.id
     pairs = tuple(
-        Pair(arr.needs[i].id, arr.volunteers[j].id, km, w)
+        Pair(need_id[i], vol_id[j], km, w)
         for i, j, km, w in zip(i_list, j_list, shown_km, why, strict=True)
     )
     unmatched = tuple(explain_unmatched(arr, problem, a, settings))

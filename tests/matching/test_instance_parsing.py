@@ -155,10 +155,12 @@ def instance_texts(draw) -> str:
 
 
 def _outcome(read, text):
+    """The records read (as lists of records) and the settings, or the error."""
     try:
-        return read(text)
+        needs, vols, s = read(text)
     except ValueError as exc:  # json.JSONDecodeError too
         return type(exc), str(exc)
+    return list(needs), list(vols), s
 
 
 @settings(max_examples=400, deadline=None)
@@ -186,4 +188,4 @@ def test_a_generated_city_reads_in_chunks_without_decoding_it_whole(monkeypatch)
     monkeypatch.setattr(instance, "CHUNK_CHARS", 2_000)
     monkeypatch.setattr(instance, "parse_instance", None)  # the whole-document path
     needs, vols, s = instance.loads_instance(text)
-    assert (needs, vols) == by_records(doc) and len(needs) == 400 and s.max_km == 25.0
+    assert (list(needs), list(vols)) == by_records(doc) and len(needs) == 400 and s.max_km == 25.0
