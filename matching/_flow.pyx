@@ -929,8 +929,10 @@ def relabel(
     cdef int32_t[::1] order = order_np
     seen_np = np.zeros(max(n_rows, 1), dtype=np.int8)
     cdef signed char[::1] seen = seen_np
-    cdef Py_ssize_t start, n, longest = 0
-    cdef bint in_order
+    cdef Py_ssize_t start, mid, n, j, longest = 0
+    cdef int32_t x_col
+    cdef int64_t x_c, x_w
+    cdef bint long_row
     cdef Entry* buf = NULL
     with nogil:
         for k in range(n_arcs):
@@ -962,27 +964,48 @@ def relabel(
                 bad = True
                 break
             seen[r] = 1
+            # The row's entries by cost, then as laid out (arcs, then slack columns): the
+            # order the solve takes them. Each block is sorted as it is written, by
+            # insertion (stable), where short; the row is sorted whole below where a block
+            # is long or the blocks are out of order (a slack weight <= 0).
+            start = p
+            long_row = arc_ptr[r + 1] - arc_ptr[r] > SHORT_ROW
             for k in range(arc_ptr[r], arc_ptr[r + 1]):
-                indices[p] = col_new[arc_col[k]]
+                x_col = col_new[arc_col[k]]
+                x_c = cost[k]
+                j = p
+                if not long_row:
+                    while j > start and arc_c[j - 1] > x_c:
+                        indices[j] = indices[j - 1]
+                        arc_c[j] = arc_c[j - 1]
+                        order[j] = order[j - 1]
+                        j -= 1
+                indices[j] = x_col
                 arc_w[p] = 0
-                arc_c[p] = cost[k]
-                order[p] = k
+                arc_c[j] = x_c
+                order[j] = k
                 p += 1
+            mid = p
+            long_row = long_row or slack_ptr[r + 1] - slack_ptr[r] > SHORT_ROW
             for s in range(slack_ptr[r], slack_ptr[r + 1]):
-                indices[p] = col_new[n_cls + s]
-                arc_w[p] = slack_weight[s]
+                x_col = col_new[n_cls + s]
+                x_w = slack_weight[s]
+                j = p
+                if not long_row:
+                    while j > mid and arc_w[j - 1] > x_w:
+                        indices[j] = indices[j - 1]
+                        arc_w[j] = arc_w[j - 1]
+                        order[j] = order[j - 1]
+                        j -= 1
+                indices[j] = x_col
+                arc_w[j] = x_w
                 arc_c[p] = 0
-                order[p] = n_arcs + s
+                order[j] = n_arcs + s
                 p += 1
-            # The row's entries by cost, then as written: the order the solve takes them.
-            start = indptr[nr]
             n = p - start
-            in_order = True
-            for k in range(start + 1, p):
-                if arc_w[k - 1] > arc_w[k] or (arc_w[k - 1] == arc_w[k] and arc_c[k - 1] > arc_c[k]):
-                    in_order = False
-                    break
-            if in_order:
+            if not long_row and (mid == start or mid == p or arc_w[mid] > 0 or (
+                arc_w[mid] == 0 and arc_c[mid - 1] <= 0
+            )):
                 continue
             for k in range(n):
                 buf[k].w = arc_w[start + k]

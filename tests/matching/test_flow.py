@@ -333,7 +333,8 @@ def layouts(draw):
         np.asarray(arc_col, dtype=np.int32),
         np.asarray([draw(st.integers(0, 99)) for _ in arc_row], dtype=np.int64),
         slack_ptr,
-        np.asarray([draw(st.integers(1, 70)) for _ in range(n_slack)], dtype=np.int64),
+        # Weights <= 0 too: a row whose slack columns sort before its arcs.
+        np.asarray([draw(st.integers(-3, 70)) for _ in range(n_slack)], dtype=np.int64),
         n_cls,
     )
 
