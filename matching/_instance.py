@@ -7,6 +7,8 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -144,21 +146,27 @@ class _Unusual(Exception):
     """A batch that the fast path does not vouch for; the per-record path decides."""
 
 
-_NUMBER = (int, float)
+_NUMBER = {int, float}
+
+
+def _only(values: list[Any], types: set[type]) -> bool:
+    """Whether every value is of one of ``types`` exactly (a bool is not an int here).
+    The checks of this batch path run in C (``map``, ``set``), not a Python loop."""
+    return set(map(type, values)) <= types
 
 
 def _column(recs: list[Any], key: str, default: Any = _Unusual) -> list[Any]:
     if default is _Unusual:
         try:
-            return [r[key] for r in recs]
+            return list(map(itemgetter(key), recs))
         except KeyError:
             raise _Unusual from None
-    return [r.get(key, default) for r in recs]
+    return list(map(dict.get, recs, repeat(key, len(recs)), repeat(default, len(recs))))
 
 
 def _numbers(values: list[Any], low: float, high: float) -> NDArray[np.float64]:
     """Floats of ``values`` when every one is a number (not a bool) within range."""
-    if not all(type(x) in _NUMBER for x in values):
+    if not _only(values, _NUMBER):
         raise _Unusual
     try:
         arr = np.asarray(values, dtype=np.float64)
@@ -170,12 +178,12 @@ def _numbers(values: list[Any], low: float, high: float) -> NDArray[np.float64]:
 
 
 def _texts(values: list[Any]) -> None:
-    if not all(type(x) is str and x for x in values):
+    if not _only(values, {str}) or not all(values):
         raise _Unusual
 
 
 def _records(recs: Any, allowed: set[str]) -> None:
-    if not isinstance(recs, list) or not all(type(r) is dict for r in recs):
+    if not isinstance(recs, list) or not _only(recs, {dict}):
         raise _Unusual
     keys: set[str] = set()
     keys.update(*recs)
@@ -206,15 +214,15 @@ def _fast_needs(recs: list[Any]) -> NeedTable:
     category = _column(recs, "category")
     _texts(category)
     urgency = _column(recs, "urgency", "normal")
-    if not set(urgency) <= set(URGENCIES):
+    if not _only(urgency, {str}) or not set(urgency) <= set(URGENCIES):
         raise _Unusual
     waited = _numbers(_column(recs, "waited_hours", 0.0), *LIMITS["waited_hours"])
     exclude = _column(recs, "exclude", [])
-    if not all(type(x) is list for x in exclude):
+    if not _only(exclude, {list}):
         raise _Unusual
     _texts([v for x in exclude for v in x])
     vetted = _column(recs, "needs_vetted", False)
-    if not all(type(x) is bool for x in vetted):
+    if not _only(vetted, {bool}):
         raise _Unusual
     pool: dict[str, str] = {}
     category, urgency = _shared(category, pool), _shared(urgency, pool)
@@ -228,16 +236,18 @@ def _fast_volunteers(recs: list[Any]) -> VolunteerTable:
     columns, each distinct set of categories one tuple."""
     ids, lat, lon = _placed(recs, _VOL_FIELDS)
     categories = _column(recs, "categories")
-    if not all(type(x) is list for x in categories):
+    if not _only(categories, {list}):
         raise _Unusual
     _texts([v for x in categories for v in x])
     radius = _numbers(_column(recs, "radius_km"), *LIMITS["radius_km"])
     capacity = _column(recs, "capacity", 1)
     low, high = LIMITS["capacity"]
-    if not all(type(x) is int and low <= x <= high for x in capacity):
+    if not _only(capacity, {int}) or (
+        capacity and not low <= min(capacity) <= max(capacity) <= high
+    ):
         raise _Unusual
     vetted = _column(recs, "vetted", False)
-    if not all(type(x) is bool for x in vetted):
+    if not _only(vetted, {bool}):
         raise _Unusual
     penalty = _numbers(_column(recs, "penalty", 0.0), *LIMITS["penalty"])
     pool: dict[str, str] = {}

@@ -33,6 +33,13 @@ def test_batch_and_per_record_paths_read_the_same_records(city, seed):
         ("needs", {"lat": 91}, "need #3 (id 'r3'): lat 91 is out of range"),
         ("needs", {"lat": True}, "need #3 (id 'r3'): lat must be a finite number"),
         ("needs", {"urgency": "asap"}, "need #3 (id 'r3'): urgency must be one of"),
+        # Not hashable: the batch path's set of urgencies once raised TypeError here.
+        ("needs", {"urgency": [1]}, "need #3 (id 'r3'): urgency must be a non-empty string"),
+        ("needs", {"urgency": {"a": 1}}, "need #3 (id 'r3'): urgency must be a non-empty"),
+        ("needs", {"exclude": [["v1"]]}, "need #3 (id 'r3'): exclude must be a list of"),
+        ("volunteers", {"capacity": True}, "volunteer #3 (id 'v3'): capacity must be a"),
+        ("volunteers", {"capacity": 2**70}, "volunteer #3 (id 'v3'): capacity 118059162071"),
+        ("volunteers", {"categories": [[1]]}, "volunteer #3 (id 'v3'): categories must be a"),
         ("needs", {"exclude": "v1"}, "need #3 (id 'r3'): exclude must be a list"),
         ("volunteers", {"capacity": 1.5}, "volunteer #3 (id 'v3'): capacity must be a whole"),
         ("volunteers", {"radius_km": -1}, "volunteer #3 (id 'v3'): radius_km -1 is out of"),

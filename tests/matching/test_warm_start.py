@@ -145,3 +145,16 @@ def test_a_check_of_only_the_prices_that_rose_finds_what_a_whole_check_finds(n, 
     partial = [x for x in compared if x[0]]
     assert partial, "no round was checked in part"
     assert sum(x[1] for x in partial) < sum(x[2] for x in partial)
+
+
+def test_the_z_order_key_interleaves_the_bits_of_the_three_axes():
+    rng = np.random.default_rng(4)
+    xyz = np.concatenate([rng.normal(size=(500, 3)), np.zeros((3, 3)), np.ones((2, 3))])
+    low, high = xyz.min(axis=0), xyz.max(axis=0)
+    q = ((xyz - low) / (high - low) * 1023.0).astype(np.int64)
+    expected = np.zeros(len(xyz), dtype=np.int64)
+    for bit in range(10):
+        for axis in range(3):
+            expected |= ((q[:, axis] >> bit) & 1) << (3 * bit + axis)
+    assert solvers._morton(xyz).tolist() == expected.tolist()
+    assert solvers._morton(np.zeros((4, 3))).tolist() == [0] * 4  # one point: all equal
