@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from itertools import repeat
 from operator import itemgetter
@@ -15,11 +15,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._collector import with_collector_paused
-from ._model import URGENCIES, Need, Result, Settings, Volunteer
+from ._model import URGENCIES, Need, Result, Settings, Stats, Unmatched, Volunteer
 from ._problem import LIMITS
 from ._tables import NeedTable, VolunteerTable
 
-__all__ = ["loads_instance", "parse_instance", "parse_tables", "result_to_dict"]
+__all__ = [
+    "columns_to_dict",
+    "loads_instance",
+    "parse_instance",
+    "parse_tables",
+    "result_to_dict",
+]
 
 _NEED_FIELDS = {
     "id",
@@ -451,13 +457,31 @@ def result_to_dict(result: Result) -> dict[str, Any]:
     >>> doc["matches"], doc["unmatched"][0]["reason"], doc["stats"]["matched"]
     ([], 'no_category', 0)
     """
+    pairs = result.pairs
+    return columns_to_dict(
+        [p.need for p in pairs],
+        [p.volunteer for p in pairs],
+        [p.km for p in pairs],
+        [p.why for p in pairs],
+        result.unmatched,
+        result.stats,
+    )
+
+
+def columns_to_dict(
+    need: list[str],
+    volunteer: list[str],
+    km: list[float],
+    why: list[str],
+    unmatched: Sequence[Unmatched],
+    stats: Stats,
+) -> dict[str, Any]:
+    """`result_to_dict` of pairs given as columns (`matching._solve.Solved`)."""
     return {
         "matches": [
-            {"need": p.need, "volunteer": p.volunteer, "km": round(p.km, 6), "why": p.why}
-            for p in result.pairs
+            {"need": n, "volunteer": v, "km": round(k, 6), "why": w}
+            for n, v, k, w in zip(need, volunteer, km, why, strict=True)
         ],
-        "unmatched": [
-            {"need": u.need, "reason": u.reason, "detail": u.detail} for u in result.unmatched
-        ],
-        "stats": asdict(result.stats),
+        "unmatched": [{"need": u.need, "reason": u.reason, "detail": u.detail} for u in unmatched],
+        "stats": asdict(stats),
     }

@@ -16,11 +16,11 @@ from ._collector import with_collector_paused
 from ._engine import assign
 from ._explain import explain_pairs, explain_unmatched
 from ._geo import great_circle_km
-from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Volunteer
+from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Unmatched, Volunteer
 from ._problem import LIMITS, Problem
 from ._tables import NeedTable, VolunteerTable
 
-__all__ = ["Arrays", "solve", "to_arrays", "to_problem"]
+__all__ = ["Arrays", "Solved", "solve", "solve_columns", "to_arrays", "to_problem"]
 
 _DEFAULT = Settings()
 _T = TypeVar("_T", NeedTable, VolunteerTable)
@@ -227,6 +227,36 @@ def solve(
     >>> result.stats.served_weight, result.stats.proven_optimal
     (40, True)
     """
+    return solve_columns(needs, volunteers, settings, checked=checked).result()
+
+
+@dataclass(frozen=True)
+class Solved:
+    """`solve`'s outcome with its pairs as columns: need and volunteer ids, km, why (the
+    command line writes them so; a million `Pair` objects took 1.5 s)."""
+
+    need: list[str]
+    volunteer: list[str]
+    km: list[float]
+    why: list[str]
+    unmatched: tuple[Unmatched, ...]
+    stats: Stats
+
+    def result(self) -> Result:
+        """As `solve` returns it."""
+        pairs = tuple(map(Pair, self.need, self.volunteer, self.km, self.why))
+        return Result(pairs=pairs, unmatched=self.unmatched, stats=self.stats)
+
+
+@with_collector_paused
+def solve_columns(
+    needs: Sequence[Need],
+    volunteers: Sequence[Volunteer],
+    settings: Settings = _DEFAULT,
+    *,
+    checked: bool = False,
+) -> Solved:
+    """`solve`, its pairs as columns."""
     t0 = time.perf_counter()
     arr = to_arrays(needs, volunteers, settings, checked=checked)
     problem = to_problem(arr, settings)
@@ -244,17 +274,14 @@ def solve(
     # The problem's unit vectors are those of the records' degrees (`unit_vectors`).
     i_list, j_list = a.need.tolist(), a.volunteer.tolist()
     shown_km = great_circle_km(problem.xyz_need[a.need], problem.xyz_vol[a.volunteer]).tolist()
-    need_id, vol_id = arr.needs.id, arr.volunteers.id
-    pairs = tuple(
-        Pair(need_id[i], vol_id[j], km, w)
-        for i, j, km, w in zip(i_list, j_list, shown_km, why, strict=True)
-    )
+    pair_need = list(map(arr.needs.id.__getitem__, i_list))
+    pair_vol = list(map(arr.volunteers.id.__getitem__, j_list))
     unmatched = tuple(explain_unmatched(arr, problem, a, settings))
     t2 = time.perf_counter()
     stats = Stats(
         needs=len(arr.needs),
         volunteers=len(arr.volunteers),
-        matched=len(pairs),
+        matched=len(pair_need),
         total_km=float(a.km.sum()),
         total_cost=float(a.cost.sum()),
         served_weight=int(arr.need_weight[a.need].sum()),
@@ -270,4 +297,4 @@ def solve(
         path=a.path,
         cost_resolution_km=a.cost_resolution_km,
     )
-    return Result(pairs=pairs, unmatched=unmatched, stats=stats)
+    return Solved(pair_need, pair_vol, shown_km, why, unmatched, stats)

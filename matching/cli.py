@@ -10,8 +10,8 @@ from typing import Any
 
 from ._collector import collector_paused
 from ._generate import generate_instance
-from ._instance import loads_instance, result_to_dict
-from ._solve import solve
+from ._instance import columns_to_dict, loads_instance
+from ._solve import solve_columns
 
 __all__ = ["main"]
 
@@ -100,12 +100,12 @@ def _solve_file(args: argparse.Namespace) -> int:
         return 1
     del text
     try:
-        result = solve(needs, volunteers, settings, checked=True)
+        done = solve_columns(needs, volunteers, settings, checked=True)
     except ValueError as exc:
         print(f"error: invalid instance: {exc}", file=sys.stderr)
         return 1
     del needs, volunteers
-    out = result_to_dict(result)
-    del result
+    out = columns_to_dict(done.need, done.volunteer, done.km, done.why, done.unmatched, done.stats)
+    del done
     _write(out, args.output, ensure_ascii=False)
     return 0

@@ -180,3 +180,23 @@ def test_written_in_pieces_as_written_at_once(monkeypatch, encoding):
     doc["empty"] = []
     for value in (doc, [1, 2], "x", {"only": [1] * 7}, {}):
         assert "".join(cli._pieces(value, **encoding)) == json.dumps(value, **encoding)
+
+
+def test_the_command_line_writes_what_solve_returns(tmp_path):
+    """Written from columns (no Pair objects), the result is `result_to_dict` of `solve`
+    on the same records, but for the seconds it took."""
+    from matching import result_to_dict, solve
+
+    doc = generate_instance(300, 200, "metro", 4)
+    doc["needs"][5] |= {"exclude": ["v3"], "needs_vetted": True}
+    inst, out = tmp_path / "in.json", tmp_path / "out.json"
+    inst.write_text(json.dumps(doc))
+    assert main(["solve", str(inst), "-o", str(out)]) == 0
+    written = json.loads(out.read_text())
+    expected = json.loads(json.dumps(result_to_dict(solve(*parse_instance(doc)))))
+    assert written["matches"] == expected["matches"] and written["matches"]
+    assert written["unmatched"] == expected["unmatched"]
+    timing = {k for k in expected["stats"] if k.endswith("seconds")}
+    assert {k: v for k, v in written["stats"].items() if k not in timing} == {
+        k: v for k, v in expected["stats"].items() if k not in timing
+    }
