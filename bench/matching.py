@@ -60,13 +60,14 @@ def _worker(method: str, city: str, n: int, seed: int, ratio: float) -> dict[str
         first_come_first_served,
         generate_instance,
         greedy_cheapest_first,
-        parse_instance,
         solve,
         to_arrays,
         to_problem,
     )
+    from matching._instance import parse_tables
 
-    needs, vols, settings = parse_instance(generate_instance(n, round(n * ratio), city, seed))
+    # As `python -m matching solve` reads them: as columns (`parse_tables`).
+    needs, vols, settings = parse_tables(generate_instance(n, round(n * ratio), city, seed))
     arr = to_arrays(needs, vols, settings)
     rss_before = _rss_mb()
     urgent = np.array([u == "urgent" for u in arr.needs.urgency], dtype=bool)
@@ -365,11 +366,21 @@ def _ortools_worker(name: str, n: int, seed: int, max_pairs: int) -> dict[str, A
 
 
 def _cli_worker(name: str, n: int, seed: int) -> dict[str, Any]:
-    """Whole-process wall time and peak memory of `python -m matching solve` on a file."""
+    """Whole-process wall time and peak memory of `python -m matching solve` on a file:
+    of structure ``name``, or ``city:metro`` / ``city:country`` (n x n, written as
+    `python -m matching generate` writes it). The instance is made in this process; the
+    peak is the solving child's alone."""
     with tempfile.TemporaryDirectory() as tmp:
         inst, out = os.path.join(tmp, "inst.json"), os.path.join(tmp, "out.json")
-        with open(inst, "w", encoding="utf-8") as fh:
-            json.dump(structure_instance(name, n, seed), fh)
+        if name.startswith("city:"):
+            sys.path.insert(0, str(ROOT))
+            from matching import generate_instance
+            from matching.cli import _write
+
+            _write(generate_instance(n, n, name[5:], seed), inst, separators=(",", ":"))
+        else:
+            with open(inst, "w", encoding="utf-8") as fh:
+                json.dump(structure_instance(name, n, seed), fh)
         t0 = time.perf_counter()
         cmd = [sys.executable, "-m", "matching", "solve", inst, "-o", out]
         subprocess.run(cmd, check=True, cwd=ROOT)
@@ -502,6 +513,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="per measurement, s")
     parser.add_argument("--cli-n", type=int, default=10000, help="0 skips the CLI timing")
     parser.add_argument("--million", type=int, default=1_000_000, help="country n; 0 skips")
+    parser.add_argument(
+        "--cli-million",
+        type=int,
+        default=1_000_000,
+        help="country n for the whole-process run (the 1M goal); 0 skips",
+    )
     parser.add_argument("--summary", help="write the goal rows (JSON) for bench/report.py")
     parser.add_argument(
         "--structures", default=",".join(STRUCTURES), help="'' skips; names of STRUCTURES"
@@ -581,6 +598,23 @@ def main(argv: list[str] | None = None) -> int:
             f"\n`python -m matching solve` on a {args.cli_n} x {args.cli_n} metro, whole process "
             f"(best of 3): {seconds:.2f} s wall, {cpu:.2f} s CPU, proven optimal: {proven}"
         )
+    big_cli: dict[str, Any] | None = None
+    if args.cli_million:
+        got = _run_json(
+            ["--cli-worker", "city:country", str(args.cli_million), str(args.seed)],
+            max(args.timeout, 900.0),
+        )
+        if isinstance(got, dict):
+            big_cli = got | {"n": args.cli_million}
+            print(
+                f"`python -m matching solve` on a country {args.cli_million:,} x "
+                f"{args.cli_million:,}, whole process: {got['seconds']:.1f} s wall, "
+                f"{got['cpu_s']:.1f} s CPU, {got['peak_mb']:.0f} MB peak, "
+                f"proven optimal: {got['proven']}",
+                flush=True,
+            )
+        else:
+            print(f"`python -m matching solve` on a country {args.cli_million:,}: {got}")
     names = [s for s in args.structures.split(",") if s]
     struct_sizes = [int(s) for s in args.struct_sizes.split(",") if s]
     unknown = sorted(set(names) - set(STRUCTURES))
@@ -591,20 +625,44 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as fh:
-            summary = _summary(rows, cli, args.cli_n) + _structure_summary(struct_rows)
+            summary = _summary(rows, cli, args.cli_n, big_cli) + _structure_summary(struct_rows)
             json.dump(summary, fh, indent=1)
     return 0
 
 
-# The issue's goals on this 2-core machine: (city, n, seconds, MB).
-GOALS = [("metro", 100_000, 8.0, 1024.0), ("country", 1_000_000, 60.0, 2560.0)]
+# The issue's goals on this 2-core machine: (city, n, seconds, MB). The country 1M's
+# memory is judged on the whole `python -m matching solve` process (`BIG_CLI_GOAL`): the
+# in-process run's peak also holds the generated document this benchmark decodes.
+GOALS = [("metro", 100_000, 8.0, 1024.0), ("country", 1_000_000, 60.0, None)]
+BIG_CLI_GOAL = (60.0, 2560.0)
 
 
 def _summary(
-    rows: list[dict[str, Any]], cli: tuple[float, float, bool] | None, cli_n: int
+    rows: list[dict[str, Any]],
+    cli: tuple[float, float, bool] | None,
+    cli_n: int,
+    big_cli: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for the one table of `make bench`: figure, value, goal, met."""
     out: list[dict[str, Any]] = []
+    if big_cli is not None:
+        goal_s, goal_mb = BIG_CLI_GOAL
+        n = big_cli["n"]
+        out.append(
+            {
+                "benchmark": "matching",
+                "figure": f"country {n:,} x {n:,}: whole `python -m matching solve`",
+                "value": f"{big_cli['seconds']:.1f} s ({big_cli['cpu_s']:.1f} s CPU), "
+                f"{big_cli['peak_mb']:.0f} MB, "
+                + ("proven optimal" if big_cli["proven"] else "NOT proven"),
+                "goal": f"<= {goal_s:g} s, <= {goal_mb:,.0f} MB, proven optimal",
+                "met": bool(
+                    big_cli["seconds"] <= goal_s
+                    and big_cli["peak_mb"] <= goal_mb
+                    and big_cli["proven"]
+                ),
+            }
+        )
     if cli is not None:
         seconds, _, proven = cli
         out.append(
@@ -619,7 +677,9 @@ def _summary(
     engine = {(r["city"], r["n"]): r for r in rows if r["method"] == "engine"}
     for city, n, goal_s, goal_mb in GOALS:
         r = engine.get((city, n))
-        goal = f"<= {goal_s:g} s" + (f", <= {goal_mb / 1024:g} GB" if goal_mb else "")
+        goal = f"<= {goal_s:g} s" + (
+            f", <= {goal_mb / 1024:g} GB" if goal_mb else " (memory: the whole-process row)"
+        )
         figure = f"{city} {n:,} x {n:,}: engine"
         if r is None:
             out.append(
