@@ -67,12 +67,10 @@ class Solution:
     slack_beta_c: _Int
     duals_ok: bool
     stats: dict[str, int]
+    per_km: float
+    class_penalty: NDArray[np.float64] = field(repr=False, compare=False)
     warm: bool = False
     cold_work: int = 0
-    per_km: float = 1.0
-    class_penalty: NDArray[np.float64] = field(
-        default_factory=lambda: np.zeros(0), repr=False, compare=False
-    )
 
     @cached_property
     def cost(self) -> _Int:
