@@ -280,15 +280,29 @@ class _SendLoop:
         with self.transaction() as session:
             return outbox.record_found(session, item.id, candidates, now=self.clock())
 
+    def reconcile_after_error(self, item: Outgoing, *, since: dt.datetime) -> str | None:
+        """`reconcile` right after a send that may have reached the provider, asked twice
+        if the first lookup fails (it meets the same network blip as the send, or a
+        provider slow to answer): found, the message is recorded now and not left
+        "maybe sent" until its lease ends. None if not found or it cannot be asked."""
+        for attempt in range(2):
+            try:
+                return self.reconcile(item, since=since)
+            except SendError as exc:
+                log.info(
+                    "outbox: message %s: cannot look it up (error %s)%s",
+                    item.id,
+                    exc.code,
+                    "; asking again" if attempt == 0 else "; left for after its lease",
+                )
+        return None
+
     def record_error(
         self, item: Outgoing, lease: dt.datetime, error: SendError, started: dt.datetime
     ) -> None:
         report = self.report
         if error.maybe_sent and not error.permanent and self.finder is not None:
-            try:
-                found = self.reconcile(item, since=started - CLOCK_SKEW)
-            except SendError:
-                found = None
+            found = self.reconcile_after_error(item, since=started - CLOCK_SKEW)
             if found:
                 report.found += 1
                 return

@@ -27,7 +27,7 @@ from mutualaid.services.outbox import (
 from mutualaid.services.sending import OutboxSettings, send_due
 from mutualaid.unit_of_work import transaction
 from mutualaid.worker.jobs import send_outbox
-from sms.transport import TwilioSender
+from sms.transport import SendError, TwilioSender
 from tests import builders
 from tests.fakes.twilio import FakeTwilio, Webhook
 
@@ -213,6 +213,41 @@ def test_dropped_after_creation_is_found_not_resent(session, fake, run) -> None:
     report = run()
     assert report.found == 1
     assert reload(session, message).provider_sid == fake.messages[0]["sid"]
+    assert len(fake.messages) == 1
+
+
+@pytest.mark.parametrize("failed_lookups", [1, 2])
+def test_a_lookup_that_fails_once_is_asked_again(session, fake, sender, run, failed_lookups):
+    """The lookup after a dropped send meets an error (the same blip, a slow answer): asked
+    again, the message is found at once; failing twice, it is left "maybe sent" for after
+    its lease, never resent blindly."""
+    message = queue(session)
+    fake.drop_next(after_create=True)
+
+    class Flaky:
+        """The real sender, its first lookups failing."""
+
+        left = failed_lookups
+
+        def __getattr__(self, name):
+            return getattr(sender, name)
+
+        def send(self, *args, **kwargs):
+            return sender.send(*args, **kwargs)
+
+        def find_messages(self, *args, **kwargs):
+            if self.left:
+                self.left -= 1
+                raise SendError("read timed out", retryable=True, maybe_sent=True)
+            return sender.find_messages(*args, **kwargs)
+
+    report = run(through=Flaky())
+    if failed_lookups == 1:
+        assert (report.found, report.unknown) == (1, 0)
+        assert reload(session, message).provider_sid == fake.messages[0]["sid"]
+    else:
+        assert (report.found, report.unknown) == (0, 1)
+        assert reload(session, message).status is S.SENDING
     assert len(fake.messages) == 1
 
 
