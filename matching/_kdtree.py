@@ -37,16 +37,40 @@ def workers(n_points: int) -> int:
 @functools.cache
 def tree_class() -> type:
     """scipy's cKDTree class, imported the first time it is asked for."""
+    # What the compiled module imports beyond numpy is met by bare stand-ins too: its
+    # ``import scipy.sparse`` (for sparse outputs, never asked for here; a later use
+    # imports the real one) and ``from scipy._lib._util import copy_if_needed`` (numpy's
+    # "copy only if needed": None from numpy 2, False before). The real ones import
+    # scipy's array API layer, which imports numpy.testing and numpy.f2py: ~0.1 s of
+    # every ``python -m matching solve``.
     if "scipy.spatial" not in sys.modules:
+        import numpy as np
+
+        stand_ins = {
+            "scipy.spatial": {},
+            "scipy.sparse": {},
+            "scipy._lib._util": {
+                "copy_if_needed": None if int(np.__version__.split(".")[0]) >= 2 else False
+            },
+        }
+        placed: list[str] = []
         try:
-            spec = importlib.util.find_spec("scipy.spatial")
-            if spec is not None:
-                sys.modules["scipy.spatial"] = importlib.util.module_from_spec(spec)
-                try:
-                    from scipy.spatial._ckdtree import cKDTree as tree
-                finally:
-                    del sys.modules["scipy.spatial"]
-                return tree
+            for name, attrs in stand_ins.items():
+                if name in sys.modules:
+                    continue
+                spec = importlib.util.find_spec(name)
+                if spec is None:
+                    raise ImportError(name)
+                module = importlib.util.module_from_spec(spec)
+                vars(module).update(attrs)
+                sys.modules[name] = module
+                placed.append(name)
+            try:
+                from scipy.spatial._ckdtree import cKDTree as tree
+            finally:
+                for name in placed:
+                    del sys.modules[name]
+            return tree
         except Exception:
             sys.modules.pop("scipy.spatial._ckdtree", None)
     from scipy.spatial import cKDTree as tree

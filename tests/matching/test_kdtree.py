@@ -16,6 +16,8 @@ from matching._kdtree import cKDTree
 
 
 def test_the_engine_loads_scipys_tree_when_first_used_and_scipy_spatial_still_works():
+    # Loaded without scipy.spatial's package, scipy.sparse or scipy's array API layer
+    # (numpy.f2py): each still imports whole, and works, when something asks for it.
     code = (
         "import sys\n"
         "import matching\n"
@@ -25,9 +27,19 @@ def test_the_engine_loads_scipys_tree_when_first_used_and_scipy_spatial_still_wo
         "from matching._kdtree import cKDTree, tree_class\n"
         "found = cKDTree([[0.0, 0.0], [1.0, 1.0]]).query([0.9, 0.9])[1]\n"
         "assert 'scipy.spatial' not in sys.modules, 'scipy.spatial was imported'\n"
+        "assert 'scipy.sparse' not in sys.modules, 'scipy.sparse was imported'\n"
+        "assert 'numpy.f2py' not in sys.modules, 'numpy.f2py was imported'\n"
+        "near = cKDTree([[0.0, 0.0], [1.0, 1.0]]).sparse_distance_matrix(\n"
+        "    cKDTree([[0.0, 0.1]]), 0.5, output_type='ndarray')\n"
+        "assert near['i'].tolist() == [0] and near['j'].tolist() == [0], near\n"
         "import scipy.spatial\n"
         "assert scipy.spatial.cKDTree is tree_class()\n"
         "assert scipy.spatial.distance.euclidean([0, 0], [3, 4]) == 5.0\n"
+        "import scipy.sparse\n"
+        "dok = tree_class()([[0.0, 0.0]]).sparse_distance_matrix(tree_class()([[0.0, 0.3]]), 1.0)\n"
+        "assert isinstance(dok, scipy.sparse.dok_matrix) and dok[0, 0] == 0.3, dok\n"
+        "import scipy._lib._util\n"
+        "assert hasattr(scipy._lib._util, 'check_random_state')\n"
         "print(found)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
