@@ -56,14 +56,56 @@ Examples
 [('r1', 'v1', 1.395)]
 """
 
-from ._baselines import dense_assign, first_come_first_served, greedy_cheapest_first
-from ._engine import FULL_GRAPH_MAX_PAIRS, Assignment, assign
-from ._generate import CATEGORIES, generate_instance
-from ._geo import EARTH_RADIUS_KM, great_circle_km, unit_vectors
-from ._instance import parse_instance, result_to_dict
-from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Unmatched, Volunteer
-from ._problem import LIMITS, Problem
-from ._solve import Arrays, solve, to_arrays, to_problem
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._baselines import dense_assign, first_come_first_served, greedy_cheapest_first
+    from ._engine import FULL_GRAPH_MAX_PAIRS, Assignment, assign
+    from ._generate import CATEGORIES, generate_instance
+    from ._geo import EARTH_RADIUS_KM, great_circle_km, unit_vectors
+    from ._instance import parse_instance, result_to_dict
+    from ._model import URGENCIES, Need, Pair, Result, Settings, Stats, Unmatched, Volunteer
+    from ._problem import LIMITS, Problem
+    from ._solve import Arrays, solve, to_arrays, to_problem
+
+#: Where each public name lives. They are imported when first asked for, not with the
+#: package: ``python -m matching`` runs the package's ``__main__`` before numpy is
+#: imported (which it needs to, to start numpy's BLAS on one thread).
+_FROM = {
+    "._baselines": ("dense_assign", "first_come_first_served", "greedy_cheapest_first"),
+    "._engine": ("FULL_GRAPH_MAX_PAIRS", "Assignment", "assign"),
+    "._generate": ("CATEGORIES", "generate_instance"),
+    "._geo": ("EARTH_RADIUS_KM", "great_circle_km", "unit_vectors"),
+    "._instance": ("parse_instance", "result_to_dict"),
+    "._model": (
+        "URGENCIES",
+        "Need",
+        "Pair",
+        "Result",
+        "Settings",
+        "Stats",
+        "Unmatched",
+        "Volunteer",
+    ),
+    "._problem": ("LIMITS", "Problem"),
+    "._solve": ("Arrays", "solve", "to_arrays", "to_problem"),
+}
+_HOME = {name: module for module, names in _FROM.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
+
 
 __all__ = [
     "CATEGORIES",

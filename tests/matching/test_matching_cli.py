@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib import resources
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import matching
 from matching import generate_instance
 from matching._instance import _NEED_FIELDS, _SETTINGS_FIELDS, _VOL_FIELDS, parse_instance
 from matching.cli import main
@@ -77,6 +79,39 @@ def test_solve_to_stdout_as_a_process(tmp_path):
         check=True,
     )
     assert json.loads(done.stdout)["stats"]["matched"] == 1
+
+
+# The process as ``python -m matching`` runs it, reporting what numpy started with.
+_RUN_AS_MAIN = """
+import os, runpy, sys
+sys.argv = ["matching", "solve", sys.argv[1], "-o", os.devnull]
+import matching
+assert "numpy" not in sys.modules, "import matching imported numpy"
+try:
+    runpy.run_module("matching", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(os.environ.get("OPENBLAS_NUM_THREADS"))
+"""
+
+
+@pytest.mark.parametrize(("preset", "seen"), [(None, "1"), ("2", "2")])
+def test_the_command_line_starts_numpy_on_one_blas_thread_unless_told(tmp_path, preset, seen):
+    # Starting OpenBLAS's thread per core cost ~0.1 s CPU of every run; the engine does
+    # no matrix products. A setting of the caller's own is left as it is.
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_AS_MAIN, str(write(tmp_path, EXAMPLE))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == seen
+    assert set(dir(matching)) >= set(matching.__all__)
 
 
 def bad(doc_change):
