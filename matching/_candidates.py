@@ -41,9 +41,10 @@ class Arcs:
     def __len__(self) -> int:
         return len(self.row)
 
-
-def _empty() -> Arcs:
-    return Arcs(np.zeros(0, dtype=ARC_INDEX), np.zeros(0, dtype=ARC_INDEX), np.zeros(0))
+    @classmethod
+    def empty(cls) -> Arcs:
+        """No pairs."""
+        return cls(np.zeros(0, dtype=ARC_INDEX), np.zeros(0, dtype=ARC_INDEX), np.zeros(0))
 
 
 class CategoryIndex:
@@ -96,7 +97,7 @@ def _from_keys(g: Groups, keys: NDArray[np.int64]) -> Arcs:
     with their km: a block of pairs at a time (the temporaries of a million rows'
     candidate pairs at once: 1.5 GB)."""
     if not len(keys):
-        return _empty()
+        return Arcs.empty()
     parts = []
     for start in range(0, len(keys), _CHUNK_PAIRS):
         part = keys[start : start + _CHUNK_PAIRS]
@@ -262,7 +263,7 @@ def full_graph(g: Groups, index: CategoryIndex) -> Arcs:
             for r, q, _ in ball_pairs(tree, pool, g.row_xyz, rows, index.reach_km[c]):
                 parts.append(_finish(g, r, q))
     if not parts:
-        return _empty()
+        return Arcs.empty()
     return Arcs(
         np.concatenate([a.row for a in parts]),
         np.concatenate([a.col for a in parts]),

@@ -222,8 +222,7 @@ def violations(
                 check_pool(rows[~rows_up[rows]], rising, cKDTree(g.class_xyz[rising]), reach)
 
     if not found_r:
-        empty = np.zeros(0, dtype=np.intp)
-        return Arcs(empty, empty, np.zeros(0)), checked, Checked(sol, open_rows)
+        return Arcs.empty(), checked, Checked(sol, open_rows)
     all_r = np.concatenate(found_r)
     # Rows with more violating pairs than are returned stay open.
     open_rows |= np.bincount(all_r, minlength=g.n_rows) > add_per_row
@@ -234,5 +233,8 @@ def violations(
         np.concatenate(found_c),
         add_per_row,
     )
-    none = Arcs(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
-    return merge(g, none, Arcs(row, col, g.pair_km(row, col))), checked, Checked(sol, open_rows)
+    return (
+        merge(g, Arcs.empty(), Arcs(row, col, g.pair_km(row, col))),
+        checked,
+        Checked(sol, open_rows),
+    )

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._arrays import distinct
-from ._candidates import Arcs, _empty
+from ._candidates import Arcs
 from ._groups import Groups
 from ._problem import cost_units
 
@@ -256,14 +256,14 @@ def slim(sol: Solution) -> Solution:
     """``sol`` without its arcs and their costs: what a warm start from it, given where
     its arcs went, and the certificate's next check need (flows and prices). Country 1M:
     the last round's graph, 24 bytes an arc, no longer held through the next solve."""
-    return replace(sol, arcs=_empty())
+    return replace(sol, arcs=Arcs.empty())
 
 
 def duals_only(sol: Solution) -> Solution:
     """``sol``'s prices (and flags), without its arcs, costs or flows: what the
     certificate's next check compares prices with (it does not hold the flows)."""
     empty = np.zeros(0, dtype=np.int64)
-    return replace(sol, arcs=_empty(), flow=empty, slack_flow=empty)
+    return replace(sol, arcs=Arcs.empty(), flow=empty, slack_flow=empty)
 
 
 def _warm_start(g: Groups, arcs: Arcs, prev: Solution | None, at: _Int | None = None):
