@@ -19,9 +19,12 @@ _IntArray = NDArray[np.intp]
 # Pairs looked at per chunk of a ball query (bounds the memory of one step).
 _CHUNK_PAIRS = 2_000_000
 # Nearest classes a ball query asks for first, where its balls hold at most _KNN_BALL
-# classes on average (more, and most rows would be asked for their balls again).
-_KNN = 16
-_KNN_BALL = 4.0
+# classes on average (more, and most rows would be asked for their balls again). That
+# query runs on every core, the ball query on one: country 1M, the first certificate
+# (8.5 million pairs), alternating in one process, 16 and 4: 8.1-8.5 s; 32 and 12:
+# 7.6-7.7 s; 64 and 24: 5.4-6.8 s; 128 and 48: 5.8-7.0 s.
+_KNN = 64
+_KNN_BALL = 24.0
 
 
 #: Rows and classes of arcs are 32-bit (12 million arcs: 96 MB less each time a graph is

@@ -50,7 +50,7 @@ def test_the_engine_loads_scipys_tree_when_first_used_and_scipy_spatial_still_wo
 @settings(max_examples=60, deadline=None)
 @given(
     spread=st.integers(20, 300),
-    crowd=st.integers(0, 60),
+    crowd=st.integers(0, 150),
     rows_in_crowd=st.integers(0, 40),
     km=st.sampled_from([0.0, 0.05, 0.3, 2.0, 40.0]),
     seed=st.integers(0, 2**32 - 1),
