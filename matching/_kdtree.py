@@ -65,14 +65,14 @@ def tree_class() -> type:
                 vars(module).update(attrs)
                 sys.modules[name] = module
                 placed.append(name)
-            try:
-                from scipy.spatial._ckdtree import cKDTree as tree
-            finally:
-                for name in placed:
-                    del sys.modules[name]
+            from scipy.spatial._ckdtree import cKDTree as tree
+
             return tree
         except Exception:
             sys.modules.pop("scipy.spatial._ckdtree", None)
+        finally:  # never leave a stand-in behind, whatever failed
+            for name in placed:
+                del sys.modules[name]
     from scipy.spatial import cKDTree as tree
 
     return tree

@@ -47,6 +47,28 @@ def test_the_engine_loads_scipys_tree_when_first_used_and_scipy_spatial_still_wo
     assert done.stdout.strip() == "1"
 
 
+def test_where_a_stand_in_cannot_be_made_scipy_is_imported_whole_and_works():
+    # A scipy laid out otherwise (here: no scipy._lib._util to stand in for): the tree
+    # comes from the ordinary import, and no bare stand-in is left in its place.
+    code = (
+        "import importlib.util, sys\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'scipy._lib._util' "
+        "else real(name, *a)\n"
+        "from matching._kdtree import cKDTree, tree_class\n"
+        "found = cKDTree([[0.0, 0.0], [1.0, 1.0]]).query([0.9, 0.9])[1]\n"
+        "importlib.util.find_spec = real\n"
+        "import scipy.spatial, scipy.sparse\n"
+        "assert scipy.spatial.cKDTree is tree_class()\n"
+        "assert scipy.spatial.distance.euclidean([0, 0], [3, 4]) == 5.0\n"
+        "assert hasattr(scipy.sparse, 'dok_matrix')\n"
+        "print(found)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     spread=st.integers(20, 300),
