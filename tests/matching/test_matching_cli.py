@@ -111,7 +111,20 @@ def test_the_command_line_starts_numpy_on_one_blas_thread_unless_told(tmp_path, 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == seen
-    assert set(dir(matching)) >= set(matching.__all__)
+
+
+def test_every_public_name_is_exported_and_resolves_to_its_module():
+    # The package imports its names when first asked for: the table it imports them by
+    # lists exactly what it exports, and each is its own module's object.
+    assert sorted(matching._HOME) == sorted(matching.__all__)
+    for name in matching.__all__:
+        home = sys.modules.get(f"matching{matching._HOME[name]}") or __import__(
+            f"matching{matching._HOME[name]}", fromlist=["_"]
+        )
+        assert getattr(matching, name) is getattr(home, name), name
+    assert set(matching.__all__) <= set(dir(matching))
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        matching.nothing_here  # noqa: B018
 
 
 def bad(doc_change):
